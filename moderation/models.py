@@ -1,0 +1,358 @@
+"""ToxiScope's tables. Invariants live in the database as constraints, not only in code."""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Now
+
+
+class Label(models.Model):
+    """One label of the label set. Retired labels keep their history but are not trained."""
+
+    name = models.SlugField(max_length=64, unique=True)
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+    display_order = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["display_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiKey(models.Model):
+    """A revocable API credential. Only a SHA-256 of the secret is stored.
+
+    Keys are 256-bit random strings, so a plain hash (no slow KDF) resists guessing; the
+    prefix lets a client tell its keys apart and lets us find the row without a scan.
+    """
+
+    PREFIX_LENGTH = 8
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=PREFIX_LENGTH, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"
+
+    @staticmethod
+    def hash_secret(raw_key: str) -> str:
+        return hashlib.sha256(raw_key.encode()).hexdigest()
+
+    @classmethod
+    def generate_raw_key(cls) -> str:
+        return secrets.token_urlsafe(32)
+
+
+class Comment(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        APPROVED = "approved"
+        REJECTED = "rejected"
+
+    text = models.TextField()
+    # The API client that submitted it; null for comments brought in by the importer.
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="comments"
+    )
+    external_id = models.CharField(max_length=200, null=True, blank=True)
+    # The community (or import source) the comment belongs to; routing rules can be scoped to it.
+    source = models.CharField(max_length=100, default="default")
+    author_id = models.CharField(max_length=200, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            # A retried submit with the same external_id is stored once per client...
+            models.UniqueConstraint(
+                fields=["client", "external_id"],
+                condition=Q(client__isnull=False, external_id__isnull=False),
+                name="comment_unique_external_id_per_client",
+            ),
+            # ...and a re-run import stores each source row once.
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=Q(client__isnull=True, external_id__isnull=False),
+                name="comment_unique_external_id_per_import_source",
+            ),
+            models.CheckConstraint(condition=~Q(text=""), name="comment_text_not_empty"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "approved", "rejected"]), name="comment_status_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["source", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk}: {self.text[:60]}"
+
+
+class LabelAnnotation(models.Model):
+    """A known value of one label for one comment. An unknown label has no row at all."""
+
+    class Origin(models.TextChoices):
+        IMPORTED = "imported"
+        MODERATOR = "moderator"
+        MODEL_AUTO = "model_auto"
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="annotations")
+    label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="annotations")
+    value = models.BooleanField()
+    origin = models.CharField(max_length=16, choices=Origin.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            # One current value per origin: a moderator's correction replaces their earlier one.
+            models.UniqueConstraint(fields=["comment", "label", "origin"], name="annotation_unique_per_origin"),
+            models.CheckConstraint(
+                condition=Q(origin__in=["imported", "moderator", "model_auto"]), name="annotation_origin_valid"
+            ),
+        ]
+
+
+class ModelVersion(models.Model):
+    class Status(models.TextChoices):
+        CANDIDATE = "candidate"
+        ACTIVE = "active"
+        RETIRED = "retired"
+
+    name = models.CharField(max_length=100, unique=True)
+    artifact_path = models.CharField(max_length=500)
+    base_model = models.CharField(max_length=300)
+    labels = models.JSONField(default=list)
+    thresholds = models.JSONField(default=dict)
+    metrics = models.JSONField(default=dict, blank=True)
+    data_hash = models.CharField(max_length=64)
+    train_size = models.PositiveIntegerField(default=0)
+    seed = models.IntegerField(default=0)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CANDIDATE)
+    # A recalibrated version shares its parent's weights with new thresholds.
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"], condition=Q(status="active"), name="model_version_at_most_one_active"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["candidate", "active", "retired"]), name="model_version_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"
+
+
+class TrainingRun(models.Model):
+    class Kind(models.TextChoices):
+        TRAIN = "train"
+        RECALIBRATE = "recalibrate"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    UNFINISHED = (Status.QUEUED, Status.RUNNING)
+
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TRAIN)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    config = models.JSONField(default=dict)
+    # For a recalibration: the version whose weights get new thresholds.
+    source_version = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="recalibrations"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    celery_task_id = models.CharField(max_length=64, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    phase = models.CharField(max_length=32, blank=True)
+    epoch = models.PositiveIntegerField(default=0)
+    total_epochs = models.PositiveIntegerField(default=0)
+    step = models.PositiveIntegerField(default=0)
+    total_steps = models.PositiveIntegerField(default=0)
+    loss = models.FloatField(null=True, blank=True)
+    val_macro_f1 = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    model_version = models.OneToOneField(
+        ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="training_run"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "succeeded", "failed", "cancelled"]),
+                name="training_run_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="succeeded", model_version__isnull=False) | ~Q(status="succeeded"),
+                name="training_run_succeeded_has_version",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} run #{self.pk} ({self.status})"
+
+
+class Prediction(models.Model):
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="predictions")
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="predictions")
+    scores = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "model_version"], name="prediction_unique_per_version")
+        ]
+
+
+class ReviewQueue(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    sla_minutes = models.PositiveIntegerField(default=24 * 60)
+    # Audit queues hold blind samples of automatic decisions.
+    is_audit = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoutingRule(models.Model):
+    """One step of routing, evaluated in `order`; the classification issue fills in the engine."""
+
+    class Action(models.TextChoices):
+        REVIEW = "review"
+        AUTO_REJECT = "auto_reject"
+        AUTO_APPROVE = "auto_approve"
+
+    order = models.PositiveIntegerField(default=100)
+    label = models.ForeignKey(Label, null=True, blank=True, on_delete=models.PROTECT, related_name="routing_rules")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    # None means "the active model's calibrated threshold for this label".
+    threshold = models.FloatField(null=True, blank=True)
+    queue = models.ForeignKey(ReviewQueue, null=True, blank=True, on_delete=models.PROTECT, related_name="rules")
+    # Empty means every source/community.
+    source = models.CharField(max_length=100, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(threshold__isnull=True) | Q(threshold__gte=0, threshold__lte=1),
+                name="routing_rule_threshold_in_unit_interval",
+            ),
+            models.CheckConstraint(
+                condition=~Q(action="review") | Q(queue__isnull=False), name="routing_rule_review_has_queue"
+            ),
+            models.CheckConstraint(
+                condition=Q(action__in=["review", "auto_reject", "auto_approve"]), name="routing_rule_action_valid"
+            ),
+        ]
+
+
+class ReviewItem(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open"
+        DECIDED = "decided"
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="review_items")
+    queue = models.ForeignKey(ReviewQueue, on_delete=models.PROTECT, related_name="items")
+    rule = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(max_length=300, blank=True)
+    priority = models.FloatField(default=0.0)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    # A claim is a lease: it lapses at claimed_until, and the item is free again.
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # A comment waits in at most one queue at a time.
+            models.UniqueConstraint(fields=["comment"], condition=Q(status="open"), name="review_item_one_open"),
+            models.CheckConstraint(
+                condition=Q(claimed_by__isnull=True, claimed_until__isnull=True)
+                | Q(claimed_by__isnull=False, claimed_until__isnull=False),
+                name="review_item_claim_has_expiry",
+            ),
+        ]
+        indexes = [models.Index(fields=["queue", "status", "-priority"])]
+
+
+class Decision(models.Model):
+    class Action(models.TextChoices):
+        APPROVE = "approve"
+        REJECT = "reject"
+        ESCALATE = "escalate"
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="decisions")
+    review_item = models.ForeignKey(
+        ReviewItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"
+    )
+    moderator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="decisions")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    reason = models.CharField(max_length=200, blank=True)
+    # The label values the moderator confirmed, {label: bool}.
+    labels = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class AuditEvent(models.Model):
+    """Who did what to which object, with the state before and after."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=64)
+    target_id = models.CharField(max_length=64)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(db_default=Now(), db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
