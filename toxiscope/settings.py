@@ -170,6 +170,9 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- ToxiScope ----------------------------------------------------------------------------
 TOXISCOPE_ARTIFACTS_DIR = Path(os.environ.get("TOXISCOPE_ARTIFACTS_DIR", VAR_DIR / "artifacts"))
+# The base model new training runs start from. The reference is the hub's prajjwal1/bert-tiny;
+# `scratch` needs no download (see README: base models).
+TOXISCOPE_BASE_MODEL = os.environ.get("TOXISCOPE_BASE_MODEL", "scratch")
 TOXISCOPE_MAX_TEXT_CHARS = int(os.environ.get("TOXISCOPE_MAX_TEXT_CHARS", 20_000))
 TOXISCOPE_MAX_BATCH = int(os.environ.get("TOXISCOPE_MAX_BATCH", 1_000))
 TOXISCOPE_DEFAULT_QUEUE = os.environ.get("TOXISCOPE_DEFAULT_QUEUE", "general")

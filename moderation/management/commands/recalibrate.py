@@ -1,0 +1,43 @@
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from moderation.management.messages import validation_messages
+from moderation.models import ModelVersion, TrainingRun
+from moderation.services.training import recalibration_execute, recalibration_start
+
+
+class Command(BaseCommand):
+    help = (
+        "Re-compute a model version's per-label thresholds from moderator decisions (by default those made "
+        "since the version was created), without retraining; the result is a new candidate version."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--version", help="model version name (default: the active one)")
+        parser.add_argument("--since", help="use moderator decisions made on or after this ISO date")
+        parser.add_argument("--enqueue", action="store_true", help="queue it for a Celery worker and return")
+
+    def handle(self, *args, version, since, enqueue, **options):
+        versions = ModelVersion.objects.all()
+        source = versions.filter(name=version).first() if version else versions.filter(status="active").first()
+        if source is None:
+            raise CommandError(f"no model version named {version!r}" if version else "no active model version")
+        try:
+            run = recalibration_start(model_version=source, since=since, enqueue=enqueue)
+        except ValidationError as exc:
+            raise CommandError(validation_messages(exc)) from None
+        if enqueue:
+            self.stdout.write(f"recalibration run #{run.pk} queued on the `training` queue")
+            return
+        run = recalibration_execute(run_id=run.pk)
+        if run.status != TrainingRun.Status.SUCCEEDED:
+            raise CommandError(f"recalibration #{run.pk} {run.status}: {run.error.splitlines()[0] if run.error else ''}")
+        new = run.model_version
+        recal = new.metrics["recalibration"]
+        self.stdout.write(f"{recal['size']} comments; thresholds of {source.name} -> {new.name}:")
+        for label, threshold in new.thresholds.items():
+            before = recal["before"]["calibrated"]["labels"][label]
+            after = recal["after"]["calibrated"]["labels"][label]
+            f1 = (f"F1 {before['f1']:.3f} -> {after['f1']:.3f}" if after.get("evaluated") else "no positives")
+            self.stdout.write(f"  {label:<14} {source.thresholds.get(label, 0.5):.3f} -> {threshold:.3f}  {f1}")
+        self.stdout.write(self.style.SUCCESS(f"candidate model version {new.name}"))

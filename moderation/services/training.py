@@ -1,0 +1,292 @@
+"""The bridge from the database's annotations to the `training` package, and back.
+
+A run is claimed, executed and finished here; the Celery task and `manage.py train` are two
+ways of calling the same functions.
+"""
+
+import logging
+import time
+import traceback
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from moderation import selectors
+from moderation.models import Label, ModelVersion, TrainingRun
+from moderation.services.audit import audit_event_record
+from training.config import ConfigError, TrainConfig
+from training.loop import Progress, TrainingCancelled
+
+logger = logging.getLogger(__name__)
+
+DATA_ORIGINS = ("imported", "moderator")
+# Progress is written at most this often: a row update per step would slow a fast model down.
+PROGRESS_INTERVAL_S = 1.0
+TRAINING_LOCK_KEY = 0x7A_5C_09_E1
+
+
+def training_config_build(overrides: dict | None = None) -> TrainConfig:
+    """Reference defaults, the deployment's base model and active labels, then `overrides`."""
+    values = {
+        "base_model": settings.TOXISCOPE_BASE_MODEL,
+        "labels": list(Label.objects.filter(is_active=True).values_list("name", flat=True)),
+        **(overrides or {}),
+    }
+    try:
+        return TrainConfig.from_mapping(values)
+    except ConfigError as exc:
+        raise ValidationError(exc.errors) from None
+
+
+def training_data_options(data: dict | None) -> dict:
+    """Which annotations a run learns from: origins and an optional date range (ISO dates)."""
+    data = dict(data or {})
+    errors = {}
+    origins = data.get("origins", list(DATA_ORIGINS))
+    if not isinstance(origins, list) or not origins or not set(origins) <= set(DATA_ORIGINS):
+        errors["origins"] = f"must be a non-empty list drawn from {', '.join(DATA_ORIGINS)}"
+    for key in ("since", "until"):
+        if data.get(key) is not None:
+            try:
+                datetime.fromisoformat(data[key])
+            except (TypeError, ValueError):
+                errors[key] = "must be an ISO date or date-time"
+    unknown = set(data) - {"origins", "since", "until"}
+    errors.update({key: "unknown data option" for key in unknown})
+    if errors:
+        raise ValidationError(errors)
+    return {"origins": origins, "since": data.get("since"), "until": data.get("until")}
+
+
+def _serialize_run_starts() -> None:
+    """Two admins pressing Retrain at once must not both pass the concurrency check."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TRAINING_LOCK_KEY])
+
+
+def _enqueue(task_name: str, run: TrainingRun) -> None:
+    from moderation import tasks
+
+    task = getattr(tasks, task_name)
+    result = task.apply_async(args=[run.pk])
+    TrainingRun.objects.filter(pk=run.pk).update(celery_task_id=result.id)
+
+
+@transaction.atomic
+def training_run_start(
+    *, config: dict | None = None, data: dict | None = None, requested_by=None, enqueue: bool = True
+) -> TrainingRun:
+    """Create a queued training run and, with `enqueue`, send it to the `training` queue once
+    this transaction commits (without, the caller executes it: `manage.py train`)."""
+    train_config = training_config_build(config)
+    data_options = training_data_options(data)
+    _serialize_run_starts()
+    training_runs_reap_stale()
+    unfinished = TrainingRun.objects.filter(status__in=TrainingRun.UNFINISHED).count()
+    if unfinished >= settings.TOXISCOPE_MAX_CONCURRENT_TRAINING_RUNS:
+        raise ValidationError(
+            f"{unfinished} training run(s) already queued or running; this deployment allows "
+            f"{settings.TOXISCOPE_MAX_CONCURRENT_TRAINING_RUNS} at a time (TOXISCOPE_MAX_CONCURRENT_TRAINING_RUNS)"
+        )
+    run = TrainingRun.objects.create(
+        kind=TrainingRun.Kind.TRAIN,
+        config={"training": train_config.to_dict(), "data": data_options},
+        requested_by=requested_by,
+        total_epochs=train_config.max_epochs,
+    )
+    audit_event_record(actor=requested_by, action="training_run.start", target=run, after=run.config)
+    if enqueue:
+        transaction.on_commit(lambda: _enqueue("training_run_execute", run))
+    return run
+
+
+def _claim(run_id: int, kind: str) -> TrainingRun | None:
+    """Move a queued run to running; None if it is not queued (a redelivered task, a cancel)."""
+    with transaction.atomic():
+        run = TrainingRun.objects.select_for_update().filter(pk=run_id, kind=kind).first()
+        if run is None:
+            logger.warning("training run %s does not exist", run_id)
+            return None
+        if run.status != TrainingRun.Status.QUEUED:
+            logger.info("training run %s is %s, not queued: nothing to do", run_id, run.status)
+            return None
+        now = timezone.now()
+        if run.cancel_requested:
+            run.status, run.finished_at = TrainingRun.Status.CANCELLED, now
+            run.save(update_fields=["status", "finished_at"])
+            return None
+        run.status, run.started_at, run.heartbeat_at = TrainingRun.Status.RUNNING, now, now
+        run.save(update_fields=["status", "started_at", "heartbeat_at"])
+        return run
+
+
+class _ProgressRecorder:
+    """Writes progress to the run row (throttled) and stops the run when a cancel is asked."""
+
+    def __init__(self, run: TrainingRun):
+        self.run = run
+        self.last_write = 0.0
+
+    def __call__(self, progress: Progress) -> None:
+        now = time.monotonic()
+        final_step = progress.step == progress.total_steps
+        if now - self.last_write < PROGRESS_INTERVAL_S and not final_step and progress.val_macro_f1 is None:
+            return
+        self.last_write = now
+        fields = {"phase": progress.phase, "heartbeat_at": timezone.now()}
+        if progress.total_steps:
+            fields.update(epoch=progress.epoch, total_epochs=progress.total_epochs, step=progress.step,
+                          total_steps=progress.total_steps, loss=progress.loss)
+        if progress.val_macro_f1 is not None:
+            fields["val_macro_f1"] = progress.val_macro_f1
+        TrainingRun.objects.filter(pk=self.run.pk).update(**fields)
+        if TrainingRun.objects.filter(pk=self.run.pk, cancel_requested=True).exists():
+            raise TrainingCancelled()
+
+
+def _finish(run: TrainingRun, status: str, error: str = "") -> None:
+    TrainingRun.objects.filter(pk=run.pk).update(status=status, error=error[-10_000:], finished_at=timezone.now())
+
+
+def _run_guarded(run: TrainingRun, work) -> None:
+    """Run `work`; any failure ends the run failed with its error, a cancel ends it cancelled."""
+    try:
+        work()
+    except TrainingCancelled:
+        _finish(run, TrainingRun.Status.CANCELLED)
+    except Exception as exc:
+        logger.exception("training run %s failed", run.pk)
+        _finish(run, TrainingRun.Status.FAILED, f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}")
+    except BaseException as exc:
+        # Celery's time limits and a shutdown arrive as BaseException: record them, then let go.
+        _finish(run, TrainingRun.Status.FAILED, f"{type(exc).__name__}: the run was interrupted")
+        raise
+
+
+def training_run_execute(*, run_id: int) -> TrainingRun | None:
+    """Train, calibrate, evaluate and record a candidate ModelVersion for a queued run."""
+    from training.pipeline import run_training
+
+    run = _claim(run_id, TrainingRun.Kind.TRAIN)
+    if run is None:
+        return None
+
+    def work():
+        config = TrainConfig.from_mapping(run.config["training"])
+        data = run.config["data"]
+        examples = selectors.training_examples(labels=config.labels, origins=data["origins"],
+                                               since=data["since"], until=data["until"])
+        outcome = run_training(config, examples, settings.TOXISCOPE_ARTIFACTS_DIR, on_progress=_ProgressRecorder(run))
+        with transaction.atomic():
+            version = ModelVersion.objects.create(
+                name=outcome.artifact_path.name,
+                artifact_path=str(outcome.artifact_path),
+                base_model=outcome.base_model,
+                labels=list(config.labels),
+                thresholds=outcome.thresholds,
+                metrics=outcome.metrics,
+                data_hash=outcome.data_hash,
+                train_size=outcome.train_size,
+                seed=config.seed,
+                created_by=run.requested_by,
+            )
+            TrainingRun.objects.filter(pk=run.pk).update(
+                status=TrainingRun.Status.SUCCEEDED, model_version=version, finished_at=timezone.now(), phase="done",
+                val_macro_f1=outcome.metrics["model"]["calibrated"]["macro_f1"],
+            )
+
+    _run_guarded(run, work)
+    run.refresh_from_db()
+    return run
+
+
+@transaction.atomic
+def training_run_cancel(*, run: TrainingRun, cancelled_by=None) -> TrainingRun:
+    """A queued run ends at once; a running one stops at its next progress report."""
+    run = TrainingRun.objects.select_for_update().get(pk=run.pk)
+    if run.status not in TrainingRun.UNFINISHED:
+        raise ValidationError(f"run #{run.pk} is {run.status}; only a queued or running run can be cancelled")
+    run.cancel_requested = True
+    fields = ["cancel_requested"]
+    if run.status == TrainingRun.Status.QUEUED:
+        run.status, run.finished_at = TrainingRun.Status.CANCELLED, timezone.now()
+        fields += ["status", "finished_at"]
+    run.save(update_fields=fields)
+    audit_event_record(actor=cancelled_by, action="training_run.cancel", target=run)
+    return run
+
+
+def training_runs_reap_stale() -> int:
+    """Fail running runs whose worker stopped reporting: a killed worker never leaves a run
+    `running` forever. Returns how many were reaped."""
+    cutoff = timezone.now() - timedelta(seconds=settings.TOXISCOPE_TRAINING_HEARTBEAT_TIMEOUT_S)
+    return TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING, heartbeat_at__lt=cutoff).update(
+        status=TrainingRun.Status.FAILED,
+        finished_at=timezone.now(),
+        error=f"worker lost: no progress reported for {settings.TOXISCOPE_TRAINING_HEARTBEAT_TIMEOUT_S} s",
+    )
+
+
+@transaction.atomic
+def recalibration_start(
+    *, model_version: ModelVersion, since: str | None = None, requested_by=None, enqueue: bool = True
+) -> TrainingRun:
+    """Queue new thresholds for `model_version` from moderator decisions (by default those made
+    since it was created), recorded as a new candidate version sharing its weights."""
+    data = training_data_options({"origins": ["moderator"],
+                                  "since": since or model_version.created_at.isoformat()})
+    run = TrainingRun.objects.create(
+        kind=TrainingRun.Kind.RECALIBRATE, source_version=model_version, requested_by=requested_by,
+        config={"data": data},
+    )
+    audit_event_record(actor=requested_by, action="recalibration.start", target=run, after=run.config)
+    if enqueue:
+        transaction.on_commit(lambda: _enqueue("threshold_recalibrate", run))
+    return run
+
+
+def recalibration_execute(*, run_id: int) -> TrainingRun | None:
+    from training.pipeline import recalibrate
+
+    run = _claim(run_id, TrainingRun.Kind.RECALIBRATE)
+    if run is None:
+        return None
+
+    def work():
+        source = run.source_version
+        defaults = TrainConfig()
+        data = run.config["data"]
+        examples = selectors.training_examples(labels=source.labels, origins=data["origins"],
+                                               since=data["since"], until=data["until"])
+        _ProgressRecorder(run)(Progress("recalibrate", 0, 0, 0, 0))
+        outcome = recalibrate(source.artifact_path, examples, source.thresholds, floor=defaults.threshold_floor,
+                              min_positives=defaults.min_calibration_positives,
+                              root=settings.TOXISCOPE_ARTIFACTS_DIR)
+        with transaction.atomic():
+            version = ModelVersion.objects.create(
+                name=f"{source.name}-recal-{run.pk}",
+                artifact_path=source.artifact_path,
+                base_model=source.base_model,
+                labels=source.labels,
+                thresholds=outcome.thresholds,
+                metrics={**source.metrics, "recalibration": {
+                    "before": outcome.before, "after": outcome.after, "calibration": outcome.calibration,
+                    "size": outcome.size, "since": data["since"], "evaluated_on": "the recalibration data",
+                }},
+                data_hash=outcome.data_hash,
+                train_size=source.train_size,
+                seed=source.seed,
+                parent=source,
+                created_by=run.requested_by,
+            )
+            TrainingRun.objects.filter(pk=run.pk).update(
+                status=TrainingRun.Status.SUCCEEDED, model_version=version, finished_at=timezone.now(), phase="done"
+            )
+
+    _run_guarded(run, work)
+    run.refresh_from_db()
+    return run

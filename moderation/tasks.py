@@ -1,0 +1,24 @@
+"""Celery tasks: an id in, one service call, nothing else."""
+
+from celery import shared_task
+from django.conf import settings
+
+from moderation.services import training
+
+
+@shared_task(
+    time_limit=settings.TOXISCOPE_TRAINING_TIME_LIMIT_S,
+    soft_time_limit=settings.TOXISCOPE_TRAINING_TIME_LIMIT_S - 60,
+)
+def training_run_execute(run_id: int) -> None:
+    training.training_run_execute(run_id=run_id)
+
+
+@shared_task(time_limit=3600, soft_time_limit=3540)
+def threshold_recalibrate(run_id: int) -> None:
+    training.recalibration_execute(run_id=run_id)
+
+
+@shared_task
+def training_runs_reap_stale() -> int:
+    return training.training_runs_reap_stale()

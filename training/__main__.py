@@ -1,0 +1,89 @@
+"""python -m training --data PATH.csv --base scratch|minilm|<hub id>|<dir> --out DIR"""
+
+import argparse
+import json
+import sys
+
+from tqdm import tqdm
+
+from training.base_models import BaseModelError
+from training.config import ConfigError, TrainConfig
+from training.data import read_csv_examples
+from training.loop import Progress
+from training.pipeline import DataError, run_training
+from training.report import results_table
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    defaults = TrainConfig()
+    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
+    parser.add_argument("--data", required=True, help="CSV in the Jigsaw layout (comment_text + label columns)")
+    parser.add_argument("--base", default=defaults.base_model,
+                        help=f"scratch, minilm, a hub id or a local model directory (default {defaults.base_model})")
+    parser.add_argument("--out", required=True, help="directory the artifact directory is created in")
+    parser.add_argument("--name", help="artifact directory name (default: timestamp + data hash)")
+    parser.add_argument("--epochs", type=int, default=defaults.max_epochs, help="maximum epochs (early stopping)")
+    parser.add_argument("--patience", type=int, default=defaults.patience)
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument("--lr", type=float, default=defaults.lr)
+    parser.add_argument("--max-len", type=int, default=defaults.max_len)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--calibration", choices=["holdout", "oof"], default=defaults.calibration)
+    parser.add_argument("--folds", type=int, default=defaults.calibration_folds, help="folds for --calibration oof")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the TF-IDF baseline")
+    parser.add_argument("--device", default=defaults.device, help="cpu, cuda, ...")
+    parser.add_argument("--json", action="store_true", help="print the metrics as JSON instead of the table")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        config = TrainConfig(
+            base_model=args.base, max_epochs=args.epochs, patience=args.patience, batch_size=args.batch_size,
+            lr=args.lr, max_len=args.max_len, seed=args.seed, calibration=args.calibration,
+            calibration_folds=args.folds, baseline=not args.no_baseline, device=args.device,
+        )
+        examples = read_csv_examples(args.data, config.labels)
+    except ConfigError as exc:
+        print(f"error: invalid settings: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as exc:
+        print(f"error: cannot read {args.data}: {exc}", file=sys.stderr)
+        return 2
+
+    bar = tqdm(total=0, unit="step", desc="prepare", file=sys.stderr)
+
+    def show(progress: Progress) -> None:
+        if bar.total != progress.total_steps:
+            bar.reset(total=progress.total_steps)
+        bar.set_description(progress.phase if not progress.total_epochs else
+                            f"{progress.phase} epoch {progress.epoch}/{progress.total_epochs}")
+        bar.n = progress.step
+        postfix = {}
+        if progress.loss is not None:
+            postfix["loss"] = f"{progress.loss:.4f}"
+        if progress.val_macro_f1 is not None:
+            postfix["val_macro_f1"] = f"{progress.val_macro_f1:.3f}"
+        bar.set_postfix(postfix, refresh=True)
+
+    try:
+        outcome = run_training(config, examples, args.out, name=args.name, on_progress=show)
+    except (BaseModelError, DataError) as exc:
+        bar.close()
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    bar.close()
+    if args.json:
+        print(json.dumps(outcome.metrics, indent=2))
+    else:
+        print(results_table(outcome.metrics))
+        timings = outcome.metrics["timings"]
+        print(f"\n{len(examples)} comments ({outcome.train_size} train / {outcome.val_size} val), "
+              f"base {config.base_model}, {timings['total_s']:.1f} s")
+        print(f"artifact: {outcome.artifact_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

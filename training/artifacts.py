@@ -1,0 +1,151 @@
+"""A trained model on disk: complete or absent, and never unpickled.
+
+Layout of an artifact directory:
+    model.safetensors   encoder + head weights
+    tokenizer.json      the exact tokeniser (and vocabulary) the model was trained with
+    config.json         training config, encoder config, labels, pad id
+    thresholds.json     calibrated threshold per label
+    metrics.json        evaluation (model and baseline), learning curve, timings
+    manifest.json       data hash, seed, sizes, SHA-256 of every file above
+
+It is written into a temporary sibling directory and renamed into place: a reader sees the
+whole artifact or nothing. Loading reads safetensors and JSON only.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from safetensors.torch import load_file, save_file
+from tokenizers import Tokenizer
+
+from training.model import MultiLabelClassifier
+
+FILES = ("model.safetensors", "tokenizer.json", "config.json", "thresholds.json", "metrics.json")
+MANIFEST = "manifest.json"
+
+
+class ArtifactError(RuntimeError):
+    pass
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_json(path: Path, value) -> None:
+    path.write_text(json.dumps(value, indent=2, sort_keys=True))
+
+
+def write_artifact(
+    out_dir: Path,
+    name: str,
+    *,
+    model: MultiLabelClassifier,
+    tokenizer: Tokenizer,
+    config: dict,
+    thresholds: dict[str, float],
+    metrics: dict,
+    manifest: dict,
+) -> Path:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    final = out_dir / name
+    if final.exists():
+        raise ArtifactError(f"artifact {final} already exists")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out_dir))
+    try:
+        # safetensors refuses tensors that share memory (tied embeddings): save copies.
+        state = {key: value.detach().clone().contiguous() for key, value in model.state_dict().items()}
+        save_file(state, tmp / "model.safetensors")
+        tokenizer.save(str(tmp / "tokenizer.json"))
+        _write_json(tmp / "config.json", config)
+        _write_json(tmp / "thresholds.json", thresholds)
+        _write_json(tmp / "metrics.json", metrics)
+        files = {file: _sha256(tmp / file) for file in FILES}
+        _write_json(tmp / MANIFEST, {**manifest, "files": files})
+        for path in (tmp, *tmp.iterdir()):
+            os.chmod(path, 0o755 if path.is_dir() else 0o644)
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+@dataclass
+class LoadedArtifact:
+    path: Path
+    model: MultiLabelClassifier
+    tokenizer: Tokenizer
+    config: dict
+    thresholds: dict[str, float]
+    manifest: dict
+
+    @property
+    def labels(self) -> list[str]:
+        return self.config["labels"]
+
+    def metrics(self) -> dict:
+        return json.loads((self.path / "metrics.json").read_text())
+
+
+def resolve_inside(path: str | Path, root: str | Path | None) -> Path:
+    """The artifact path, refusing one outside `root` (when given): a database row must not be
+    able to point the loader at an arbitrary file."""
+    resolved = Path(path).resolve()
+    if root is not None and not resolved.is_relative_to(Path(root).resolve()):
+        raise ArtifactError(f"artifact path {path} is outside the artifacts directory {root}")
+    return resolved
+
+
+def verify_artifact(path: str | Path, root: str | Path | None = None) -> dict:
+    """Check the artifact is complete and unmodified; return its manifest."""
+    path = resolve_inside(path, root)
+    if not path.is_dir():
+        raise ArtifactError(f"artifact directory {path} does not exist")
+    try:
+        manifest = json.loads((path / MANIFEST).read_text())
+    except FileNotFoundError:
+        raise ArtifactError(f"artifact {path} has no {MANIFEST}: incomplete") from None
+    except json.JSONDecodeError as exc:
+        raise ArtifactError(f"artifact {path}: {MANIFEST} is corrupt ({exc})") from None
+    for file, expected in manifest.get("files", {}).items():
+        target = path / file
+        if not target.is_file():
+            raise ArtifactError(f"artifact {path} is missing {file}")
+        if _sha256(target) != expected:
+            raise ArtifactError(f"artifact {path}: {file} does not match its checksum (corrupt or modified)")
+    return manifest
+
+
+def load_artifact(path: str | Path, root: str | Path | None = None) -> LoadedArtifact:
+    from transformers import AutoConfig, AutoModel
+
+    manifest = verify_artifact(path, root)
+    path = resolve_inside(path, root)
+    config = json.loads((path / "config.json").read_text())
+    encoder_config = dict(config["encoder"])
+    encoder = AutoModel.from_config(AutoConfig.for_model(encoder_config.pop("model_type"), **encoder_config))
+    model = MultiLabelClassifier(encoder, n_labels=len(config["labels"]), dropout=0.0)
+    try:
+        model.load_state_dict(load_file(path / "model.safetensors"))
+    except (RuntimeError, OSError) as exc:
+        raise ArtifactError(f"artifact {path}: weights do not fit the model ({exc})") from None
+    model.eval()
+    return LoadedArtifact(
+        path=path,
+        model=model,
+        tokenizer=Tokenizer.from_file(str(path / "tokenizer.json")),
+        config=config,
+        thresholds=json.loads((path / "thresholds.json").read_text()),
+        manifest=manifest,
+    )

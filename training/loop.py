@@ -1,0 +1,136 @@
+"""The training loop: AdamW, linear warm-up then decay, focal loss, early stopping."""
+
+import copy
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+from transformers import get_linear_schedule_with_warmup
+
+from training.config import TrainConfig
+from training.data import EncodedDataset
+from training.evaluation import macro_f1_at_best_thresholds
+from training.losses import focal_loss
+
+
+class TrainingCancelled(Exception):
+    """Raised by a progress callback to stop a run cleanly at the next step."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    phase: str
+    epoch: int
+    total_epochs: int
+    step: int
+    total_steps: int
+    loss: float | None = None
+    val_macro_f1: float | None = None
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass
+class FitResult:
+    best_epoch: int
+    best_val_macro_f1: float
+    curve: list[dict] = field(default_factory=list)
+    examples_seen: int = 0
+    padded_tokens: int = 0
+    real_tokens: int = 0
+    seconds: float = 0.0
+
+
+def predict(model: nn.Module, dataset: EncodedDataset, batch_size: int = 128, device: str = "cpu") -> np.ndarray:
+    """Probabilities, (n, L), in the dataset's row order."""
+    model.eval()
+    probs = np.zeros(dataset.matrix.y.shape, dtype=np.float32)
+    with torch.inference_mode():
+        for batch in dataset.inference_batches(batch_size):
+            logits = model(batch.input_ids.to(device), batch.attention_mask.to(device))
+            probs[batch.index] = torch.sigmoid(logits).float().cpu().numpy()
+    return probs
+
+
+def fit(
+    model: nn.Module,
+    train: EncodedDataset,
+    val: EncodedDataset | None,
+    config: TrainConfig,
+    *,
+    epochs: int | None = None,
+    phase: str = "train",
+    on_progress: ProgressCallback | None = None,
+) -> FitResult:
+    """Train `model` in place. With `val`, stop early on validation macro-F1 and restore the
+    best epoch's weights; without it, train exactly `epochs` epochs."""
+    total_epochs = epochs or config.max_epochs
+    steps_per_epoch = -(-len(train) // config.batch_size)
+    total_steps = steps_per_epoch * total_epochs
+    no_decay = ("bias", "LayerNorm.weight", "layer_norm", "norm.weight")
+    groups = [
+        {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)],
+         "weight_decay": config.weight_decay},
+        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)], "weight_decay": 0.0},
+    ]
+    optimizer = torch.optim.AdamW(groups, lr=config.lr)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * total_steps), total_steps)
+    rng = np.random.default_rng(config.seed)
+    result = FitResult(best_epoch=0, best_val_macro_f1=-1.0)
+    best_state = None
+    epochs_without_gain = 0
+    step = 0
+    started = time.perf_counter()
+    model.to(config.device)
+    for epoch in range(1, total_epochs + 1):
+        model.train()
+        losses = []
+        for batch in train.training_batches(config.batch_size, config.bucket_batches, rng):
+            logits = model(batch.input_ids.to(config.device), batch.attention_mask.to(config.device))
+            loss = focal_loss(
+                logits, batch.y.to(config.device), batch.mask.to(config.device),
+                gamma=config.focal_gamma, alpha=config.focal_alpha,
+            )
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            losses.append(loss.item())
+            result.examples_seen += len(batch.index)
+            result.padded_tokens += batch.padded_tokens
+            result.real_tokens += batch.real_tokens
+            if on_progress and (step % 10 == 0 or step == total_steps):
+                on_progress(Progress(phase, epoch, total_epochs, step, total_steps, loss=float(np.mean(losses[-10:]))))
+        point = {"epoch": epoch, "train_loss": float(np.mean(losses))}
+        if val is not None:
+            probs = predict(model, val, device=config.device)
+            point["val_loss"] = float(
+                focal_loss(torch.logit(torch.from_numpy(probs).clamp(1e-6, 1 - 1e-6)),
+                           torch.from_numpy(val.matrix.y), torch.from_numpy(val.matrix.mask),
+                           gamma=config.focal_gamma, alpha=config.focal_alpha)
+            )
+            point["val_macro_f1"] = macro_f1_at_best_thresholds(probs, val.matrix.y, val.matrix.mask)
+            if point["val_macro_f1"] > result.best_val_macro_f1 + 1e-4:
+                result.best_val_macro_f1, result.best_epoch = point["val_macro_f1"], epoch
+                best_state = copy.deepcopy(model.state_dict())
+                epochs_without_gain = 0
+            else:
+                epochs_without_gain += 1
+        else:
+            result.best_epoch = epoch
+        result.curve.append(point)
+        if on_progress:
+            on_progress(Progress(phase, epoch, total_epochs, step, total_steps, loss=point["train_loss"],
+                                 val_macro_f1=point.get("val_macro_f1")))
+        if val is not None and epochs_without_gain >= config.patience:
+            break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    result.seconds = time.perf_counter() - started
+    return result

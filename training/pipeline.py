@@ -1,0 +1,247 @@
+"""data → model → loop → calibrate → evaluate → artifact, as one function."""
+
+import copy
+import os
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import tokenizers
+import torch
+import transformers
+
+from training.artifacts import write_artifact
+from training.base_models import load_base_model
+from training.baseline import TfidfBaseline
+from training.calibration import LabelThreshold, calibrate_thresholds, threshold_values
+from training.config import TrainConfig
+from training.data import (
+    EncodedDataset,
+    Example,
+    LabelMatrix,
+    canonical_order,
+    data_hash,
+    iterative_stratified_folds,
+    label_matrix,
+    train_val_split,
+)
+from training.evaluation import evaluate_both
+from training.inference import Scorer, encode
+from training.loop import Progress, ProgressCallback, fit, predict
+from training.model import MultiLabelClassifier
+
+MIN_EXAMPLES = 20
+
+
+class DataError(ValueError):
+    """The labelled data cannot train a model (too little, or no label with both classes)."""
+
+
+@dataclass(frozen=True)
+class TrainingOutcome:
+    artifact_path: Path
+    thresholds: dict[str, float]
+    metrics: dict
+    data_hash: str
+    train_size: int
+    val_size: int
+    base_model: str
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def check_trainable(matrix: LabelMatrix, labels: Sequence[str]) -> None:
+    if len(matrix) < MIN_EXAMPLES:
+        raise DataError(f"{len(matrix)} labelled comments; at least {MIN_EXAMPLES} are needed to train")
+    known = matrix.mask.sum(axis=0)
+    positives = matrix.positives()
+    if not any(0 < p < k for p, k in zip(positives, known, strict=True)):
+        raise DataError(f"no label among {list(labels)} has both positive and negative examples")
+
+
+def calibration_report(thresholds: dict[str, LabelThreshold]) -> dict:
+    return {name: {"threshold": t.threshold, "positives": t.positives, "calibrated": t.calibrated, "f1": t.f1}
+            for name, t in thresholds.items()}
+
+
+def run_training(
+    config: TrainConfig,
+    examples: Sequence[Example],
+    out_dir: str | Path,
+    *,
+    name: str | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> TrainingOutcome:
+    timings = {}
+    started = time.perf_counter()
+    torch.set_num_threads(config.num_threads or os.cpu_count() or 1)
+    seed_everything(config.seed)
+    labels = list(config.labels)
+    examples = canonical_order(examples)
+    matrix = label_matrix(examples, labels)
+    check_trainable(matrix, labels)
+    digest = data_hash(examples)
+    texts = [example.text for example in examples]
+    train_index, val_index = train_val_split(matrix, config.val_fraction, config.seed)
+    notify = on_progress or (lambda progress: None)
+    notify(Progress("prepare", 0, 0, 0, 0))
+
+    base = load_base_model(config, [texts[i] for i in train_index])
+    everything = EncodedDataset(encode(base.tokenizer, texts, config.max_len), matrix, base.pad_id)
+    train, val = everything.subset(train_index), everything.subset(val_index)
+    model = MultiLabelClassifier(base.encoder, len(labels), config.dropout)
+    untrained = copy.deepcopy(model) if config.calibration == "oof" else None
+    timings["prepare_s"] = time.perf_counter() - started
+
+    fitted = fit(model, train, val, config, on_progress=on_progress)
+    timings["train_s"] = fitted.seconds
+    val_probs = predict(model, val, device=config.device)
+
+    calibration_started = time.perf_counter()
+    baseline = TfidfBaseline(labels, config.seed) if config.baseline else None
+    train_texts = [texts[i] for i in train_index]
+    if config.calibration == "oof":
+        folds = iterative_stratified_folds(train.matrix, config.calibration_folds, config.seed)
+        oof_probs = np.zeros_like(train.matrix.y)
+        oof_baseline = np.zeros_like(train.matrix.y)
+        for k in range(config.calibration_folds):
+            inside, held_out = np.flatnonzero(folds != k), np.flatnonzero(folds == k)
+            fold_model = copy.deepcopy(untrained)
+            fit(fold_model, train.subset(inside), None, config, epochs=fitted.best_epoch, phase=f"calibrate fold {k + 1}",
+                on_progress=on_progress)
+            oof_probs[held_out] = predict(fold_model, train.subset(held_out), device=config.device)
+            if baseline is not None:
+                fold_baseline = TfidfBaseline(labels, config.seed).fit(
+                    [train_texts[i] for i in inside], train.matrix.subset(inside))
+                oof_baseline[held_out] = fold_baseline.predict_proba([train_texts[i] for i in held_out])
+        calibration_probs, calibration_matrix, baseline_calibration_probs = oof_probs, train.matrix, oof_baseline
+    else:
+        calibration_probs, calibration_matrix, baseline_calibration_probs = val_probs, val.matrix, None
+    thresholds = calibrate_thresholds(calibration_probs, calibration_matrix.y, calibration_matrix.mask, labels,
+                                      floor=config.threshold_floor, min_positives=config.min_calibration_positives)
+    timings["calibrate_s"] = time.perf_counter() - calibration_started
+    model_metrics = evaluate_both(val_probs, val.matrix.y, val.matrix.mask, labels, threshold_values(thresholds))
+
+    baseline_metrics = None
+    if baseline is not None:
+        baseline_started = time.perf_counter()
+        notify(Progress("baseline", fitted.best_epoch, config.max_epochs, 0, 0))
+        baseline.fit(train_texts, train.matrix)
+        baseline_val = baseline.predict_proba([texts[i] for i in val_index])
+        if baseline_calibration_probs is None:
+            baseline_calibration_probs, baseline_matrix = baseline_val, val.matrix
+        else:
+            baseline_matrix = train.matrix
+        baseline_thresholds = calibrate_thresholds(
+            baseline_calibration_probs, baseline_matrix.y, baseline_matrix.mask, labels,
+            floor=config.threshold_floor, min_positives=config.min_calibration_positives)
+        baseline_metrics = evaluate_both(baseline_val, val.matrix.y, val.matrix.mask, labels,
+                                         threshold_values(baseline_thresholds))
+        timings["baseline_s"] = time.perf_counter() - baseline_started
+
+    timings["total_s"] = time.perf_counter() - started
+    notify(Progress("write", fitted.best_epoch, config.max_epochs, 0, 0))
+    created_at = datetime.now(UTC)
+    name = name or f"{created_at:%Y%m%d-%H%M%S}-{digest[:8]}"
+    metrics = {
+        "model": model_metrics,
+        "baseline": baseline_metrics,
+        "calibration": {"method": config.calibration, "labels": calibration_report(thresholds)},
+        "learning_curve": fitted.curve,
+        "best_epoch": fitted.best_epoch,
+        "split": {"train": len(train), "val": len(val),
+                  "val_positives": dict(zip(labels, val.matrix.positives().tolist(), strict=True)),
+                  "train_positives": dict(zip(labels, train.matrix.positives().tolist(), strict=True))},
+        "timings": timings,
+        "throughput": {
+            "train_examples_per_s": fitted.examples_seen / fitted.seconds if fitted.seconds else None,
+            "padding_efficiency": fitted.real_tokens / fitted.padded_tokens if fitted.padded_tokens else None,
+        },
+    }
+    artifact_config = {
+        "labels": labels,
+        "max_len": config.max_len,
+        "pad_id": base.pad_id,
+        "base_model": config.base_model,
+        "base_model_description": base.description,
+        "encoder": model.encoder.config.to_dict(),
+        "training": config.to_dict(),
+    }
+    manifest = {
+        "name": name,
+        "labels": labels,
+        "data_hash": digest,
+        "seed": config.seed,
+        "train_size": len(train),
+        "val_size": len(val),
+        "created_at": created_at.isoformat(),
+        "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
+                     "tokenizers": tokenizers.__version__},
+    }
+    path = write_artifact(Path(out_dir), name, model=model.cpu(), tokenizer=base.tokenizer, config=artifact_config,
+                          thresholds=threshold_values(thresholds), metrics=metrics, manifest=manifest)
+    return TrainingOutcome(
+        artifact_path=path,
+        thresholds=threshold_values(thresholds),
+        metrics=metrics,
+        data_hash=digest,
+        train_size=len(train),
+        val_size=len(val),
+        base_model=config.base_model,
+    )
+
+
+@dataclass(frozen=True)
+class RecalibrationOutcome:
+    thresholds: dict[str, float]
+    before: dict
+    after: dict
+    calibration: dict
+    data_hash: str
+    size: int
+
+
+def recalibrate(
+    artifact_path: str | Path,
+    examples: Sequence[Example],
+    current_thresholds: dict[str, float],
+    *,
+    floor: float,
+    min_positives: int,
+    root: str | Path | None = None,
+) -> RecalibrationOutcome:
+    """New thresholds for an existing model from newer labelled data, without retraining.
+
+    A label with too few positives in the new data keeps its current threshold. Before/after
+    metrics are measured on the same new data the thresholds were chosen on, so `after` is an
+    optimistic estimate; the comparison still shows which labels moved and by how much.
+    """
+    scorer = Scorer(artifact_path, root=root)
+    labels = scorer.labels
+    examples = canonical_order(examples)
+    matrix = label_matrix(examples, labels)
+    if not len(matrix):
+        raise DataError("no labelled comments to recalibrate on")
+    probs = scorer.score([example.text for example in examples])
+    chosen = calibrate_thresholds(probs, matrix.y, matrix.mask, labels, floor=floor, min_positives=min_positives)
+    thresholds = {name: t.threshold if t.calibrated else current_thresholds.get(name, t.threshold)
+                  for name, t in chosen.items()}
+    return RecalibrationOutcome(
+        thresholds=thresholds,
+        before=evaluate_both(probs, matrix.y, matrix.mask, labels, current_thresholds),
+        after=evaluate_both(probs, matrix.y, matrix.mask, labels, thresholds),
+        calibration=calibration_report(chosen),
+        data_hash=data_hash(examples),
+        size=len(examples),
+    )
+
+
+__all__ = ["DataError", "RecalibrationOutcome", "TrainingOutcome", "recalibrate", "run_training"]
