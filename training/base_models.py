@@ -70,14 +70,19 @@ def pretrained_base_model(name_or_path: str, *, description: str, hub: bool = Fa
         encoder = AutoModel.from_pretrained(name_or_path)
     except (OSError, ValueError) as exc:
         where = "from the Hugging Face hub (unreachable, and not in the local cache)" if hub else "from that directory"
-        raise BaseModelError(f"could not load base model {name_or_path!r} {where}: {exc}; {OFFLINE_OPTIONS}") from exc
+        reason = " ".join(str(exc).split())
+        raise BaseModelError(f"could not load base model {name_or_path!r} {where}: {reason}; {OFFLINE_OPTIONS}") from exc
     if not hf_tokenizer.is_fast:
         raise BaseModelError(f"{name_or_path!r} has no fast (tokenizers) tokeniser; ToxiScope needs tokenizer.json")
     if hf_tokenizer.pad_token_id is None:
         raise BaseModelError(f"{name_or_path!r} has no padding token")
+    tokenizer = hf_tokenizer.backend_tokenizer
+    # Padding and truncation are ours to apply per batch, not the saved tokeniser's.
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
     return BaseModel(
         encoder=encoder,
-        tokenizer=hf_tokenizer.backend_tokenizer,
+        tokenizer=tokenizer,
         pad_id=hf_tokenizer.pad_token_id,
         description=description,
     )
@@ -97,7 +102,8 @@ def scratch_base_model(config: TrainConfig, training_texts: Sequence[str]) -> Ba
         pad_token_id=tokenizer.token_to_id("[PAD]"),
     )
     return BaseModel(
-        encoder=BertModel(bert_config, add_pooling_layer=False),
+        # With BERT's pooler, unused by mean pooling, so that AutoModel rebuilds the same shape.
+        encoder=BertModel(bert_config),
         tokenizer=tokenizer,
         pad_id=tokenizer.token_to_id("[PAD]"),
         description=f"scratch (BERT-tiny shape, {tokenizer.get_vocab_size()}-token WordPiece vocabulary)",
@@ -132,22 +138,21 @@ def train_wordpiece(texts: Sequence[str], *, vocab_size: int, min_frequency: int
         normalized = probe.normalizer.normalize_str(text)
         word_counts.update(word for word, _ in probe.pre_tokenizer.pre_tokenize_str(normalized))
 
-    characters = collections.Counter()
+    characters = set()
     pieces = collections.Counter()
     for word, count in word_counts.items():
         if len(word) > 100:
             continue
-        for position, character in enumerate(word):
-            characters[character if position == 0 else "##" + character] += count
+        characters.update(word)
         for end in range(2, len(word) + 1):
             pieces[word[:end]] += count
         for start in range(1, len(word) - 1):
             pieces["##" + word[start:]] += count
 
     vocab_tokens = list(SPECIAL_TOKENS)
-    # Every character stays, however rare: WordPiece turns a whole word into [UNK] when one
-    # of its characters has no piece.
-    vocab_tokens += sorted(characters)
+    # Every character seen, in both forms, however rare: WordPiece turns a whole word into
+    # [UNK] when one of its characters has no piece.
+    vocab_tokens += sorted(characters) + sorted("##" + c for c in characters)
     room = max(0, vocab_size - len(vocab_tokens))
     frequent = [p for p, n in pieces.items() if n >= min_frequency]
     vocab_tokens += sorted(frequent, key=lambda p: (-pieces[p], p))[:room]

@@ -1,0 +1,36 @@
+import warnings
+from pathlib import Path
+
+import pytest
+
+from tests.tiny import DEMO_CSV, JIGSAW_CSV, tiny_config
+from training import DEFAULT_LABELS
+from training.data import read_csv_examples
+
+
+@pytest.fixture
+def jigsaw_csv() -> Path:
+    if not JIGSAW_CSV.is_file():
+        message = f"SKIPPED: real Jigsaw sample not found at {JIGSAW_CSV} (../shared is absent on this machine)"
+        warnings.warn(message, stacklevel=1)
+        pytest.skip(message)
+    return JIGSAW_CSV
+
+
+@pytest.fixture(scope="session")
+def demo_examples():
+    return read_csv_examples(DEMO_CSV, DEFAULT_LABELS)
+
+
+@pytest.fixture(scope="session")
+def trained_artifact(tmp_path_factory, demo_examples):
+    """One tiny model, trained once per test session, for the tests that only read it."""
+    from training.pipeline import run_training
+
+    return run_training(tiny_config(), demo_examples, tmp_path_factory.mktemp("artifacts"), name="tiny")
+
+
+@pytest.fixture
+def artifacts_dir(settings, tmp_path) -> Path:
+    settings.TOXISCOPE_ARTIFACTS_DIR = tmp_path / "artifacts"
+    return settings.TOXISCOPE_ARTIFACTS_DIR

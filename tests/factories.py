@@ -1,0 +1,62 @@
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from moderation import models
+from moderation.roles import API_CLIENT, MODERATOR
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class ApiClientFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"client{n}")
+
+    @factory.post_generation
+    def role(user, create, extracted, **kwargs):
+        user.groups.add(Group.objects.get(name=API_CLIENT))
+
+
+class ModeratorFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"moderator{n}")
+
+    @factory.post_generation
+    def role(user, create, extracted, **kwargs):
+        user.groups.add(Group.objects.get(name=MODERATOR))
+
+
+class CommentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Comment
+
+    text = factory.Sequence(lambda n: f"comment number {n}")
+    source = "default"
+
+
+class LabelAnnotationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.LabelAnnotation
+
+    comment = factory.SubFactory(CommentFactory)
+    label = factory.LazyFunction(lambda: models.Label.objects.get(name="toxic"))
+    value = True
+    origin = models.LabelAnnotation.Origin.IMPORTED
+
+
+class ModelVersionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.ModelVersion
+
+    name = factory.Sequence(lambda n: f"version-{n}")
+    artifact_path = factory.LazyAttribute(lambda v: f"/nonexistent/{v.name}")
+    base_model = "scratch"
+    labels = factory.LazyFunction(lambda: ["toxic"])
+    thresholds = factory.LazyFunction(lambda: {"toxic": 0.5})
+    data_hash = "0" * 64

@@ -1,0 +1,157 @@
+import pytest
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+from moderation.models import Comment, ReviewItem
+from moderation.services import api_key_create, api_key_revoke
+from tests.factories import ApiClientFactory, ModeratorFactory
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/comments/"
+
+
+@pytest.fixture
+def client_user():
+    return ApiClientFactory()
+
+
+@pytest.fixture
+def api(client_user):
+    _, raw_key = api_key_create(user=client_user, name="test")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
+    return client
+
+
+def test_submit_one_comment_stores_it_and_queues_it_for_review(api, client_user):
+    response = api.post(URL, {"text": "hello there", "external_id": "c-1", "source": "forum"}, format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["created"] is True
+    assert body["comment"]["external_id"] == "c-1"
+    assert body["comment"]["route"] == {"action": "review", "queue": "general",
+                                        "reason": "no active model: every comment is reviewed by a person"}
+    comment = Comment.objects.get(pk=body["comment"]["id"])
+    assert comment.client == client_user and comment.source == "forum"
+    assert ReviewItem.objects.get(comment=comment).queue.slug == "general"
+
+
+def test_a_retried_submit_with_the_same_external_id_is_stored_once(api):
+    first = api.post(URL, {"text": "hello", "external_id": "same"}, format="json")
+    retry = api.post(URL, {"text": "hello", "external_id": "same"}, format="json")
+    assert first.status_code == 201 and retry.status_code == 200
+    assert retry.json()["created"] is False
+    assert retry.json()["comment"]["id"] == first.json()["comment"]["id"]
+    assert Comment.objects.count() == 1 and ReviewItem.objects.count() == 1
+
+
+def test_submit_a_batch(api):
+    response = api.post(URL, [{"text": f"comment {i}", "external_id": f"b-{i}"} for i in range(5)]
+                        + [{"text": "comment 0", "external_id": "b-0"}], format="json")
+    assert response.status_code == 201
+    body = response.json()
+    assert len(body) == 6 and [r["created"] for r in body] == [True] * 5 + [False]
+    assert Comment.objects.count() == 5
+
+
+@pytest.mark.parametrize(
+    ("payload", "field", "message"),
+    [
+        ({"text": ""}, "text", "blank"),
+        ({"text": "   \n\t "}, "text", "blank"),
+        ({}, "text", "required"),
+        ({"text": 42}, "text", None),
+        ({"text": ["a"]}, "text", "Not a valid string"),
+        ({"text": "a\x00b"}, "text", "Null characters are not allowed"),
+        ({"text": "x" * 20_001}, "text", "no more than 20000 characters"),
+        ({"text": "ok", "external_id": "x" * 201}, "external_id", "no more than 200"),
+        ({"text": "ok", "source": "not a slug!"}, "source", None),
+        ({"text": "ok", "metadata": "nope"}, "metadata", None),
+        ({"text": "ok", "metadata": {"k": "v" * 5000}}, "metadata", "4096 bytes"),
+    ],
+)
+def test_bad_input_gets_400_with_field_messages(api, payload, field, message):
+    response = api.post(URL, payload, format="json")
+    if payload == {"text": 42}:  # DRF coerces numbers to strings: accepted, as text "42"
+        assert response.status_code == 201
+        return
+    assert response.status_code == 400, response.json()
+    errors = response.json()
+    assert field in errors
+    if message:
+        assert message in " ".join(errors[field])
+    assert Comment.objects.count() == 0
+
+
+def test_a_batch_with_one_bad_item_stores_nothing(api):
+    response = api.post(URL, [{"text": "good"}, {"text": ""}, {"text": "also good"}], format="json")
+    assert response.status_code == 400
+    # DRF names each bad item by its index: only item 1 is wrong.
+    assert list(response.json()) == ["1"] and response.json()["1"]["text"]
+    assert Comment.objects.count() == 0
+
+
+@override_settings(TOXISCOPE_MAX_BATCH=3)
+def test_batches_over_the_limit_and_empty_batches_are_refused(api):
+    too_many = api.post(URL, [{"text": f"c{i}"} for i in range(4)], format="json")
+    assert too_many.status_code == 400
+    assert "no more than 3" in str(too_many.json())
+    empty = api.post(URL, [], format="json")
+    assert empty.status_code == 400
+    assert Comment.objects.count() == 0
+
+
+def test_malformed_bodies_are_400_not_500(api):
+    assert api.post(URL, b"{not json", content_type="application/json").status_code == 400
+    assert api.post(URL, b'{"text": "\xff\xfe"}', content_type="application/json").status_code == 400
+    assert api.post(URL, "42", content_type="application/json").status_code == 400
+    assert api.post(URL, b"text=hello", content_type="text/plain").status_code == 415
+
+
+def test_authentication_and_roles(client_user):
+    anonymous = APIClient()
+    assert anonymous.post(URL, {"text": "hi"}, format="json").status_code == 401
+    bad = APIClient()
+    bad.credentials(HTTP_AUTHORIZATION="Api-Key nope.nope")
+    assert bad.post(URL, {"text": "hi"}, format="json").status_code == 401
+    key, raw = api_key_create(user=client_user, name="old")
+    api_key_revoke(api_key=key)
+    revoked = APIClient()
+    revoked.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    response = revoked.post(URL, {"text": "hi"}, format="json")
+    assert response.status_code == 401 and "revoked" in response.json()["detail"]
+    moderator = ModeratorFactory()
+    _, moderator_key = api_key_create(user=moderator, name="m")
+    not_a_client = APIClient()
+    not_a_client.credentials(HTTP_AUTHORIZATION=f"Api-Key {moderator_key}")
+    assert not_a_client.post(URL, {"text": "hi"}, format="json").status_code == 403
+
+
+def test_keys_are_stored_hashed(client_user):
+    key, raw = api_key_create(user=client_user, name="k")
+    assert raw not in (key.key_hash, key.prefix) and len(key.key_hash) == 64
+    assert raw.startswith(key.prefix + ".")
+
+
+def test_clients_read_only_their_own_comments(api):
+    mine = api.post(URL, {"text": "mine"}, format="json").json()["comment"]["id"]
+    other_user = ApiClientFactory()
+    _, other_key = api_key_create(user=other_user, name="o")
+    other = APIClient()
+    other.credentials(HTTP_AUTHORIZATION=f"Api-Key {other_key}")
+    theirs = other.post(URL, {"text": "theirs"}, format="json").json()["comment"]["id"]
+    assert api.get(f"{URL}{mine}/").status_code == 200
+    assert api.get(f"{URL}{theirs}/").status_code == 404
+    listing = api.get(URL).json()
+    assert [c["id"] for c in listing["results"]] == [mine]
+
+
+def test_openapi_schema_and_swagger_ui_are_served_locally():
+    client = APIClient()
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert schema.status_code == 200
+    assert "/api/v1/comments/" in schema.json()["paths"]
+    page = client.get("/api/docs/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "drf_spectacular_sidecar" in html and "cdn" not in html.lower()

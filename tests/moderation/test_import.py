@@ -1,0 +1,124 @@
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from moderation.models import Comment, LabelAnnotation
+from tests.tiny import DEMO_CSV
+
+pytestmark = pytest.mark.django_db
+
+
+def run_import(path, *args):
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("import_comments", str(path), "--no-progress", *args, stdout=out, stderr=err)
+    except CommandError as exc:
+        return out.getvalue(), err.getvalue(), exc
+    return out.getvalue(), err.getvalue(), None
+
+
+@pytest.mark.slow
+def test_jigsaw_sample_imports_1825_comments_with_six_labels_and_no_racism(jigsaw_csv):
+    out, err, error = run_import(jigsaw_csv, "--source", "jigsaw")
+    assert error is None, err
+    assert Comment.objects.filter(source="jigsaw").count() == 1825
+    positives = dict(
+        (name, LabelAnnotation.objects.filter(label__name=name, value=True).count())
+        for name in ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate", "racism"])
+    assert positives == {"toxic": 158, "severe_toxic": 15, "obscene": 87, "threat": 7, "insult": 85,
+                         "identity_hate": 19, "racism": 0}
+    assert LabelAnnotation.objects.count() == 1825 * 6
+    assert not LabelAnnotation.objects.filter(label__name="racism").exists()
+    annotations = LabelAnnotation.objects.count()
+    out, err, error = run_import(jigsaw_csv, "--source", "jigsaw")
+    assert error is None
+    assert "imported: 0" in out and "1825 already present" in out
+    assert Comment.objects.count() == 1825 and LabelAnnotation.objects.count() == annotations
+
+
+def test_demo_set_has_all_seven_labels():
+    out, err, error = run_import(DEMO_CSV, "--source", "demo")
+    assert error is None, err
+    assert Comment.objects.count() == 281
+    assert LabelAnnotation.objects.count() == 281 * 7
+    assert LabelAnnotation.objects.filter(label__name="racism", value=True).count() == 21
+
+
+def test_malformed_rows_are_reported_by_line_and_the_rest_imported(tmp_path):
+    path = tmp_path / "rows.csv"
+    path.write_text(
+        "id,comment_text,toxic,threat\n"
+        "1,fine comment,0,0\n"
+        '2,"a comment\nover two lines",1,\n'  # lines 3-4; threat empty -> unknown
+        "3,   ,0,0\n"  # line 5: blank text
+        "4,bad label,maybe,0\n"  # line 6
+        "5,too,many,0,0,0\n"  # line 7
+        "1,duplicate id,0,0\n"  # line 8
+    )
+    out, err, error = run_import(path)
+    assert error is not None and "4 row(s) rejected" in str(error)
+    assert "line 5: text is empty" in err
+    assert "line 6: toxic: label value 'maybe'" in err
+    assert "line 7:" in err and "more field(s)" in err
+    assert "line 8: duplicate id '1' (first on line 2)" in err
+    assert "imported: 2" in out
+    two_lines = Comment.objects.get(external_id="2")
+    assert two_lines.text == "a comment\nover two lines"
+    assert {a.label.name: a.value for a in two_lines.annotations.all()} == {"toxic": True}
+
+
+def test_reimport_after_errors_touches_nothing_stored(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_text(json.dumps({"id": "a", "text": "hello", "labels": {"toxic": 0}}) + "\n")
+    run_import(path)
+    stored = Comment.objects.get(external_id="a")
+    path.write_text(json.dumps({"id": "a", "text": "changed text", "labels": {"toxic": 1}}) + "\n")
+    out, err, error = run_import(path)
+    assert error is None and "1 already present" in out
+    stored.refresh_from_db()
+    assert stored.text == "hello"
+    assert stored.annotations.get().value is False
+
+
+def test_jsonl_rows_without_id_are_idempotent_and_bad_lines_reported(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_text("\n".join([
+        json.dumps({"text": "you are great", "labels": {"toxic": 0, "insult": False}}),
+        "{not json",
+        json.dumps({"text": "x", "labels": {"sarcasm": 1}}),
+        json.dumps(["a list"]),
+        json.dumps({"text": "no labels at all"}),
+    ]) + "\n")
+    out, err, error = run_import(path)
+    assert error is not None
+    assert "line 2: invalid JSON" in err
+    assert "line 3: unknown label(s): sarcasm" in err
+    assert "line 4: a line must be a JSON object" in err
+    assert Comment.objects.count() == 2
+    assert not Comment.objects.get(text="no labels at all").annotations.exists()
+    run_import(path)
+    assert Comment.objects.count() == 2
+
+
+def test_unreadable_inputs_are_command_errors(tmp_path):
+    _, _, error = run_import(tmp_path / "missing.csv")
+    assert "no such file" in str(error)
+    wrong = tmp_path / "data.txt"
+    wrong.write_text("hello")
+    _, _, error = run_import(wrong)
+    assert "--format" in str(error)
+    header = tmp_path / "header.csv"
+    header.write_text("id,body\n1,hi\n")
+    _, _, error = run_import(header)
+    assert "no text column" in str(error)
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"id,comment_text\n1,\xff\xfe bad\n")
+    _, _, error = run_import(binary)
+    assert "not valid UTF-8" in str(error)
+    big = tmp_path / "big.csv"
+    big.write_text("id,comment_text\n" + "1,hello\n" * 100)
+    _, _, error = run_import(big, "--max-bytes", "100")
+    assert "over the limit" in str(error)
+    assert Comment.objects.count() == 0

@@ -1,0 +1,68 @@
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from moderation.models import Label, ModelVersion, ReviewItem, ReviewQueue
+from tests.factories import ApiClientFactory, CommentFactory, LabelAnnotationFactory, ModelVersionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_seven_labels_roles_and_queues_are_seeded():
+    assert list(Label.objects.values_list("name", flat=True)) == [
+        "toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate", "racism"]
+    assert set(ReviewQueue.objects.values_list("slug", flat=True)) >= {"general", "urgent", "audit"}
+
+
+def test_at_most_one_active_model_version():
+    ModelVersionFactory(status=ModelVersion.Status.ACTIVE)
+    ModelVersionFactory(status=ModelVersion.Status.CANDIDATE)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ModelVersionFactory(status=ModelVersion.Status.ACTIVE)
+
+
+def test_external_id_is_unique_per_client_not_globally():
+    first, second = ApiClientFactory(), ApiClientFactory()
+    CommentFactory(client=first, external_id="abc")
+    CommentFactory(client=second, external_id="abc")
+    CommentFactory(client=first, external_id=None)
+    CommentFactory(client=first, external_id=None)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CommentFactory(client=first, external_id="abc")
+
+
+def test_imported_rows_are_unique_per_source():
+    CommentFactory(source="jigsaw", external_id="1")
+    CommentFactory(source="other", external_id="1")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CommentFactory(source="jigsaw", external_id="1")
+
+
+def test_one_annotation_per_comment_label_and_origin():
+    annotation = LabelAnnotationFactory()
+    LabelAnnotationFactory(comment=annotation.comment, origin="moderator", value=False)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LabelAnnotationFactory(comment=annotation.comment)
+
+
+def test_empty_text_and_invalid_status_are_refused_by_the_database():
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CommentFactory(text="")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CommentFactory(status="maybe")
+
+
+def test_a_comment_waits_in_one_queue_and_a_claim_has_an_expiry():
+    comment = CommentFactory()
+    general = ReviewQueue.objects.get(slug="general")
+    ReviewItem.objects.create(comment=comment, queue=general)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReviewItem.objects.create(comment=comment, queue=ReviewQueue.objects.get(slug="urgent"))
+    ReviewItem.objects.create(comment=comment, queue=general, status=ReviewItem.Status.DECIDED)
+    moderator = ApiClientFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReviewItem.objects.create(comment=CommentFactory(), queue=general, claimed_by=moderator)
+    ReviewItem.objects.create(comment=CommentFactory(), queue=general, claimed_by=moderator,
+                              claimed_until=timezone.now() + timedelta(minutes=5))
