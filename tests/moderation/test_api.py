@@ -155,3 +155,18 @@ def test_openapi_schema_and_swagger_ui_are_served_locally():
     assert page.status_code == 200
     html = page.content.decode()
     assert "drf_spectacular_sidecar" in html and "cdn" not in html.lower()
+
+
+def test_health_and_readiness():
+    client = APIClient()
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200, ready.json()
+    assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+
+
+def test_readiness_reports_an_unreachable_broker(settings):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    response = APIClient().get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["broker"].startswith("error")

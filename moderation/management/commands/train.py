@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from moderation.management.messages import validation_messages
-from moderation.models import TrainingRun
+from moderation.models import ModelVersion, TrainingRun
 from moderation.services.training import training_run_execute, training_run_start
 from training.report import results_table
 
@@ -25,8 +25,13 @@ class Command(BaseCommand):
         parser.add_argument("--since", help="only annotations made on or after this ISO date")
         parser.add_argument("--until", help="only annotations made on or before this ISO date")
         parser.add_argument("--enqueue", action="store_true", help="queue it for a Celery worker and return")
+        parser.add_argument("--if-missing", action="store_true", help="do nothing if any model version exists")
 
-    def handle(self, *args, base, epochs, calibration, seed, config, origins, since, until, enqueue, **options):
+    def handle(self, *args, base, epochs, calibration, seed, config, origins, since, until, enqueue, if_missing,
+               **options):
+        if if_missing and ModelVersion.objects.exists():
+            self.stdout.write("a model version exists: not training (--if-missing)")
+            return
         try:
             overrides = json.loads(config) if config else {}
         except json.JSONDecodeError as exc:

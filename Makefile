@@ -1,0 +1,49 @@
+# ToxiScope: `make run` brings the platform up on this machine, `make test` runs every test.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+# The tests run against the real PostgreSQL and Redis (a database number of their own).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: install run setup test test-fast bench clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+# Migrate, load the demo set, create the admin account, train a first model if none exists.
+setup: install
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py collectstatic --no-input --verbosity 0
+	$(PY) manage.py import_comments moderation/fixtures/demo_comments.csv --source demo --no-progress
+	$(PY) manage.py ensure_admin
+	HF_HUB_OFFLINE=1 $(PY) manage.py train --if-missing
+
+# Web server (gunicorn) and a Celery worker for both queues, with the beat schedule; Ctrl-C stops both.
+run: setup
+	@trap 'kill 0' INT TERM EXIT; \
+	$(PY) -m celery -A toxiscope worker -B -Q default,training --concurrency 2 --loglevel INFO & \
+	echo; echo "ToxiScope is running: http://127.0.0.1:$(PORT)/admin/  (API docs: http://127.0.0.1:$(PORT)/api/docs/)"; \
+	echo "Create an API key for a client: $(PY) manage.py create_api_key my-site"; echo; \
+	$(VENV)/bin/gunicorn toxiscope.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile -
+
+test: install
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) CELERY_RESULT_BACKEND=$(TEST_BROKER_URL) \
+	HF_HUB_OFFLINE=1 $(PY) -m pytest
+
+test-fast: install
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) CELERY_RESULT_BACKEND=$(TEST_BROKER_URL) \
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -m "not slow"
+
+bench: install
+	HF_HUB_OFFLINE=1 $(PY) bench/train_speed.py
+	HF_HUB_OFFLINE=1 $(PY) bench/quality.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

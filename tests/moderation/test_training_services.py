@@ -1,0 +1,161 @@
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.utils import timezone
+
+from moderation import selectors
+from moderation.models import AuditEvent, LabelAnnotation, ModelVersion, TrainingRun
+from moderation.services.training import (
+    recalibration_execute,
+    recalibration_start,
+    training_run_cancel,
+    training_run_execute,
+    training_run_start,
+    training_runs_reap_stale,
+)
+from tests.factories import CommentFactory, LabelAnnotationFactory, UserFactory
+from tests.tiny import DEMO_CSV, tiny_config
+
+pytestmark = pytest.mark.django_db
+TINY = {k: v for k, v in tiny_config().to_dict().items() if k not in ("labels", "base_model")}
+
+
+@pytest.fixture
+def demo_data():
+    call_command("import_comments", str(DEMO_CSV), "--source", "demo", "--no-progress")
+
+
+def test_start_validates_and_enqueues_on_commit(django_capture_on_commit_callbacks):
+    admin = UserFactory()
+    with pytest.raises(ValidationError) as error:
+        training_run_start(config={"lr": -1, "nonsense": 1}, requested_by=admin)
+    assert set(error.value.message_dict) == {"lr", "nonsense"}
+    with pytest.raises(ValidationError) as error:
+        training_run_start(data={"origins": ["model_auto"]})
+    assert "origins" in error.value.message_dict
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        run = training_run_start(config=TINY, requested_by=admin)
+    assert len(callbacks) == 1  # the Celery enqueue waits for the commit
+    assert run.status == TrainingRun.Status.QUEUED
+    assert run.config["training"]["base_model"] == "scratch"
+    assert run.config["training"]["labels"][-1] == "racism"
+    assert AuditEvent.objects.filter(action="training_run.start", actor=admin).exists()
+
+
+def test_one_training_run_at_a_time(settings):
+    training_run_start(config=TINY, enqueue=False)
+    with pytest.raises(ValidationError, match="already queued or running"):
+        training_run_start(config=TINY, enqueue=False)
+    settings.TOXISCOPE_MAX_CONCURRENT_TRAINING_RUNS = 2
+    training_run_start(config=TINY, enqueue=False)
+
+
+def test_moderator_annotations_beat_imported_ones_and_unknown_stays_unknown():
+    comment = CommentFactory(text="borderline")
+    LabelAnnotationFactory(comment=comment, value=True, origin="imported")
+    LabelAnnotationFactory(comment=comment, value=False, origin="moderator")
+    other = CommentFactory(text="only imported")
+    LabelAnnotationFactory(comment=other, value=True, origin="imported")
+    LabelAnnotationFactory(comment=CommentFactory(text="machine"), value=True, origin="model_auto")
+    CommentFactory(text="never labelled")
+    examples = selectors.training_examples(labels=["toxic", "racism"], origins=["imported", "moderator"])
+    assert {e.text: dict(e.labels) for e in examples} == {"borderline": {"toxic": False},
+                                                         "only imported": {"toxic": True}}
+    moderator_only = selectors.training_examples(labels=["toxic"], origins=["moderator"])
+    assert [e.text for e in moderator_only] == ["borderline"]
+
+
+@pytest.mark.slow
+def test_execute_trains_a_candidate_version_with_progress(demo_data, artifacts_dir):
+    run = training_run_start(config=TINY, enqueue=False)
+    run = training_run_execute(run_id=run.pk)
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.error
+    version = run.model_version
+    assert version.status == ModelVersion.Status.CANDIDATE
+    assert version.artifact_path.startswith(str(artifacts_dir))
+    assert set(version.thresholds) == set(version.labels) and len(version.labels) == 7
+    assert version.metrics["model"]["calibrated"]["macro_f1"] is not None
+    assert run.epoch >= 1 and run.step == run.total_steps > 0 and run.val_macro_f1 is not None
+    assert run.started_at <= run.finished_at
+    # A redelivered task finds the run finished and does nothing.
+    assert training_run_execute(run_id=run.pk) is None
+    assert ModelVersion.objects.count() == 1
+
+
+def test_a_failure_marks_the_run_failed_with_its_error(artifacts_dir):
+    CommentFactory()  # far too little data to train on
+    run = training_run_start(config=TINY, enqueue=False)
+    run = training_run_execute(run_id=run.pk)
+    assert run.status == TrainingRun.Status.FAILED
+    assert "DataError" in run.error and "at least 20" in run.error
+    assert run.finished_at is not None and run.model_version is None
+
+
+@pytest.mark.slow
+def test_a_cancel_stops_a_running_run_at_its_next_report(demo_data, artifacts_dir, monkeypatch):
+    from moderation.services import training as service
+
+    run = training_run_start(config=TINY, enqueue=False)
+    original = service._ProgressRecorder.__call__
+
+    def cancel_once_training(self, progress):
+        if progress.phase == "train" and progress.step >= 10:
+            TrainingRun.objects.filter(pk=self.run.pk).update(cancel_requested=True)
+        original(self, progress)
+
+    monkeypatch.setattr(service._ProgressRecorder, "__call__", cancel_once_training)
+    run = training_run_execute(run_id=run.pk)
+    assert run.status == TrainingRun.Status.CANCELLED
+    assert run.step < run.total_steps
+    assert not ModelVersion.objects.exists() and not list(artifacts_dir.glob("*"))
+
+
+def test_cancelling_a_queued_run_ends_it_at_once():
+    run = training_run_start(config=TINY, enqueue=False)
+    run = training_run_cancel(run=run)
+    assert run.status == TrainingRun.Status.CANCELLED
+    assert training_run_execute(run_id=run.pk) is None
+    with pytest.raises(ValidationError):
+        training_run_cancel(run=run)
+
+
+def test_a_run_whose_worker_vanished_is_reaped(settings):
+    settings.TOXISCOPE_TRAINING_HEARTBEAT_TIMEOUT_S = 60
+    stale = TrainingRun.objects.create(status="running", heartbeat_at=timezone.now() - timedelta(minutes=5))
+    alive = TrainingRun.objects.create(status="running", heartbeat_at=timezone.now())
+    assert training_runs_reap_stale() == 1
+    stale.refresh_from_db()
+    alive.refresh_from_db()
+    assert stale.status == "failed" and "worker lost" in stale.error
+    assert alive.status == "running"
+
+
+@pytest.mark.slow
+def test_recalibration_makes_a_candidate_that_shares_the_weights(demo_data, artifacts_dir):
+    trained = training_run_execute(run_id=training_run_start(config=TINY, enqueue=False).pk).model_version
+    moderator = UserFactory()
+    for annotation in LabelAnnotation.objects.filter(origin="imported").select_related("comment", "label"):
+        LabelAnnotation.objects.create(comment=annotation.comment, label=annotation.label, value=annotation.value,
+                                       origin="moderator", created_by=moderator)
+    run = recalibration_execute(run_id=recalibration_start(model_version=trained, enqueue=False).pk)
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.error
+    new = run.model_version
+    assert new.parent == trained and new.artifact_path == trained.artifact_path
+    assert new.status == ModelVersion.Status.CANDIDATE
+    recalibration = new.metrics["recalibration"]
+    assert recalibration["size"] == 281
+    assert set(recalibration["before"]) == {"calibrated", "at_0_5"}
+
+
+def test_train_command_reports_errors_cleanly(capsys):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="lr: must be in"):
+        call_command("train", "--config", '{"lr": 5}')
+    with pytest.raises(CommandError, match="not valid JSON"):
+        call_command("train", "--config", "{")
+    with pytest.raises(CommandError, match="failed: DataError"):
+        call_command("train", "--config", '{"max_epochs": 1}')
