@@ -23,7 +23,7 @@ setup: install
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	$(PY) manage.py import_comments moderation/fixtures/demo_comments.csv --source demo --no-progress
 	$(PY) manage.py ensure_admin
-	HF_HUB_OFFLINE=1 $(PY) manage.py train --if-missing
+	HF_HUB_OFFLINE=1 $(PY) manage.py train --if-missing --promote
 
 # Web server (gunicorn) and a Celery worker for both queues, with the beat schedule; Ctrl-C stops both.
 run: setup
@@ -34,11 +34,11 @@ run: setup
 	$(VENV)/bin/gunicorn toxiscope.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile -
 
 test: install
-	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) CELERY_RESULT_BACKEND=$(TEST_BROKER_URL) \
+	DATABASE_URL=$(TEST_DATABASE_URL) DATABASE_CONN_MAX_AGE=0 CELERY_BROKER_URL=$(TEST_BROKER_URL) CELERY_RESULT_BACKEND=$(TEST_BROKER_URL) \
 	HF_HUB_OFFLINE=1 $(PY) -m pytest
 
 test-fast: install
-	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) CELERY_RESULT_BACKEND=$(TEST_BROKER_URL) \
+	DATABASE_URL=$(TEST_DATABASE_URL) DATABASE_CONN_MAX_AGE=0 CELERY_BROKER_URL=$(TEST_BROKER_URL) CELERY_RESULT_BACKEND=$(TEST_BROKER_URL) \
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -m "not slow"
 
 bench: install

@@ -16,10 +16,13 @@ class Label(models.Model):
     description = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
     display_order = models.PositiveSmallIntegerField(default=0)
+    # How much a flag on this label raises a comment's place in its review queue.
+    severity = models.FloatField(default=1.0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["display_order", "name"]
+        constraints = [models.CheckConstraint(condition=Q(severity__gt=0), name="label_severity_positive")]
 
     def __str__(self) -> str:
         return self.name
@@ -72,6 +75,17 @@ class Comment(models.Model):
     metadata = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The routing decision: set when the comment is routed, replaced if it is re-scored while
+    # still waiting. `routed_by` is the model version whose scores decided it (null: no model).
+    route_action = models.CharField(max_length=16, blank=True)
+    route_reason = models.CharField(max_length=300, blank=True)
+    route_queue = models.ForeignKey(
+        "ReviewQueue", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    flagged_labels = models.JSONField(default=list, blank=True)
+    routed_by = models.ForeignKey(
+        "ModelVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="routed_comments"
+    )
 
     class Meta:
         constraints = [

@@ -4,10 +4,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.text import slugify
 
-from moderation.models import Comment, LabelAnnotation
+from moderation.models import Comment, Label, LabelAnnotation, RoutingRule
+from moderation.routing import Rule
 from training.data import Example
 
 
@@ -17,7 +20,8 @@ def aware(iso: str) -> datetime:
 
 
 def comments_of_client(*, client) -> QuerySet[Comment]:
-    return Comment.objects.filter(client=client).order_by("-created_at", "-id")
+    return (Comment.objects.filter(client=client).select_related("routed_by", "route_queue")
+            .prefetch_related("predictions").order_by("-created_at", "-id"))
 
 
 def training_examples(
@@ -44,3 +48,20 @@ def training_examples(
         Example(text=texts[comment_id], labels={label: value for label, (_, value) in values.items()})
         for comment_id, values in sorted(known.items())
     ]
+
+
+def routing_rules() -> list[Rule]:
+    """The active routing rules as plain values for the routing engine."""
+    return [
+        Rule(id=rule.pk, order=rule.order, action=rule.action, label=rule.label.name if rule.label else None,
+             threshold=rule.threshold, queue=rule.queue.slug if rule.queue else None, source=rule.source)
+        for rule in RoutingRule.objects.filter(is_active=True).select_related("label", "queue")
+    ]
+
+
+def label_severity() -> dict[str, float]:
+    return dict(Label.objects.values_list("name", "severity"))
+
+
+def default_queue_slug() -> str:
+    return slugify(settings.TOXISCOPE_DEFAULT_QUEUE)

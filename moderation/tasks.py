@@ -1,9 +1,9 @@
-"""Celery tasks: an id in, one service call, nothing else."""
+"""Celery tasks: ids in, one service call, nothing else."""
 
 from celery import shared_task
 from django.conf import settings
 
-from moderation.services import training
+from moderation.services import routing, training
 
 
 @shared_task(
@@ -22,3 +22,16 @@ def threshold_recalibrate(run_id: int) -> None:
 @shared_task
 def training_runs_reap_stale() -> int:
     return training.training_runs_reap_stale()
+
+
+@shared_task
+def comments_score(comment_ids: list[int]) -> int:
+    """Score and route comments submitted asynchronously. Idempotent: a comment already
+    routed by the active model is skipped, so a redelivered task does no harm."""
+    return routing.comments_route_pending(comment_ids=comment_ids)
+
+
+@shared_task
+def comments_route_waiting() -> int:
+    """The sweep: routes every submitted comment still waiting (lost tasks, no-model routes)."""
+    return routing.comments_route_pending()

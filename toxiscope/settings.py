@@ -171,6 +171,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "moderation.tasks.training_runs_reap_stale",
         "schedule": 60.0,
     },
+    "route-waiting-comments": {
+        "task": "moderation.tasks.comments_route_waiting",
+        "schedule": 60.0,
+    },
 }
 
 # --- ToxiScope ----------------------------------------------------------------------------
@@ -178,6 +182,13 @@ TOXISCOPE_ARTIFACTS_DIR = Path(os.environ.get("TOXISCOPE_ARTIFACTS_DIR", VAR_DIR
 # The base model new training runs start from. The reference is the hub's prajjwal1/bert-tiny;
 # `scratch` needs no download (see README: base models).
 TOXISCOPE_BASE_MODEL = os.environ.get("TOXISCOPE_BASE_MODEL", "scratch")
+# How often each process asks which model version is active (a promotion reaches it this fast).
+TOXISCOPE_MODEL_CHECK_INTERVAL_S = float(os.environ.get("TOXISCOPE_MODEL_CHECK_INTERVAL_S", 2.0))
+# Threads torch uses to score in each process: web and worker processes already run side by
+# side, one per core, so one thread each avoids oversubscribing the cores.
+TOXISCOPE_TORCH_THREADS = int(os.environ.get("TOXISCOPE_TORCH_THREADS", 1))
+# Submits with more comments than this (or with ?async=1) are scored by a worker.
+TOXISCOPE_SYNC_BATCH_MAX = int(os.environ.get("TOXISCOPE_SYNC_BATCH_MAX", 256))
 TOXISCOPE_MAX_TEXT_CHARS = int(os.environ.get("TOXISCOPE_MAX_TEXT_CHARS", 20_000))
 TOXISCOPE_MAX_BATCH = int(os.environ.get("TOXISCOPE_MAX_BATCH", 1_000))
 TOXISCOPE_DEFAULT_QUEUE = os.environ.get("TOXISCOPE_DEFAULT_QUEUE", "general")

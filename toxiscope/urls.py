@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from moderation.api.perspective import PerspectiveAnalyzeView, discovery_document
 from moderation.health import healthz, readyz
 
 urlpatterns = [
@@ -9,6 +10,9 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("moderation.api.urls")),
+    # Perspective-compatible: the same paths as Perspective's, so a client changes only its host.
+    path("v1alpha1/comments:analyze", PerspectiveAnalyzeView.as_view(), name="perspective-analyze"),
+    path("$discovery/rest", discovery_document, name="perspective-discovery"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]

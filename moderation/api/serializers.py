@@ -1,6 +1,7 @@
 import json
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from moderation.models import Comment
@@ -8,20 +9,21 @@ from moderation.models import Comment
 MAX_METADATA_BYTES = 4096
 
 
+def validate_comment_text(text: str) -> str:
+    if not text.strip():
+        raise serializers.ValidationError("This field may not be blank.")
+    limit = settings.TOXISCOPE_MAX_TEXT_CHARS
+    if len(text) > limit:
+        raise serializers.ValidationError(f"Ensure this field has no more than {limit} characters.")
+    return text
+
+
 class CommentSubmitSerializer(serializers.Serializer):
-    text = serializers.CharField(trim_whitespace=False)
+    text = serializers.CharField(trim_whitespace=False, validators=[validate_comment_text])
     external_id = serializers.CharField(max_length=200, required=False, allow_null=True)
     source = serializers.SlugField(max_length=100, required=False, default="default")
     author_id = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     metadata = serializers.DictField(required=False, default=dict)
-
-    def validate_text(self, text: str) -> str:
-        if not text.strip():
-            raise serializers.ValidationError("This field may not be blank.")
-        limit = settings.TOXISCOPE_MAX_TEXT_CHARS
-        if len(text) > limit:
-            raise serializers.ValidationError(f"Ensure this field has no more than {limit} characters.")
-        return text
 
     def validate_metadata(self, metadata: dict) -> dict:
         if len(json.dumps(metadata)) > MAX_METADATA_BYTES:
@@ -45,20 +47,53 @@ class RouteSerializer(serializers.Serializer):
 
 
 class CommentSerializer(serializers.ModelSerializer):
-    route = serializers.SerializerMethodField()
+    scored = serializers.SerializerMethodField(help_text="False until a model has scored the comment.")
+    model_version = serializers.SlugRelatedField(source="routed_by", slug_field="name", read_only=True)
+    scores = serializers.SerializerMethodField(help_text="Probability per label from `model_version`.")
+    route = serializers.SerializerMethodField(help_text="Null until routed (an async submit not yet scored).")
 
     class Meta:
         model = Comment
-        fields = ["id", "external_id", "source", "author_id", "text", "status", "created_at", "route"]
+        fields = ["id", "external_id", "source", "author_id", "text", "status", "created_at", "scored",
+                  "model_version", "scores", "flagged_labels", "route"]
         read_only_fields = fields
 
-    def get_route(self, comment: Comment) -> RouteSerializer:
-        item = comment.review_items.select_related("queue").order_by("-created_at").first()
-        if item is None:
+    def get_scored(self, comment: Comment) -> bool:
+        return comment.routed_by_id is not None
+
+    def get_scores(self, comment: Comment) -> dict[str, float] | None:
+        if comment.routed_by_id is None:
             return None
-        return RouteSerializer({"action": "review", "queue": item.queue.slug, "reason": item.reason}).data
+        if hasattr(comment, "routed_scores"):  # scored in this request
+            return comment.routed_scores
+        prediction = next((p for p in comment.predictions.all() if p.model_version_id == comment.routed_by_id), None)
+        return prediction.scores if prediction else None
+
+    @extend_schema_field(RouteSerializer(allow_null=True))
+    def get_route(self, comment: Comment) -> dict | None:
+        if not comment.route_action:
+            return None
+        queue = comment.route_queue.slug if comment.route_queue_id else None
+        return RouteSerializer({"action": comment.route_action, "queue": queue, "reason": comment.route_reason}).data
 
 
-class SubmitResultSerializer(serializers.Serializer):
-    comment = CommentSerializer()
+class CommentSubmittedSerializer(CommentSerializer):
     created = serializers.BooleanField(help_text="False when this external_id was already stored (a retry).")
+
+    class Meta(CommentSerializer.Meta):
+        fields = [*CommentSerializer.Meta.fields, "created"]
+        read_only_fields = fields
+
+
+class AnalyzeSerializer(serializers.Serializer):
+    text = serializers.CharField(trim_whitespace=False, validators=[validate_comment_text])
+    source = serializers.SlugField(max_length=100, required=False, default="default")
+
+
+class AnalysisSerializer(serializers.Serializer):
+    model_version = serializers.CharField()
+    scores = serializers.DictField(child=serializers.FloatField())
+    thresholds = serializers.DictField(child=serializers.FloatField(), help_text="The review threshold per label.")
+    flagged_labels = serializers.ListField(child=serializers.CharField())
+    route = RouteSerializer(help_text="Where the comment would go if it were submitted.")
+

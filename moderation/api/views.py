@@ -1,21 +1,34 @@
+from django.conf import settings
 from django.db.models import QuerySet
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from moderation import selectors, services
+from moderation.api.errors import NoActiveModel
 from moderation.api.permissions import IsApiClient
 from moderation.api.serializers import (
+    AnalysisSerializer,
+    AnalyzeSerializer,
     CommentSerializer,
     CommentSubmitBatchSerializer,
     CommentSubmitSerializer,
-    SubmitResultSerializer,
+    CommentSubmittedSerializer,
 )
+from moderation.routing import decide_route
+from moderation.services.scoring import active_model
 
 
 class CommentListCreateView(generics.ListAPIView):
-    """Submit one comment (an object) or up to the batch limit (a list); list your own comments."""
+    """Submit one comment (an object) or a batch (a list); list your own comments.
+
+    Small submits are scored and routed before the answer. A batch larger than the sync limit,
+    or any submit with `?async=1`, is stored at once and answered 202; a worker scores it, and
+    `GET /api/v1/comments/{id}/` shows the scores and route once they exist.
+    """
 
     permission_classes = [IsAuthenticated, IsApiClient]
     serializer_class = CommentSerializer
@@ -24,6 +37,7 @@ class CommentListCreateView(generics.ListAPIView):
         return selectors.comments_of_client(client=self.request.user)
 
     @extend_schema(
+        parameters=[OpenApiParameter("async", OpenApiTypes.BOOL, description="score in the background (202)")],
         request=PolymorphicProxySerializer(
             component_name="CommentSubmitOneOrMany",
             serializers=[CommentSubmitSerializer, CommentSubmitSerializer(many=True)],
@@ -31,12 +45,13 @@ class CommentListCreateView(generics.ListAPIView):
             many=False,
         ),
         responses={
-            201: PolymorphicProxySerializer(
-                component_name="SubmitResultOneOrMany",
-                serializers=[SubmitResultSerializer, SubmitResultSerializer(many=True)],
+            (code, "application/json"): PolymorphicProxySerializer(
+                component_name="CommentSubmittedOneOrMany",
+                serializers=[CommentSubmittedSerializer, CommentSubmittedSerializer(many=True)],
                 resource_type_field_name=None,
                 many=False,
             )
+            for code in (200, 201, 202)
         },
     )
     def post(self, request):
@@ -44,12 +59,16 @@ class CommentListCreateView(generics.ListAPIView):
         serializer = CommentSubmitBatchSerializer(data=request.data) if many else CommentSubmitSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         items = serializer.validated_data if many else [serializer.validated_data]
-        results = services.comments_submit_many(client=request.user, items=items)
-        payload = SubmitResultSerializer(results, many=True).data
-        any_created = any(result.created for result in results)
-        return Response(
-            payload if many else payload[0], status=status.HTTP_201_CREATED if any_created else status.HTTP_200_OK
-        )
+        defer = request.query_params.get("async") in ("1", "true") or len(items) > settings.TOXISCOPE_SYNC_BATCH_MAX
+        results = services.comments_submit_many(client=request.user, items=items, defer_scoring=defer)
+        for result in results:
+            result.comment.created = result.created
+        payload = CommentSubmittedSerializer([r.comment for r in results], many=True).data
+        if defer and any(r.created for r in results):
+            code = status.HTTP_202_ACCEPTED
+        else:
+            code = status.HTTP_201_CREATED if any(r.created for r in results) else status.HTTP_200_OK
+        return Response(payload if many else payload[0], status=code)
 
 
 class CommentDetailView(generics.RetrieveAPIView):
@@ -58,3 +77,28 @@ class CommentDetailView(generics.RetrieveAPIView):
 
     def get_queryset(self) -> QuerySet:
         return selectors.comments_of_client(client=self.request.user)
+
+
+class AnalyzeView(APIView):
+    """Score a text and show where it would be routed, without storing anything."""
+
+    permission_classes = [IsAuthenticated, IsApiClient]
+
+    @extend_schema(request=AnalyzeSerializer, responses={200: AnalysisSerializer})
+    def post(self, request):
+        serializer = AnalyzeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        version = active_model.get()
+        if version is None:
+            raise NoActiveModel()
+        scores = version.score([serializer.validated_data["text"]])[0]
+        decision = decide_route(scores=scores, calibrated_thresholds=version.thresholds,
+                                rules=selectors.routing_rules(), source=serializer.validated_data["source"],
+                                default_queue=selectors.default_queue_slug(), severity=selectors.label_severity())
+        return Response(AnalysisSerializer({
+            "model_version": version.name,
+            "scores": scores,
+            "thresholds": decision.review_thresholds,
+            "flagged_labels": list(decision.flagged),
+            "route": {"action": decision.action, "queue": decision.queue, "reason": decision.reason},
+        }).data)

@@ -28,10 +28,10 @@ def test_submit_one_comment_stores_it_and_queues_it_for_review(api, client_user)
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["created"] is True
-    assert body["comment"]["external_id"] == "c-1"
-    assert body["comment"]["route"] == {"action": "review", "queue": "general",
-                                        "reason": "no active model: every comment is reviewed by a person"}
-    comment = Comment.objects.get(pk=body["comment"]["id"])
+    assert body["external_id"] == "c-1"
+    assert body["route"] == {"action": "review", "queue": "general",
+                             "reason": "no active model: every comment is reviewed by a person"}
+    comment = Comment.objects.get(pk=body["id"])
     assert comment.client == client_user and comment.source == "forum"
     assert ReviewItem.objects.get(comment=comment).queue.slug == "general"
 
@@ -41,7 +41,7 @@ def test_a_retried_submit_with_the_same_external_id_is_stored_once(api):
     retry = api.post(URL, {"text": "hello", "external_id": "same"}, format="json")
     assert first.status_code == 201 and retry.status_code == 200
     assert retry.json()["created"] is False
-    assert retry.json()["comment"]["id"] == first.json()["comment"]["id"]
+    assert retry.json()["id"] == first.json()["id"]
     assert Comment.objects.count() == 1 and ReviewItem.objects.count() == 1
 
 
@@ -134,12 +134,12 @@ def test_keys_are_stored_hashed(client_user):
 
 
 def test_clients_read_only_their_own_comments(api):
-    mine = api.post(URL, {"text": "mine"}, format="json").json()["comment"]["id"]
+    mine = api.post(URL, {"text": "mine"}, format="json").json()["id"]
     other_user = ApiClientFactory()
     _, other_key = api_key_create(user=other_user, name="o")
     other = APIClient()
     other.credentials(HTTP_AUTHORIZATION=f"Api-Key {other_key}")
-    theirs = other.post(URL, {"text": "theirs"}, format="json").json()["comment"]["id"]
+    theirs = other.post(URL, {"text": "theirs"}, format="json").json()["id"]
     assert api.get(f"{URL}{mine}/").status_code == 200
     assert api.get(f"{URL}{theirs}/").status_code == 404
     listing = api.get(URL).json()

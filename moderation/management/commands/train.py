@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from moderation.management.messages import validation_messages
 from moderation.models import ModelVersion, TrainingRun
+from moderation.services import model_version_promote
 from moderation.services.training import training_run_execute, training_run_start
 from training.report import results_table
 
@@ -26,9 +27,11 @@ class Command(BaseCommand):
         parser.add_argument("--until", help="only annotations made on or before this ISO date")
         parser.add_argument("--enqueue", action="store_true", help="queue it for a Celery worker and return")
         parser.add_argument("--if-missing", action="store_true", help="do nothing if any model version exists")
+        parser.add_argument("--promote", action="store_true",
+                            help="make the new version active if no version is active yet (a first start)")
 
     def handle(self, *args, base, epochs, calibration, seed, config, origins, since, until, enqueue, if_missing,
-               **options):
+               promote, **options):
         if if_missing and ModelVersion.objects.exists():
             self.stdout.write("a model version exists: not training (--if-missing)")
             return
@@ -56,4 +59,7 @@ class Command(BaseCommand):
         version = run.model_version
         self.stdout.write(results_table(version.metrics))
         self.stdout.write(self.style.SUCCESS(f"candidate model version {version.name} ({version.artifact_path})"))
+        if promote and not ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).exists():
+            model_version_promote(version=version)
+            self.stdout.write(self.style.SUCCESS(f"{version.name} is now the active model"))
 

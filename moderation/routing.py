@@ -1,0 +1,123 @@
+"""The routing decision for one scored comment: pure logic over plain values, no database.
+
+Rules are evaluated in this order:
+1. auto-reject: the first auto-reject rule (by `order`) whose label scores at or over its
+   threshold rejects the comment without a person;
+2. review: every label at or over its *review threshold* (its review rule's threshold, or the
+   model's calibrated threshold when the rule has none or there is no rule) is flagged; the
+   first review rule (by `order`) whose label is flagged names the queue, else the default
+   queue takes it;
+3. auto-approve: with an auto-approve rule, a comment whose every label is at least the rule's
+   margin below its review threshold is approved; one closer than that ("near threshold") goes
+   to the default queue for a person;
+4. without an auto-approve rule, every comment is reviewed.
+
+A rule scoped to a source (community) replaces the global rule with the same action and label
+for comments from that source.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+REVIEW, AUTO_REJECT, AUTO_APPROVE = "review", "auto_reject", "auto_approve"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: int
+    order: int
+    action: str
+    label: str | None = None
+    threshold: float | None = None
+    queue: str | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class RouteDecision:
+    action: str
+    queue: str | None
+    reason: str
+    rule_id: int | None = None
+    flagged: tuple[str, ...] = ()
+    priority: float = 0.0
+    review_thresholds: Mapping[str, float] = field(default_factory=dict)
+
+
+def rules_for_source(rules: Sequence[Rule], source: str) -> list[Rule]:
+    applicable = [rule for rule in rules if rule.source in ("", source)]
+    scoped = {(rule.action, rule.label) for rule in applicable if rule.source}
+    applicable = [rule for rule in applicable if rule.source or (rule.action, rule.label) not in scoped]
+    return sorted(applicable, key=lambda rule: (rule.order, rule.id))
+
+
+def review_thresholds(rules: Sequence[Rule], calibrated: Mapping[str, float]) -> dict[str, float]:
+    """Per label: the first review rule's explicit threshold, else the calibrated one."""
+    chosen = dict(calibrated)
+    explicit = set()
+    for rule in rules:
+        if rule.action == REVIEW and rule.label in chosen and rule.label not in explicit:
+            explicit.add(rule.label)
+            if rule.threshold is not None:
+                chosen[rule.label] = rule.threshold
+    return chosen
+
+
+def priority(scores: Mapping[str, float], thresholds: Mapping[str, float], flagged: Sequence[str],
+             severity: Mapping[str, float]) -> float:
+    """Severity-weighted: each flagged label adds its severity times (1 + how far past its
+    threshold it is, as a share of the room above the threshold)."""
+    total = 0.0
+    for label in flagged:
+        room = max(1.0 - thresholds[label], 1e-6)
+        total += severity.get(label, 1.0) * (1.0 + (scores[label] - thresholds[label]) / room)
+    return round(total, 6)
+
+
+def _describe(labels: Sequence[str], scores: Mapping[str, float], thresholds: Mapping[str, float], sign: str) -> str:
+    return ", ".join(f"{label} {scores[label]:.2f} {sign} {thresholds[label]:.2f}" for label in labels)
+
+
+def decide_route(
+    *,
+    scores: Mapping[str, float],
+    calibrated_thresholds: Mapping[str, float],
+    rules: Sequence[Rule],
+    source: str,
+    default_queue: str,
+    severity: Mapping[str, float] | None = None,
+) -> RouteDecision:
+    severity = severity or {}
+    # Only labels the model scores and has a threshold for take part, in the model's order.
+    calibrated = {label: calibrated_thresholds[label] for label in scores if label in calibrated_thresholds}
+    applicable = rules_for_source(rules, source)
+    thresholds = review_thresholds(applicable, calibrated)
+    flagged = tuple(label for label in thresholds if scores[label] >= thresholds[label])
+    weight = priority(scores, thresholds, flagged, severity)
+
+    for rule in applicable:
+        if (rule.action == AUTO_REJECT and rule.label in thresholds and rule.threshold is not None
+                and scores[rule.label] >= rule.threshold):
+            return RouteDecision(AUTO_REJECT, None, "auto-reject: " + _describe(
+                [rule.label], scores, {rule.label: rule.threshold}, "≥"), rule.id, flagged, weight, thresholds)
+
+    if flagged:
+        rule = next((r for r in applicable if r.action == REVIEW and r.label in flagged), None)
+        queue = rule.queue if rule is not None and rule.queue else default_queue
+        return RouteDecision(REVIEW, queue, "over review threshold: " + _describe(flagged, scores, thresholds, "≥"),
+                             rule.id if rule else None, flagged, weight, thresholds)
+
+    approve = next((r for r in applicable if r.action == AUTO_APPROVE and r.label is None), None)
+    if approve is None:
+        return RouteDecision(REVIEW, default_queue, "below every threshold; no auto-approve rule, so a person "
+                             "checks", None, (), 0.0, thresholds)
+    margin = approve.threshold or 0.0
+    near = [label for label in thresholds if scores[label] >= thresholds[label] - margin]
+    if near:
+        # Close calls come first among the unflagged: ordered by how close they came.
+        closeness = max(scores[label] / thresholds[label] if thresholds[label] > 0 else 1.0 for label in near)
+        return RouteDecision(REVIEW, default_queue, f"near threshold (within {margin:.2f}): "
+                             + _describe(near, scores, thresholds, "<"), approve.id, (), round(closeness, 6),
+                             thresholds)
+    return RouteDecision(AUTO_APPROVE, None, f"auto-approve: every label at least {margin:.2f} below its threshold",
+                         approve.id, (), 0.0, thresholds)

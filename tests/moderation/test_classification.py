@@ -1,0 +1,159 @@
+"""Submit → score → route with a real (tiny) model, the no-model path, hot reload, analyze."""
+
+import time
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from moderation.models import AuditEvent, Comment, Label, ModelVersion, Prediction, ReviewItem, RoutingRule
+from moderation.services import api_key_create, comments_route_pending, model_version_promote
+from moderation.services.routing import NO_MODEL_REASON
+from moderation.services.scoring import active_model
+from tests.factories import ApiClientFactory
+from tests.moderation.conftest import install_version
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/comments/"
+
+
+@pytest.fixture
+def api():
+    _, raw_key = api_key_create(user=ApiClientFactory(), name="test")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
+    return client
+
+
+def test_a_submit_is_scored_stored_and_routed(api, active_version):
+    body = api.post(URL, {"text": "you are a pathetic idiot", "external_id": "x1"}, format="json").json()
+    assert body["scored"] is True and body["model_version"] == "tiny-active"
+    assert set(body["scores"]) == set(active_version.labels)
+    assert all(0.0 <= v <= 1.0 for v in body["scores"].values())
+    assert body["route"]["action"] in {"review", "auto_approve", "auto_reject"}
+    comment = Comment.objects.get(pk=body["id"])
+    prediction = Prediction.objects.get(comment=comment)
+    assert prediction.model_version == active_version and prediction.scores == body["scores"]
+    flagged = [label for label, score in body["scores"].items() if score >= active_version.thresholds[label]]
+    assert body["flagged_labels"] == flagged
+    assert api.get(f"{URL}{comment.pk}/").json()["scores"] == body["scores"]
+
+
+def test_routes_follow_the_rules_end_to_end(api, active_version):
+    # Make the rules decisive for any score: every toxic >= 0 is auto-rejected on "strict".
+    RoutingRule.objects.create(order=1, label=Label.objects.get(name="toxic"), action="auto_reject", threshold=0.0,
+                               source="strict")
+    rejected = api.post(URL, {"text": "anything at all", "source": "strict"}, format="json").json()
+    assert rejected["route"]["action"] == "auto_reject" and rejected["status"] == "rejected"
+    assert not ReviewItem.objects.filter(comment_id=rejected["id"]).exists()
+    RoutingRule.objects.filter(action="auto_approve").update(threshold=0.0)
+    RoutingRule.objects.filter(action="review").delete()
+    ModelVersion.objects.filter(pk=active_version.pk).update(thresholds=dict.fromkeys(active_version.labels, 1.0))
+    active_model.invalidate()
+    approved = api.post(URL, {"text": "thanks for the edit"}, format="json").json()
+    assert approved["route"]["action"] == "auto_approve" and approved["status"] == "approved"
+    ModelVersion.objects.filter(pk=active_version.pk).update(thresholds=dict.fromkeys(active_version.labels, 0.0))
+    active_model.invalidate()
+    reviewed = api.post(URL, {"text": "borderline"}, format="json").json()
+    assert reviewed["route"]["action"] == "review" and reviewed["status"] == "pending"
+    assert ReviewItem.objects.get(comment_id=reviewed["id"]).queue.slug == reviewed["route"]["queue"]
+    assert reviewed["flagged_labels"] == active_version.labels
+
+
+def test_without_a_model_comments_wait_in_the_default_queue_and_are_scored_on_promotion(
+        api, trained_artifact, artifacts_dir, django_capture_on_commit_callbacks):
+    body = api.post(URL, {"text": "hello there"}, format="json").json()
+    assert body["scored"] is False and body["scores"] is None and body["model_version"] is None
+    assert body["route"] == {"action": "review", "queue": "general", "reason": NO_MODEL_REASON}
+
+    version = install_version(trained_artifact, artifacts_dir, "first", status="candidate")
+    with django_capture_on_commit_callbacks() as callbacks:
+        model_version_promote(version=version)
+    assert len(callbacks) == 2  # reload the model here; route what waited (a task)
+    callbacks[0]()  # the reload; the second would send the task that runs the next line
+    assert comments_route_pending() == 1
+    comment = Comment.objects.get(pk=body["id"])
+    assert comment.routed_by == version and comment.predictions.count() == 1
+    assert ReviewItem.objects.filter(comment=comment, status="open").count() <= 1
+    assert comments_route_pending() == 0  # idempotent
+
+
+def test_a_batch_is_scored_in_one_go_and_retries_are_not_rescored(api, active_version):
+    items = [{"text": f"comment number {i}", "external_id": f"b{i}"} for i in range(20)]
+    first = api.post(URL, items, format="json")
+    assert first.status_code == 201 and all(c["scored"] for c in first.json())
+    again = api.post(URL, items[:3], format="json")
+    assert again.status_code == 200 and [c["created"] for c in again.json()] == [False] * 3
+    assert Prediction.objects.count() == 20 and Comment.objects.count() == 20
+
+
+def test_async_submit_answers_202_and_a_worker_routes_later(api, active_version, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = api.post(f"{URL}?async=1", [{"text": "later please"}], format="json")
+    assert response.status_code == 202
+    body = response.json()[0]
+    assert body["route"] is None and body["scored"] is False
+    assert len(callbacks) == 1  # the scoring task is sent once the comments are committed
+    assert comments_route_pending(comment_ids=[body["id"]]) == 1  # what the task runs
+    assert api.get(f"{URL}{body['id']}/").json()["scored"] is True
+
+
+def test_promotion_reaches_a_serving_process_without_a_restart(api, active_version, trained_artifact, artifacts_dir,
+                                                               settings):
+    settings.TOXISCOPE_MODEL_CHECK_INTERVAL_S = 0.2
+    assert api.post(URL, {"text": "one"}, format="json").json()["model_version"] == "tiny-active"
+    newer = install_version(trained_artifact, artifacts_dir, "tiny-newer", status="candidate")
+    # Promoted "elsewhere": this process gets no signal, only its periodic check.
+    ModelVersion.objects.filter(pk=active_version.pk).update(status="retired")
+    ModelVersion.objects.filter(pk=newer.pk).update(status="active")
+    time.sleep(0.3)
+    assert api.post(URL, {"text": "two"}, format="json").json()["model_version"] == "tiny-newer"
+
+
+def test_promotion_keeps_one_active_audits_and_rolls_back(active_version, trained_artifact, artifacts_dir):
+    candidate = install_version(trained_artifact, artifacts_dir, "candidate", status="candidate")
+    model_version_promote(version=candidate)
+    assert list(ModelVersion.objects.filter(status="active")) == [candidate]
+    assert ModelVersion.objects.get(pk=active_version.pk).status == "retired"
+    model_version_promote(version=ModelVersion.objects.get(pk=active_version.pk))  # roll back
+    assert list(ModelVersion.objects.filter(status="active").values_list("name", flat=True)) == ["tiny-active"]
+    assert AuditEvent.objects.filter(action="model_version.promote").count() == 2
+
+
+def test_a_corrupt_or_missing_artifact_is_refused_at_promotion(active_version, trained_artifact, artifacts_dir):
+    broken = install_version(trained_artifact, artifacts_dir, "broken", status="candidate")
+    (artifacts_dir / "broken" / "model.safetensors").write_bytes(b"garbage")
+    with pytest.raises(ValidationError, match="checksum"):
+        model_version_promote(version=broken)
+    outside = ModelVersion.objects.create(name="outside", artifact_path="/etc", base_model="x", data_hash="0" * 64)
+    with pytest.raises(ValidationError, match="outside the artifacts directory"):
+        model_version_promote(version=outside)
+    assert ModelVersion.objects.get(status="active") == active_version
+
+
+def test_analyze_scores_without_storing(api, active_version):
+    response = api.post("/api/v1/analyze/", {"text": "I will find you"}, format="json")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["model_version"] == "tiny-active" and set(body["scores"]) == set(active_version.labels)
+    assert body["route"]["action"] in {"review", "auto_approve", "auto_reject"}
+    assert Comment.objects.count() == 0 and Prediction.objects.count() == 0
+    assert api.post("/api/v1/analyze/", {"text": " "}, format="json").status_code == 400
+
+
+def test_analyze_without_a_model_is_503(api):
+    response = api.post("/api/v1/analyze/", {"text": "hello"}, format="json")
+    assert response.status_code == 503 and "No model is active" in response.json()["detail"]
+
+
+def test_score_pending_command(api, trained_artifact, artifacts_dir):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="no model version is active"):
+        call_command("score_pending")
+    api.post(URL, [{"text": "a"}, {"text": "b"}], format="json")
+    install_version(trained_artifact, artifacts_dir, "now-active")
+    active_model.invalidate()  # a new process, as the command would be
+    call_command("score_pending")
+    assert Comment.objects.filter(routed_by__name="now-active").count() == 2
