@@ -7,7 +7,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run setup test test-fast bench clean
+.PHONY: install run setup lint test test-fast bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,11 @@ run: setup
 	echo "Create an API key for a client: $(PY) manage.py create_api_key my-site"; echo; \
 	$(VENV)/bin/gunicorn toxiscope.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile -
 
-test: install
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: lint
 	DATABASE_URL=$(TEST_DATABASE_URL) DATABASE_CONN_MAX_AGE=0 CELERY_BROKER_URL=$(TEST_BROKER_URL) CELERY_RESULT_BACKEND=$(TEST_BROKER_URL) \
 	HF_HUB_OFFLINE=1 $(PY) -m pytest
 

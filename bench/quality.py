@@ -42,16 +42,23 @@ def tfidf_fold(dev_texts, dev_matrix, test_texts, calibration: str, config: Trai
         probs = np.zeros_like(train_matrix.y)
         for k in range(config.calibration_folds):
             inside, held_out = np.flatnonzero(folds != k), np.flatnonzero(folds == k)
-            model = TfidfBaseline(LABELS, config.seed).fit([train_texts[i] for i in inside],
-                                                           train_matrix.subset(inside))
+            model = TfidfBaseline(LABELS, config.seed).fit(
+                [train_texts[i] for i in inside], train_matrix.subset(inside)
+            )
             probs[held_out] = model.predict_proba([train_texts[i] for i in held_out])
         calibration_probs, calibration_matrix = probs, train_matrix
     model = TfidfBaseline(LABELS, config.seed).fit(train_texts, train_matrix)
     if calibration == "holdout":
         calibration_probs = model.predict_proba([dev_texts[i] for i in val_index])
         calibration_matrix = dev_matrix.subset(val_index)
-    thresholds = calibrate_thresholds(calibration_probs, calibration_matrix.y, calibration_matrix.mask, LABELS,
-                                      floor=config.threshold_floor, min_positives=config.min_calibration_positives)
+    thresholds = calibrate_thresholds(
+        calibration_probs,
+        calibration_matrix.y,
+        calibration_matrix.mask,
+        LABELS,
+        floor=config.threshold_floor,
+        min_positives=config.min_calibration_positives,
+    )
     return model.predict_proba(test_texts), threshold_values(thresholds), None
 
 
@@ -89,8 +96,12 @@ def pooled_metrics(probs, predicted, matrix) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--outer-folds", type=int, default=5)
-    parser.add_argument("--minilm-folds", type=int, default=1,
-                        help="outer folds for minilm (~4 min each on 2 CPU cores); its pooled metrics cover only those")
+    parser.add_argument(
+        "--minilm-folds",
+        type=int,
+        default=1,
+        help="outer folds for minilm (~4 min each on 2 CPU cores); its pooled metrics cover only those",
+    )
     parser.add_argument("--minilm-epochs", type=int, default=3)
     parser.add_argument("--variants", default=DEFAULT_VARIANTS)
     parser.add_argument("--seed", type=int, default=13)
@@ -119,8 +130,9 @@ def main() -> int:
                 continue
             started = time.perf_counter()
             if base == "tfidf":
-                fold_probs, thresholds, _ = tfidf_fold([texts[i] for i in dev], matrix.subset(dev), test_texts,
-                                                       calibration, config)
+                fold_probs, thresholds, _ = tfidf_fold(
+                    [texts[i] for i in dev], matrix.subset(dev), test_texts, calibration, config
+                )
             else:
                 variant_config = config.replace(max_epochs=args.minilm_epochs) if base == "minilm" else config
                 fold_probs, thresholds, _ = model_fold(dev_examples, test_texts, base, calibration, variant_config)
@@ -137,20 +149,30 @@ def main() -> int:
         results[":".join(variant)] = {**metrics, "test_rows": int(rows.sum()), "seconds": seconds[variant]}
 
     header = f"{'variant':<16} {'rows':>5} {'macroF1':>8} {'microF1':>8} {'macroAUC':>8} " + " ".join(
-        f"{name[:8]:>8}" for name in LABELS)
+        f"{name[:8]:>8}" for name in LABELS
+    )
     print(f"\nPooled test metrics (F1 per label; {args.outer_folds} outer folds)")
     print(header)
     for name, metrics in results.items():
-        print(f"{name:<16} {metrics['test_rows']:>5} {metrics['macro_f1']:>8.3f} {metrics['micro_f1']:>8.3f} "
-              f"{metrics['macro_auc']:>8.3f} " + " ".join(f"{metrics['labels'][n]['f1']:>8.3f}" for n in LABELS))
+        print(
+            f"{name:<16} {metrics['test_rows']:>5} {metrics['macro_f1']:>8.3f} {metrics['micro_f1']:>8.3f} "
+            f"{metrics['macro_auc']:>8.3f} " + " ".join(f"{metrics['labels'][n]['f1']:>8.3f}" for n in LABELS)
+        )
     print("AUC per label:")
     for name, metrics in results.items():
         print(f"{name:<16} " + " ".join(f"{metrics['labels'][n]['roc_auc']:>8.3f}" for n in LABELS))
-    write_result("quality_jigsaw", {
-        "data": "jigsaw_sample.csv", "rows": len(examples), "outer_folds": args.outer_folds,
-        "minilm_folds": args.minilm_folds, "minilm_epochs": args.minilm_epochs, "results": results,
-        "note": "racism is unknown on every Jigsaw row and is not evaluated",
-    })
+    write_result(
+        "quality_jigsaw",
+        {
+            "data": "jigsaw_sample.csv",
+            "rows": len(examples),
+            "outer_folds": args.outer_folds,
+            "minilm_folds": args.minilm_folds,
+            "minilm_epochs": args.minilm_epochs,
+            "results": results,
+            "note": "racism is unknown on every Jigsaw row and is not evaluated",
+        },
+    )
     return 0
 
 

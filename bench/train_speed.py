@@ -30,8 +30,12 @@ def main() -> None:
     # distinct so the split and hashing treat them as separate rows. Speed, not quality, is measured.
     examples = [Example(f"{base[i % len(base)].text} #{i}", base[i % len(base)].labels) for i in range(total)]
     config = TrainConfig(
-        base_model="scratch", max_epochs=args.epochs, patience=args.epochs, val_fraction=args.val_size / total,
-        calibration=args.calibration, baseline=False,
+        base_model="scratch",
+        max_epochs=args.epochs,
+        patience=args.epochs,
+        val_fraction=args.val_size / total,
+        calibration=args.calibration,
+        baseline=False,
     )
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
@@ -55,13 +59,19 @@ def main() -> None:
         "target_s": 90,
         "reference_s": 480,
     }
-    print(f"data: {source}, {outcome.train_size} train / {outcome.val_size} val, {result['epochs']} epochs, "
-          f"calibration {args.calibration}")
-    print(f"train + calibrate: {result['train_plus_calibrate_s']:.1f} s (wall {wall:.1f} s; target < 90 s, "
-          f"reference ~480 s)")
+    print(
+        f"data: {source}, {outcome.train_size} train / {outcome.val_size} val, {result['epochs']} epochs, "
+        f"calibration {args.calibration}"
+    )
+    print(
+        f"train + calibrate: {result['train_plus_calibrate_s']:.1f} s (wall {wall:.1f} s; target < 90 s, "
+        f"reference ~480 s)"
+    )
     print(f"training throughput: {result['train_examples_per_s']:.0f} examples/s")
-    print(f"padding efficiency: {result['padding_efficiency']:.1%} real tokens "
-          f"(padding every batch to 128 would give {fixed_padding_efficiency:.1%})")
+    print(
+        f"padding efficiency: {result['padding_efficiency']:.1%} real tokens "
+        f"(padding every batch to 128 would give {fixed_padding_efficiency:.1%})"
+    )
     write_result(f"train_speed_{args.calibration}", result)
 
 

@@ -68,7 +68,8 @@ class Comment(models.Model):
     client = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="comments"
     )
-    external_id = models.CharField(max_length=200, null=True, blank=True)
+    # NULL, not "": a comment without an external id takes no part in the uniqueness below.
+    external_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     # The community (or import source) the comment belongs to; routing rules can be scoped to it.
     source = models.CharField(max_length=100, default="default")
     author_id = models.CharField(max_length=200, blank=True)
@@ -79,9 +80,7 @@ class Comment(models.Model):
     # still waiting. `routed_by` is the model version whose scores decided it (null: no model).
     route_action = models.CharField(max_length=16, blank=True)
     route_reason = models.CharField(max_length=300, blank=True)
-    route_queue = models.ForeignKey(
-        "ReviewQueue", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    route_queue = models.ForeignKey("ReviewQueue", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     flagged_labels = models.JSONField(default=list, blank=True)
     routed_by = models.ForeignKey(
         "ModelVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="routed_comments"
@@ -138,6 +137,9 @@ class LabelAnnotation(models.Model):
                 condition=Q(origin__in=["imported", "moderator", "model_auto"]), name="annotation_origin_valid"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.label_id}={self.value} on #{self.comment_id} ({self.origin})"
 
 
 class ModelVersion(models.Model):
@@ -249,6 +251,9 @@ class Prediction(models.Model):
             models.UniqueConstraint(fields=["comment", "model_version"], name="prediction_unique_per_version")
         ]
 
+    def __str__(self) -> str:
+        return f"#{self.comment_id} by {self.model_version_id}"
+
 
 class ReviewQueue(models.Model):
     name = models.CharField(max_length=100, unique=True)
@@ -301,6 +306,9 @@ class RoutingRule(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.order}: {self.action} {self.label or 'any label'} {self.source or 'all sources'}"
+
 
 class ReviewItem(models.Model):
     class Status(models.TextChoices):
@@ -332,6 +340,9 @@ class ReviewItem(models.Model):
         ]
         indexes = [models.Index(fields=["queue", "status", "-priority"])]
 
+    def __str__(self) -> str:
+        return f"#{self.comment_id} in {self.queue_id} ({self.status})"
+
 
 class Decision(models.Model):
     class Action(models.TextChoices):
@@ -354,6 +365,9 @@ class Decision(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"{self.action} #{self.comment_id} by {self.moderator_id}"
+
 
 class AuditEvent(models.Model):
     """Who did what to which object, with the state before and after."""
@@ -370,3 +384,6 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_type}#{self.target_id}"

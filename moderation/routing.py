@@ -63,8 +63,9 @@ def review_thresholds(rules: Sequence[Rule], calibrated: Mapping[str, float]) ->
     return chosen
 
 
-def priority(scores: Mapping[str, float], thresholds: Mapping[str, float], flagged: Sequence[str],
-             severity: Mapping[str, float]) -> float:
+def priority(
+    scores: Mapping[str, float], thresholds: Mapping[str, float], flagged: Sequence[str], severity: Mapping[str, float]
+) -> float:
     """Severity-weighted: each flagged label adds its severity times (1 + how far past its
     threshold it is, as a share of the room above the threshold)."""
     total = 0.0
@@ -96,28 +97,66 @@ def decide_route(
     weight = priority(scores, thresholds, flagged, severity)
 
     for rule in applicable:
-        if (rule.action == AUTO_REJECT and rule.label in thresholds and rule.threshold is not None
-                and scores[rule.label] >= rule.threshold):
-            return RouteDecision(AUTO_REJECT, None, "auto-reject: " + _describe(
-                [rule.label], scores, {rule.label: rule.threshold}, "≥"), rule.id, flagged, weight, thresholds)
+        if (
+            rule.action == AUTO_REJECT
+            and rule.label in thresholds
+            and rule.threshold is not None
+            and scores[rule.label] >= rule.threshold
+        ):
+            return RouteDecision(
+                AUTO_REJECT,
+                None,
+                "auto-reject: " + _describe([rule.label], scores, {rule.label: rule.threshold}, "≥"),
+                rule.id,
+                flagged,
+                weight,
+                thresholds,
+            )
 
     if flagged:
         rule = next((r for r in applicable if r.action == REVIEW and r.label in flagged), None)
         queue = rule.queue if rule is not None and rule.queue else default_queue
-        return RouteDecision(REVIEW, queue, "over review threshold: " + _describe(flagged, scores, thresholds, "≥"),
-                             rule.id if rule else None, flagged, weight, thresholds)
+        return RouteDecision(
+            REVIEW,
+            queue,
+            "over review threshold: " + _describe(flagged, scores, thresholds, "≥"),
+            rule.id if rule else None,
+            flagged,
+            weight,
+            thresholds,
+        )
 
     approve = next((r for r in applicable if r.action == AUTO_APPROVE and r.label is None), None)
     if approve is None:
-        return RouteDecision(REVIEW, default_queue, "below every threshold; no auto-approve rule, so a person "
-                             "checks", None, (), 0.0, thresholds)
+        return RouteDecision(
+            REVIEW,
+            default_queue,
+            "below every threshold; no auto-approve rule, so a person checks",
+            None,
+            (),
+            0.0,
+            thresholds,
+        )
     margin = approve.threshold or 0.0
     near = [label for label in thresholds if scores[label] >= thresholds[label] - margin]
     if near:
         # Close calls come first among the unflagged: ordered by how close they came.
         closeness = max(scores[label] / thresholds[label] if thresholds[label] > 0 else 1.0 for label in near)
-        return RouteDecision(REVIEW, default_queue, f"near threshold (within {margin:.2f}): "
-                             + _describe(near, scores, thresholds, "<"), approve.id, (), round(closeness, 6),
-                             thresholds)
-    return RouteDecision(AUTO_APPROVE, None, f"auto-approve: every label at least {margin:.2f} below its threshold",
-                         approve.id, (), 0.0, thresholds)
+        return RouteDecision(
+            REVIEW,
+            default_queue,
+            f"near threshold (within {margin:.2f}): " + _describe(near, scores, thresholds, "<"),
+            approve.id,
+            (),
+            round(closeness, 6),
+            thresholds,
+        )
+    return RouteDecision(
+        AUTO_APPROVE,
+        None,
+        f"auto-approve: every label at least {margin:.2f} below its threshold",
+        approve.id,
+        (),
+        0.0,
+        thresholds,
+    )

@@ -20,8 +20,12 @@ def aware(iso: str) -> datetime:
 
 
 def comments_of_client(*, client) -> QuerySet[Comment]:
-    return (Comment.objects.filter(client=client).select_related("routed_by", "route_queue")
-            .prefetch_related("predictions").order_by("-created_at", "-id"))
+    return (
+        Comment.objects.filter(client=client)
+        .select_related("routed_by", "route_queue")
+        .prefetch_related("predictions")
+        .order_by("-created_at", "-id")
+    )
 
 
 def training_examples(
@@ -53,8 +57,15 @@ def training_examples(
 def routing_rules() -> list[Rule]:
     """The active routing rules as plain values for the routing engine."""
     return [
-        Rule(id=rule.pk, order=rule.order, action=rule.action, label=rule.label.name if rule.label else None,
-             threshold=rule.threshold, queue=rule.queue.slug if rule.queue else None, source=rule.source)
+        Rule(
+            id=rule.pk,
+            order=rule.order,
+            action=rule.action,
+            label=rule.label.name if rule.label else None,
+            threshold=rule.threshold,
+            queue=rule.queue.slug if rule.queue else None,
+            source=rule.source,
+        )
         for rule in RoutingRule.objects.filter(is_active=True).select_related("label", "queue")
     ]
 

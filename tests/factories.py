@@ -1,3 +1,5 @@
+import shutil
+
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -60,3 +62,18 @@ class ModelVersionFactory(factory.django.DjangoModelFactory):
     labels = factory.LazyFunction(lambda: ["toxic"])
     thresholds = factory.LazyFunction(lambda: {"toxic": 0.5})
     data_hash = "0" * 64
+
+
+def install_version(trained_artifact, artifacts_dir, name: str, status: str = "active", thresholds=None):
+    """The session's tiny model, copied under the artifacts root and recorded as a version."""
+    path = artifacts_dir / name
+    shutil.copytree(trained_artifact.artifact_path, path)
+    return models.ModelVersion.objects.create(
+        name=name,
+        artifact_path=str(path),
+        base_model="scratch",
+        labels=list(trained_artifact.thresholds),
+        thresholds=thresholds or trained_artifact.thresholds,
+        data_hash=trained_artifact.data_hash,
+        status=status,
+    )

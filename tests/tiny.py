@@ -11,8 +11,18 @@ JIGSAW_CSV = REPO.parent / "shared" / "data" / "jigsaw_sample.csv"
 
 def tiny_config(**changes) -> TrainConfig:
     values = dict(
-        base_model="scratch", max_epochs=3, patience=2, vocab_size=1500, scratch_hidden=32, scratch_layers=1,
-        scratch_heads=2, scratch_intermediate=64, lr=3e-3, batch_size=16, max_len=64, baseline=False,
+        base_model="scratch",
+        max_epochs=3,
+        patience=2,
+        vocab_size=1500,
+        scratch_hidden=32,
+        scratch_layers=1,
+        scratch_heads=2,
+        scratch_intermediate=64,
+        lr=3e-3,
+        batch_size=16,
+        max_len=64,
+        baseline=False,
         num_threads=1,
     )
     values.update(changes)

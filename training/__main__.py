@@ -18,8 +18,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     defaults = TrainConfig()
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
     parser.add_argument("--data", required=True, help="CSV in the Jigsaw layout (comment_text + label columns)")
-    parser.add_argument("--base", default=defaults.base_model,
-                        help=f"scratch, minilm, a hub id or a local model directory (default {defaults.base_model})")
+    parser.add_argument(
+        "--base",
+        default=defaults.base_model,
+        help=f"scratch, minilm, a hub id or a local model directory (default {defaults.base_model})",
+    )
     parser.add_argument("--out", required=True, help="directory the artifact directory is created in")
     parser.add_argument("--name", help="artifact directory name (default: timestamp + data hash)")
     parser.add_argument("--epochs", type=int, default=defaults.max_epochs, help="maximum epochs (early stopping)")
@@ -40,9 +43,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         config = TrainConfig(
-            base_model=args.base, max_epochs=args.epochs, patience=args.patience, batch_size=args.batch_size,
-            lr=args.lr, max_len=args.max_len, seed=args.seed, calibration=args.calibration,
-            calibration_folds=args.folds, baseline=not args.no_baseline, device=args.device,
+            base_model=args.base,
+            max_epochs=args.epochs,
+            patience=args.patience,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            max_len=args.max_len,
+            seed=args.seed,
+            calibration=args.calibration,
+            calibration_folds=args.folds,
+            baseline=not args.no_baseline,
+            device=args.device,
         )
         examples = read_csv_examples(args.data, config.labels)
     except ConfigError as exc:
@@ -57,8 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     def show(progress: Progress) -> None:
         if bar.total != progress.total_steps:
             bar.reset(total=progress.total_steps)
-        bar.set_description(progress.phase if not progress.total_epochs else
-                            f"{progress.phase} epoch {progress.epoch}/{progress.total_epochs}")
+        bar.set_description(
+            progress.phase
+            if not progress.total_epochs
+            else f"{progress.phase} epoch {progress.epoch}/{progress.total_epochs}"
+        )
         bar.n = progress.step
         postfix = {}
         if progress.loss is not None:
@@ -79,8 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(results_table(outcome.metrics))
         timings = outcome.metrics["timings"]
-        print(f"\n{len(examples)} comments ({outcome.train_size} train / {outcome.val_size} val), "
-              f"base {config.base_model}, {timings['total_s']:.1f} s")
+        print(
+            f"\n{len(examples)} comments ({outcome.train_size} train / {outcome.val_size} val), "
+            f"base {config.base_model}, {timings['total_s']:.1f} s"
+        )
         print(f"artifact: {outcome.artifact_path}")
     return 0
 

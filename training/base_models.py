@@ -71,7 +71,9 @@ def pretrained_base_model(name_or_path: str, *, description: str, hub: bool = Fa
     except (OSError, ValueError) as exc:
         where = "from the Hugging Face hub (unreachable, and not in the local cache)" if hub else "from that directory"
         reason = " ".join(str(exc).split())
-        raise BaseModelError(f"could not load base model {name_or_path!r} {where}: {reason}; {OFFLINE_OPTIONS}") from exc
+        raise BaseModelError(
+            f"could not load base model {name_or_path!r} {where}: {reason}; {OFFLINE_OPTIONS}"
+        ) from exc
     if not hf_tokenizer.is_fast:
         raise BaseModelError(f"{name_or_path!r} has no fast (tokenizers) tokeniser; ToxiScope needs tokenizer.json")
     if hf_tokenizer.pad_token_id is None:

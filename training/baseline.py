@@ -15,11 +15,17 @@ class TfidfBaseline:
         self.labels = list(labels)
         self.seed = seed
         # Words catch vocabulary; character n-grams catch obfuscated spellings ("id1ot").
-        self.features = FeatureUnion([
-            ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=100_000)),
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True,
-                                      max_features=100_000)),
-        ])
+        self.features = FeatureUnion(
+            [
+                ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=100_000)),
+                (
+                    "chars",
+                    TfidfVectorizer(
+                        analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True, max_features=100_000
+                    ),
+                ),
+            ]
+        )
         self.classifiers: dict[str, LogisticRegression | float] = {}
 
     def fit(self, texts: Sequence[str], matrix: LabelMatrix) -> "TfidfBaseline":

@@ -22,7 +22,9 @@ def best_f1_threshold(scores: np.ndarray, truth: np.ndarray) -> tuple[float, flo
     """The exact F1 optimum over the precision–recall curve: (threshold, F1)."""
     precision, recall, thresholds = precision_recall_curve(truth, scores)
     precision, recall = precision[:-1], recall[:-1]
-    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros_like(precision), where=precision + recall > 0)
+    f1 = np.divide(
+        2 * precision * recall, precision + recall, out=np.zeros_like(precision), where=precision + recall > 0
+    )
     best = int(np.argmax(f1))
     return float(thresholds[best]), float(f1[best])
 

@@ -67,9 +67,20 @@ class TrainConfig:
 
     def validation_errors(self) -> dict[str, str]:
         errors = {}
-        positive = ["max_len", "batch_size", "max_epochs", "patience", "calibration_folds", "bucket_batches",
-                    "vocab_size", "vocab_min_frequency", "scratch_layers", "scratch_hidden", "scratch_heads",
-                    "scratch_intermediate"]
+        positive = [
+            "max_len",
+            "batch_size",
+            "max_epochs",
+            "patience",
+            "calibration_folds",
+            "bucket_batches",
+            "vocab_size",
+            "vocab_min_frequency",
+            "scratch_layers",
+            "scratch_hidden",
+            "scratch_heads",
+            "scratch_intermediate",
+        ]
         for name in positive:
             if getattr(self, name) < 1:
                 errors[name] = "must be at least 1"

@@ -68,8 +68,10 @@ def check_trainable(matrix: LabelMatrix, labels: Sequence[str]) -> None:
 
 
 def calibration_report(thresholds: dict[str, LabelThreshold]) -> dict:
-    return {name: {"threshold": t.threshold, "positives": t.positives, "calibrated": t.calibrated, "f1": t.f1}
-            for name, t in thresholds.items()}
+    return {
+        name: {"threshold": t.threshold, "positives": t.positives, "calibrated": t.calibrated, "f1": t.f1}
+        for name, t in thresholds.items()
+    }
 
 
 def run_training(
@@ -115,18 +117,32 @@ def run_training(
         for k in range(config.calibration_folds):
             inside, held_out = np.flatnonzero(folds != k), np.flatnonzero(folds == k)
             fold_model = copy.deepcopy(untrained)
-            fit(fold_model, train.subset(inside), None, config, epochs=fitted.best_epoch, phase=f"calibrate fold {k + 1}",
-                on_progress=on_progress)
+            fit(
+                fold_model,
+                train.subset(inside),
+                None,
+                config,
+                epochs=fitted.best_epoch,
+                phase=f"calibrate fold {k + 1}",
+                on_progress=on_progress,
+            )
             oof_probs[held_out] = predict(fold_model, train.subset(held_out), device=config.device)
             if baseline is not None:
                 fold_baseline = TfidfBaseline(labels, config.seed).fit(
-                    [train_texts[i] for i in inside], train.matrix.subset(inside))
+                    [train_texts[i] for i in inside], train.matrix.subset(inside)
+                )
                 oof_baseline[held_out] = fold_baseline.predict_proba([train_texts[i] for i in held_out])
         calibration_probs, calibration_matrix, baseline_calibration_probs = oof_probs, train.matrix, oof_baseline
     else:
         calibration_probs, calibration_matrix, baseline_calibration_probs = val_probs, val.matrix, None
-    thresholds = calibrate_thresholds(calibration_probs, calibration_matrix.y, calibration_matrix.mask, labels,
-                                      floor=config.threshold_floor, min_positives=config.min_calibration_positives)
+    thresholds = calibrate_thresholds(
+        calibration_probs,
+        calibration_matrix.y,
+        calibration_matrix.mask,
+        labels,
+        floor=config.threshold_floor,
+        min_positives=config.min_calibration_positives,
+    )
     timings["calibrate_s"] = time.perf_counter() - calibration_started
     model_metrics = evaluate_both(val_probs, val.matrix.y, val.matrix.mask, labels, threshold_values(thresholds))
 
@@ -141,10 +157,16 @@ def run_training(
         else:
             baseline_matrix = train.matrix
         baseline_thresholds = calibrate_thresholds(
-            baseline_calibration_probs, baseline_matrix.y, baseline_matrix.mask, labels,
-            floor=config.threshold_floor, min_positives=config.min_calibration_positives)
-        baseline_metrics = evaluate_both(baseline_val, val.matrix.y, val.matrix.mask, labels,
-                                         threshold_values(baseline_thresholds))
+            baseline_calibration_probs,
+            baseline_matrix.y,
+            baseline_matrix.mask,
+            labels,
+            floor=config.threshold_floor,
+            min_positives=config.min_calibration_positives,
+        )
+        baseline_metrics = evaluate_both(
+            baseline_val, val.matrix.y, val.matrix.mask, labels, threshold_values(baseline_thresholds)
+        )
         timings["baseline_s"] = time.perf_counter() - baseline_started
 
     timings["total_s"] = time.perf_counter() - started
@@ -157,16 +179,20 @@ def run_training(
         "calibration": {"method": config.calibration, "labels": calibration_report(thresholds)},
         "learning_curve": fitted.curve,
         "best_epoch": fitted.best_epoch,
-        "split": {"train": len(train), "val": len(val),
-                  "val_positives": dict(zip(labels, val.matrix.positives().tolist(), strict=True)),
-                  "train_positives": dict(zip(labels, train.matrix.positives().tolist(), strict=True))},
+        "split": {
+            "train": len(train),
+            "val": len(val),
+            "val_positives": dict(zip(labels, val.matrix.positives().tolist(), strict=True)),
+            "train_positives": dict(zip(labels, train.matrix.positives().tolist(), strict=True)),
+        },
         "timings": timings,
         "throughput": {
             "train_examples_per_s": fitted.examples_seen / fitted.seconds if fitted.seconds else None,
             "padding_efficiency": fitted.real_tokens / fitted.padded_tokens if fitted.padded_tokens else None,
             # What the same batches would waste if each were padded to max_len.
-            "padding_efficiency_vs_max_len": (fitted.real_tokens / (fitted.examples_seen * config.max_len)
-                                              if fitted.examples_seen else None),
+            "padding_efficiency_vs_max_len": (
+                fitted.real_tokens / (fitted.examples_seen * config.max_len) if fitted.examples_seen else None
+            ),
         },
     }
     artifact_config = {
@@ -186,11 +212,22 @@ def run_training(
         "train_size": len(train),
         "val_size": len(val),
         "created_at": created_at.isoformat(),
-        "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
-                     "tokenizers": tokenizers.__version__},
+        "versions": {
+            "torch": torch.__version__,
+            "transformers": transformers.__version__,
+            "tokenizers": tokenizers.__version__,
+        },
     }
-    path = write_artifact(Path(out_dir), name, model=model.cpu(), tokenizer=base.tokenizer, config=artifact_config,
-                          thresholds=threshold_values(thresholds), metrics=metrics, manifest=manifest)
+    path = write_artifact(
+        Path(out_dir),
+        name,
+        model=model.cpu(),
+        tokenizer=base.tokenizer,
+        config=artifact_config,
+        thresholds=threshold_values(thresholds),
+        metrics=metrics,
+        manifest=manifest,
+    )
     return TrainingOutcome(
         artifact_path=path,
         thresholds=threshold_values(thresholds),
@@ -235,8 +272,9 @@ def recalibrate(
         raise DataError("no labelled comments to recalibrate on")
     probs = scorer.score([example.text for example in examples])
     chosen = calibrate_thresholds(probs, matrix.y, matrix.mask, labels, floor=floor, min_positives=min_positives)
-    thresholds = {name: t.threshold if t.calibrated else current_thresholds.get(name, t.threshold)
-                  for name, t in chosen.items()}
+    thresholds = {
+        name: t.threshold if t.calibrated else current_thresholds.get(name, t.threshold) for name, t in chosen.items()
+    }
     return RecalibrationOutcome(
         thresholds=thresholds,
         before=evaluate_both(probs, matrix.y, matrix.mask, labels, current_thresholds),

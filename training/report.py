@@ -16,12 +16,13 @@ def results_table(metrics: dict) -> str:
         if not row["evaluated"]:
             line = f"{name:<14} {'not evaluated: no known positives':>30}"
         else:
-            line = (f"{name:<14} {_cell(row['f1']):>6} {_cell(row['threshold'], 2):>6} "
-                    f"{_cell(row['roc_auc']):>6} {row['positives']:>5}")
+            line = (
+                f"{name:<14} {_cell(row['f1']):>6} {_cell(row['threshold'], 2):>6} "
+                f"{_cell(row['roc_auc']):>6} {row['positives']:>5}"
+            )
             if baseline:
                 other = baseline["labels"][name]
-                line += (f"   | {_cell(other['f1']):>9} {_cell(other['threshold'], 2):>6} "
-                         f"{_cell(other['roc_auc']):>6}")
+                line += f"   | {_cell(other['f1']):>9} {_cell(other['threshold'], 2):>6} {_cell(other['roc_auc']):>6}"
         lines.append(line)
     lines.append("-" * len(header))
     summary = f"Macro-F1 {_cell(model['macro_f1'], 4)}  Micro-F1 {_cell(model['micro_f1'], 4)}"
@@ -29,5 +30,7 @@ def results_table(metrics: dict) -> str:
         summary += f"   | TF-IDF Macro-F1 {_cell(baseline['macro_f1'], 4)}  Micro-F1 {_cell(baseline['micro_f1'], 4)}"
     lines.append(summary)
     at_half = metrics["model"]["at_0_5"]
-    lines.append(f"(at threshold 0.5: Macro-F1 {_cell(at_half['macro_f1'], 4)}  Micro-F1 {_cell(at_half['micro_f1'], 4)})")
+    lines.append(
+        f"(at threshold 0.5: Macro-F1 {_cell(at_half['macro_f1'], 4)}  Micro-F1 {_cell(at_half['micro_f1'], 4)})"
+    )
     return "\n".join(lines)

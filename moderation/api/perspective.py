@@ -30,9 +30,17 @@ ATTRIBUTES = {
     "IDENTITY_ATTACK": "identity_hate",
 }
 SUPPORTED_LANGUAGES = {"en"}
-GRPC_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
-               405: "INVALID_ARGUMENT", 413: "INVALID_ARGUMENT", 415: "INVALID_ARGUMENT", 429: "RESOURCE_EXHAUSTED",
-               503: "UNAVAILABLE"}
+GRPC_STATUS = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    405: "INVALID_ARGUMENT",
+    413: "INVALID_ARGUMENT",
+    415: "INVALID_ARGUMENT",
+    429: "RESOURCE_EXHAUSTED",
+    503: "UNAVAILABLE",
+}
 
 
 class PerspectiveError(exceptions.APIException):
@@ -70,8 +78,10 @@ class PerspectiveAnalyzeView(APIView):
 
     def handle_exception(self, exc):
         response = super().handle_exception(exc)
-        response.data = error_body(response.status_code, _message(response.data.get("detail", response.data)
-                                                                   if isinstance(response.data, dict) else response.data))
+        response.data = error_body(
+            response.status_code,
+            _message(response.data.get("detail", response.data) if isinstance(response.data, dict) else response.data),
+        )
         return response
 
     def post(self, request):
@@ -98,8 +108,9 @@ class PerspectiveAnalyzeView(APIView):
         if not isinstance(languages, list) or not all(isinstance(lang, str) for lang in languages):
             raise PerspectiveError("languages must be a list of language codes")
         if not SUPPORTED_LANGUAGES & {lang.lower().split("-")[0] for lang in languages}:
-            raise PerspectiveError(f"Attribute {next(iter(requested))} does not support request languages: "
-                                   f"{', '.join(languages)}")
+            raise PerspectiveError(
+                f"Attribute {next(iter(requested))} does not support request languages: {', '.join(languages)}"
+            )
         version = active_model.get()
         if version is None:
             raise NoActiveModel()
@@ -115,38 +126,52 @@ class PerspectiveAnalyzeView(APIView):
                 "spanScores": [{"begin": 0, "end": len(text), "score": score}] if body.get("spanAnnotations") else [],
                 "summaryScore": score,
             }
-        return Response({"attributeScores": attribute_scores, "languages": languages,
-                         "detectedLanguages": ["en"], "clientToken": body.get("clientToken", "")})
+        return Response(
+            {
+                "attributeScores": attribute_scores,
+                "languages": languages,
+                "detectedLanguages": ["en"],
+                "clientToken": body.get("clientToken", ""),
+            }
+        )
 
 
 def discovery_document(request):
     """Enough of Perspective's discovery document for Google's API client to call us."""
     root = request.build_absolute_uri("/")
-    return JsonResponse({
-        "kind": "discovery#restDescription",
-        "discoveryVersion": "v1",
-        "id": "commentanalyzer:v1alpha1",
-        "name": "commentanalyzer",
-        "version": "v1alpha1",
-        "title": "ToxiScope (Perspective-compatible Comment Analyzer API)",
-        "rootUrl": root,
-        "servicePath": "",
-        "baseUrl": root,
-        "batchPath": "batch",
-        "protocol": "rest",
-        "parameters": {"key": {"type": "string", "location": "query", "description": "ToxiScope API key."}},
-        "schemas": {
-            "AnalyzeCommentRequest": {"id": "AnalyzeCommentRequest", "type": "object"},
-            "AnalyzeCommentResponse": {"id": "AnalyzeCommentResponse", "type": "object"},
-        },
-        "resources": {"comments": {"methods": {"analyze": {
-            "id": "commentanalyzer.comments.analyze",
-            "path": "v1alpha1/comments:analyze",
-            "flatPath": "v1alpha1/comments:analyze",
-            "httpMethod": "POST",
-            "parameters": {},
-            "parameterOrder": [],
-            "request": {"$ref": "AnalyzeCommentRequest"},
-            "response": {"$ref": "AnalyzeCommentResponse"},
-        }}}},
-    })
+    return JsonResponse(
+        {
+            "kind": "discovery#restDescription",
+            "discoveryVersion": "v1",
+            "id": "commentanalyzer:v1alpha1",
+            "name": "commentanalyzer",
+            "version": "v1alpha1",
+            "title": "ToxiScope (Perspective-compatible Comment Analyzer API)",
+            "rootUrl": root,
+            "servicePath": "",
+            "baseUrl": root,
+            "batchPath": "batch",
+            "protocol": "rest",
+            "parameters": {"key": {"type": "string", "location": "query", "description": "ToxiScope API key."}},
+            "schemas": {
+                "AnalyzeCommentRequest": {"id": "AnalyzeCommentRequest", "type": "object"},
+                "AnalyzeCommentResponse": {"id": "AnalyzeCommentResponse", "type": "object"},
+            },
+            "resources": {
+                "comments": {
+                    "methods": {
+                        "analyze": {
+                            "id": "commentanalyzer.comments.analyze",
+                            "path": "v1alpha1/comments:analyze",
+                            "flatPath": "v1alpha1/comments:analyze",
+                            "httpMethod": "POST",
+                            "parameters": {},
+                            "parameterOrder": [],
+                            "request": {"$ref": "AnalyzeCommentRequest"},
+                            "response": {"$ref": "AnalyzeCommentResponse"},
+                        }
+                    }
+                }
+            },
+        }
+    )

@@ -10,5 +10,9 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
     name = "ApiKey"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "apiKey", "in": "header", "name": "Authorization",
-                "description": f"`{KEYWORD} <key>`; create a key with `manage.py create_api_key`."}
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": f"`{KEYWORD} <key>`; create a key with `manage.py create_api_key`.",
+        }

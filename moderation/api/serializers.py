@@ -54,8 +54,20 @@ class CommentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Comment
-        fields = ["id", "external_id", "source", "author_id", "text", "status", "created_at", "scored",
-                  "model_version", "scores", "flagged_labels", "route"]
+        fields = [
+            "id",
+            "external_id",
+            "source",
+            "author_id",
+            "text",
+            "status",
+            "created_at",
+            "scored",
+            "model_version",
+            "scores",
+            "flagged_labels",
+            "route",
+        ]
         read_only_fields = fields
 
     def get_scored(self, comment: Comment) -> bool:
@@ -96,4 +108,3 @@ class AnalysisSerializer(serializers.Serializer):
     thresholds = serializers.DictField(child=serializers.FloatField(), help_text="The review threshold per label.")
     flagged_labels = serializers.ListField(child=serializers.CharField())
     route = RouteSerializer(help_text="Where the comment would go if it were submitted.")
-

@@ -56,7 +56,9 @@ class CommentListCreateView(generics.ListAPIView):
     )
     def post(self, request):
         many = isinstance(request.data, list)
-        serializer = CommentSubmitBatchSerializer(data=request.data) if many else CommentSubmitSerializer(data=request.data)
+        serializer = (
+            CommentSubmitBatchSerializer(data=request.data) if many else CommentSubmitSerializer(data=request.data)
+        )
         serializer.is_valid(raise_exception=True)
         items = serializer.validated_data if many else [serializer.validated_data]
         defer = request.query_params.get("async") in ("1", "true") or len(items) > settings.TOXISCOPE_SYNC_BATCH_MAX
@@ -92,13 +94,22 @@ class AnalyzeView(APIView):
         if version is None:
             raise NoActiveModel()
         scores = version.score([serializer.validated_data["text"]])[0]
-        decision = decide_route(scores=scores, calibrated_thresholds=version.thresholds,
-                                rules=selectors.routing_rules(), source=serializer.validated_data["source"],
-                                default_queue=selectors.default_queue_slug(), severity=selectors.label_severity())
-        return Response(AnalysisSerializer({
-            "model_version": version.name,
-            "scores": scores,
-            "thresholds": decision.review_thresholds,
-            "flagged_labels": list(decision.flagged),
-            "route": {"action": decision.action, "queue": decision.queue, "reason": decision.reason},
-        }).data)
+        decision = decide_route(
+            scores=scores,
+            calibrated_thresholds=version.thresholds,
+            rules=selectors.routing_rules(),
+            source=serializer.validated_data["source"],
+            default_queue=selectors.default_queue_slug(),
+            severity=selectors.label_severity(),
+        )
+        return Response(
+            AnalysisSerializer(
+                {
+                    "model_version": version.name,
+                    "scores": scores,
+                    "thresholds": decision.review_thresholds,
+                    "flagged_labels": list(decision.flagged),
+                    "route": {"action": decision.action, "queue": decision.queue, "reason": decision.reason},
+                }
+            ).data
+        )

@@ -10,7 +10,7 @@ def api_key_create(*, user, name: str, created_by=None) -> tuple[ApiKey, str]:
     """Create a key and return it with its raw secret, which is shown once and never stored."""
     secret = ApiKey.generate_raw_key()
     prefix = secret[: ApiKey.PREFIX_LENGTH]
-    raw_key = f"{prefix}.{secret[ApiKey.PREFIX_LENGTH:]}"
+    raw_key = f"{prefix}.{secret[ApiKey.PREFIX_LENGTH :]}"
     api_key = ApiKey.objects.create(user=user, name=name, prefix=prefix, key_hash=ApiKey.hash_secret(raw_key))
     audit_event_record(actor=created_by, action="api_key.create", target=api_key, after={"user": user.username})
     return api_key, raw_key

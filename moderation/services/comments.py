@@ -15,8 +15,15 @@ class SubmitResult:
     created: bool
 
 
-def _store(*, client, text: str, external_id: str | None = None, source: str = "default", author_id: str = "",
-           metadata: Mapping[str, Any] | None = None) -> SubmitResult:
+def _store(
+    *,
+    client,
+    text: str,
+    external_id: str | None = None,
+    source: str = "default",
+    author_id: str = "",
+    metadata: Mapping[str, Any] | None = None,
+) -> SubmitResult:
     if external_id is not None:
         existing = Comment.objects.filter(client=client, external_id=external_id).first()
         if existing is not None:
@@ -24,8 +31,14 @@ def _store(*, client, text: str, external_id: str | None = None, source: str = "
     try:
         # The savepoint lets a concurrent duplicate fail alone, keeping the caller's transaction.
         with transaction.atomic():
-            comment = Comment.objects.create(client=client, text=text, external_id=external_id, source=source,
-                                             author_id=author_id, metadata=dict(metadata or {}))
+            comment = Comment.objects.create(
+                client=client,
+                text=text,
+                external_id=external_id,
+                source=source,
+                author_id=author_id,
+                metadata=dict(metadata or {}),
+            )
     except IntegrityError:
         if external_id is None:
             raise
@@ -34,8 +47,9 @@ def _store(*, client, text: str, external_id: str | None = None, source: str = "
 
 
 @transaction.atomic
-def comments_submit_many(*, client, items: Sequence[Mapping[str, Any]], defer_scoring: bool = False
-                         ) -> list[SubmitResult]:
+def comments_submit_many(
+    *, client, items: Sequence[Mapping[str, Any]], defer_scoring: bool = False
+) -> list[SubmitResult]:
     """Store a batch all-or-nothing, then score and route the new comments in one model call.
 
     A retried item (same client and external_id) returns the stored comment unchanged. With
@@ -56,8 +70,17 @@ def comments_submit_many(*, client, items: Sequence[Mapping[str, Any]], defer_sc
     return results
 
 
-def comment_submit(*, client, text: str, external_id: str | None = None, source: str = "default",
-                   author_id: str = "", metadata: Mapping[str, Any] | None = None) -> SubmitResult:
+def comment_submit(
+    *,
+    client,
+    text: str,
+    external_id: str | None = None,
+    source: str = "default",
+    author_id: str = "",
+    metadata: Mapping[str, Any] | None = None,
+) -> SubmitResult:
     """Store one comment, score it and route it (see `comments_submit_many`)."""
-    return comments_submit_many(client=client, items=[dict(text=text, external_id=external_id, source=source,
-                                                           author_id=author_id, metadata=metadata)])[0]
+    return comments_submit_many(
+        client=client,
+        items=[dict(text=text, external_id=external_id, source=source, author_id=author_id, metadata=metadata)],
+    )[0]

@@ -64,7 +64,9 @@ def _import_batch(batch, *, source: str, labels: dict[str, Label], summary: Impo
             summary.add_error(row)
         elif row.external_id in parsed:
             first = parsed[row.external_id].line
-            summary.add_error(RowError(line=row.line, reason=f"duplicate id {row.external_id!r} (first on line {first})"))
+            summary.add_error(
+                RowError(line=row.line, reason=f"duplicate id {row.external_id!r} (first on line {first})")
+            )
         else:
             parsed[row.external_id] = row
     stored = set(

@@ -30,9 +30,13 @@ def model_version_promote(*, version: ModelVersion, promoted_by=None) -> ModelVe
     before = version.status
     version.status, version.promoted_at = ModelVersion.Status.ACTIVE, timezone.now()
     version.save(update_fields=["status", "promoted_at"])
-    audit_event_record(actor=promoted_by, action="model_version.promote", target=version,
-                       before={"status": before, "active": previous.name if previous else None},
-                       after={"status": version.status})
+    audit_event_record(
+        actor=promoted_by,
+        action="model_version.promote",
+        target=version,
+        before={"status": before, "active": previous.name if previous else None},
+        after={"status": version.status},
+    )
     transaction.on_commit(active_model.invalidate)
     transaction.on_commit(_route_waiting_comments, robust=True)
     return version

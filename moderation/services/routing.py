@@ -22,8 +22,9 @@ STATUS_FOR_ACTION = {
 
 
 def default_queue() -> ReviewQueue:
-    queue, _ = ReviewQueue.objects.get_or_create(slug=selectors.default_queue_slug(),
-                                                 defaults={"name": settings.TOXISCOPE_DEFAULT_QUEUE})
+    queue, _ = ReviewQueue.objects.get_or_create(
+        slug=selectors.default_queue_slug(), defaults={"name": settings.TOXISCOPE_DEFAULT_QUEUE}
+    )
     return queue
 
 
@@ -43,18 +44,29 @@ def comments_route(*, comments: Sequence[Comment]) -> list[RouteDecision]:
     else:
         scores = version.score([comment.text for comment in comments])
         Prediction.objects.bulk_create(
-            [Prediction(comment=c, model_version_id=version.id, scores=s) for c, s in zip(comments, scores, strict=True)],
+            [
+                Prediction(comment=c, model_version_id=version.id, scores=s)
+                for c, s in zip(comments, scores, strict=True)
+            ],
             ignore_conflicts=True,  # re-scoring with the same version keeps the first prediction
         )
         rules, severity = selectors.routing_rules(), selectors.label_severity()
         decisions = [
-            decide_route(scores=s, calibrated_thresholds=version.thresholds, rules=rules, source=c.source,
-                         default_queue=fallback.slug, severity=severity)
+            decide_route(
+                scores=s,
+                calibrated_thresholds=version.thresholds,
+                rules=rules,
+                source=c.source,
+                default_queue=fallback.slug,
+                severity=severity,
+            )
             for c, s in zip(comments, scores, strict=True)
         ]
     queues = {q.slug: q for q in ReviewQueue.objects.filter(slug__in={d.queue for d in decisions if d.queue})}
-    open_items = {item.comment_id: item for item in ReviewItem.objects.select_for_update().filter(
-        comment__in=comments, status=ReviewItem.Status.OPEN)}
+    open_items = {
+        item.comment_id: item
+        for item in ReviewItem.objects.select_for_update().filter(comment__in=comments, status=ReviewItem.Status.OPEN)
+    }
     now = timezone.now()
     new_items, moved_items = [], []
     for comment, decision, comment_scores in zip(comments, decisions, scores, strict=True):
@@ -68,26 +80,40 @@ def comments_route(*, comments: Sequence[Comment]) -> list[RouteDecision]:
         comment.status = STATUS_FOR_ACTION[decision.action]
         comment.routed_scores = comment_scores
         if decision.action == REVIEW and item is None:
-            new_items.append(ReviewItem(comment=comment, queue=queue, rule_id=decision.rule_id,
-                                        reason=decision.reason[:300], priority=decision.priority))
+            new_items.append(
+                ReviewItem(
+                    comment=comment,
+                    queue=queue,
+                    rule_id=decision.rule_id,
+                    reason=decision.reason[:300],
+                    priority=decision.priority,
+                )
+            )
         elif item is not None:
             if decision.action == REVIEW:
-                item.queue, item.rule_id, item.reason, item.priority = queue, decision.rule_id, decision.reason[:300], \
-                    decision.priority
+                item.queue, item.rule_id, item.reason, item.priority = (
+                    queue,
+                    decision.rule_id,
+                    decision.reason[:300],
+                    decision.priority,
+                )
             else:
                 item.status = ReviewItem.Status.DECIDED  # decided by the model: it leaves the queue
             item.claimed_by, item.claimed_until = None, None
             moved_items.append(item)
     Comment.objects.bulk_update(
-        comments, ["route_action", "route_reason", "route_queue", "flagged_labels", "routed_by", "status"])
+        comments, ["route_action", "route_reason", "route_queue", "flagged_labels", "routed_by", "status"]
+    )
     ReviewItem.objects.bulk_create(new_items)
-    ReviewItem.objects.bulk_update(moved_items, ["queue", "rule", "reason", "priority", "status", "claimed_by",
-                                                 "claimed_until"])
+    ReviewItem.objects.bulk_update(
+        moved_items, ["queue", "rule", "reason", "priority", "status", "claimed_by", "claimed_until"]
+    )
     return decisions
 
 
-def comments_route_pending(*, comment_ids: Sequence[int] | None = None, rescore_all: bool = False,
-                           batch_size: int = 500) -> int:
+def comments_route_pending(
+    *, comment_ids: Sequence[int] | None = None, rescore_all: bool = False, batch_size: int = 500
+) -> int:
     """Route submitted comments still waiting for the active model: those never routed (an
     async submit whose task was lost) and pending ones routed without a model. Imported
     comments are training data and are never routed. With `comment_ids`, only
@@ -103,5 +129,5 @@ def comments_route_pending(*, comment_ids: Sequence[int] | None = None, rescore_
         waiting = waiting.filter(pk__in=comment_ids)
     ids = list(waiting.order_by("pk").values_list("pk", flat=True).distinct())
     for start in range(0, len(ids), batch_size):
-        comments_route(comments=list(Comment.objects.filter(pk__in=ids[start:start + batch_size]).order_by("pk")))
+        comments_route(comments=list(Comment.objects.filter(pk__in=ids[start : start + batch_size]).order_by("pk")))
     return len(ids)

@@ -53,8 +53,11 @@ class ActiveModel:
             return self._current
 
     def _refresh(self) -> None:
-        row = (ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE)
-               .values("id", "name", "labels", "thresholds", "artifact_path").first())
+        row = (
+            ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE)
+            .values("id", "name", "labels", "thresholds", "artifact_path")
+            .first()
+        )
         if row is None:
             self._current = None
             return
@@ -63,7 +66,8 @@ class ActiveModel:
             return
         try:
             scorer = self._scorers.get(row["artifact_path"]) or Scorer(
-                row["artifact_path"], root=settings.TOXISCOPE_ARTIFACTS_DIR)
+                row["artifact_path"], root=settings.TOXISCOPE_ARTIFACTS_DIR
+            )
         except (ArtifactError, OSError) as exc:
             # Keep serving what we had: a broken artifact must not take scoring down.
             logger.error("cannot load active model version %s: %s", row["name"], exc)

@@ -139,8 +139,13 @@ class _ProgressRecorder:
         self.last_write = now
         fields = {"phase": progress.phase, "heartbeat_at": timezone.now()}
         if progress.total_steps:
-            fields.update(epoch=progress.epoch, total_epochs=progress.total_epochs, step=progress.step,
-                          total_steps=progress.total_steps, loss=progress.loss)
+            fields.update(
+                epoch=progress.epoch,
+                total_epochs=progress.total_epochs,
+                step=progress.step,
+                total_steps=progress.total_steps,
+                loss=progress.loss,
+            )
         if progress.val_macro_f1 is not None:
             fields["val_macro_f1"] = progress.val_macro_f1
         TrainingRun.objects.filter(pk=self.run.pk).update(**fields)
@@ -178,8 +183,9 @@ def training_run_execute(*, run_id: int) -> TrainingRun | None:
     def work():
         config = TrainConfig.from_mapping(run.config["training"])
         data = run.config["data"]
-        examples = selectors.training_examples(labels=config.labels, origins=data["origins"],
-                                               since=data["since"], until=data["until"])
+        examples = selectors.training_examples(
+            labels=config.labels, origins=data["origins"], since=data["since"], until=data["until"]
+        )
         outcome = run_training(config, examples, settings.TOXISCOPE_ARTIFACTS_DIR, on_progress=_ProgressRecorder(run))
         with transaction.atomic():
             version = ModelVersion.objects.create(
@@ -195,7 +201,10 @@ def training_run_execute(*, run_id: int) -> TrainingRun | None:
                 created_by=run.requested_by,
             )
             TrainingRun.objects.filter(pk=run.pk).update(
-                status=TrainingRun.Status.SUCCEEDED, model_version=version, finished_at=timezone.now(), phase="done",
+                status=TrainingRun.Status.SUCCEEDED,
+                model_version=version,
+                finished_at=timezone.now(),
+                phase="done",
                 val_macro_f1=outcome.metrics["model"]["calibrated"]["macro_f1"],
             )
 
@@ -237,10 +246,11 @@ def recalibration_start(
 ) -> TrainingRun:
     """Queue new thresholds for `model_version` from moderator decisions (by default those made
     since it was created), recorded as a new candidate version sharing its weights."""
-    data = training_data_options({"origins": ["moderator"],
-                                  "since": since or model_version.created_at.isoformat()})
+    data = training_data_options({"origins": ["moderator"], "since": since or model_version.created_at.isoformat()})
     run = TrainingRun.objects.create(
-        kind=TrainingRun.Kind.RECALIBRATE, source_version=model_version, requested_by=requested_by,
+        kind=TrainingRun.Kind.RECALIBRATE,
+        source_version=model_version,
+        requested_by=requested_by,
         config={"data": data},
     )
     audit_event_record(actor=requested_by, action="recalibration.start", target=run, after=run.config)
@@ -260,12 +270,18 @@ def recalibration_execute(*, run_id: int) -> TrainingRun | None:
         source = run.source_version
         defaults = TrainConfig()
         data = run.config["data"]
-        examples = selectors.training_examples(labels=source.labels, origins=data["origins"],
-                                               since=data["since"], until=data["until"])
+        examples = selectors.training_examples(
+            labels=source.labels, origins=data["origins"], since=data["since"], until=data["until"]
+        )
         _ProgressRecorder(run)(Progress("recalibrate", 0, 0, 0, 0))
-        outcome = recalibrate(source.artifact_path, examples, source.thresholds, floor=defaults.threshold_floor,
-                              min_positives=defaults.min_calibration_positives,
-                              root=settings.TOXISCOPE_ARTIFACTS_DIR)
+        outcome = recalibrate(
+            source.artifact_path,
+            examples,
+            source.thresholds,
+            floor=defaults.threshold_floor,
+            min_positives=defaults.min_calibration_positives,
+            root=settings.TOXISCOPE_ARTIFACTS_DIR,
+        )
         with transaction.atomic():
             version = ModelVersion.objects.create(
                 name=f"{source.name}-recal-{run.pk}",
@@ -273,10 +289,17 @@ def recalibration_execute(*, run_id: int) -> TrainingRun | None:
                 base_model=source.base_model,
                 labels=source.labels,
                 thresholds=outcome.thresholds,
-                metrics={**source.metrics, "recalibration": {
-                    "before": outcome.before, "after": outcome.after, "calibration": outcome.calibration,
-                    "size": outcome.size, "since": data["since"], "evaluated_on": "the recalibration data",
-                }},
+                metrics={
+                    **source.metrics,
+                    "recalibration": {
+                        "before": outcome.before,
+                        "after": outcome.after,
+                        "calibration": outcome.calibration,
+                        "size": outcome.size,
+                        "since": data["since"],
+                        "evaluated_on": "the recalibration data",
+                    },
+                },
                 data_hash=outcome.data_hash,
                 train_size=source.train_size,
                 seed=source.seed,

@@ -41,10 +41,30 @@ def celery_worker(django_db_setup, tmp_path_factory):
     hostname = f"test-worker-{os.getpid()}@%h"
     with open(log, "w") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "toxiscope", "worker", "-Q", "default,training",
-             "--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO", "-n", hostname,
-             "--without-gossip", "--without-mingle"],
-            cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "toxiscope",
+                "worker",
+                "-Q",
+                "default,training",
+                "--pool",
+                "prefork",
+                "--concurrency",
+                "1",
+                "--loglevel",
+                "INFO",
+                "-n",
+                hostname,
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
         )
     deadline = time.monotonic() + 60
     while not app.control.ping(timeout=1.0):

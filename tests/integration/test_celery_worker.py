@@ -5,12 +5,18 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from moderation.models import ModelVersion, TrainingRun
+from moderation.models import Comment, ModelVersion, TrainingRun
+from moderation.services import comments_submit_many
 from moderation.services.training import training_run_start
+from tests.factories import ApiClientFactory, install_version
 from tests.integration.conftest import wait_for
 from tests.tiny import DEMO_CSV, tiny_config
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 TINY = {k: v for k, v in tiny_config().to_dict().items() if k not in ("labels", "base_model")}
 FINISHED = {"succeeded", "failed", "cancelled"}
 
@@ -39,3 +45,21 @@ def test_a_failing_run_ends_failed_with_its_error(celery_worker, tmp_path):
     assert run.status == "failed"
     assert "BaseModelError" in run.error and "does not exist" in run.error
     assert not ModelVersion.objects.exists()
+
+
+def test_an_async_batch_is_scored_and_routed_by_the_worker(celery_worker, settings, trained_artifact):
+    settings.TOXISCOPE_ARTIFACTS_DIR = celery_worker.artifacts_dir  # where the worker looks
+    install_version(trained_artifact, celery_worker.artifacts_dir, "async-active")
+    results = comments_submit_many(
+        client=ApiClientFactory(),
+        defer_scoring=True,
+        items=[{"text": f"async comment {i}", "external_id": f"a{i}"} for i in range(30)],
+    )
+    ids = [result.comment.pk for result in results]
+    assert not Comment.objects.filter(pk__in=ids).exclude(route_action="").exists()  # stored, not yet routed
+    wait_for(
+        lambda: not Comment.objects.filter(pk__in=ids, route_action="").exists(), 120, celery_worker, "the scoring task"
+    )
+    routed = Comment.objects.filter(pk__in=ids)
+    assert {c.routed_by.name for c in routed} == {"async-active"}
+    assert all(c.predictions.count() == 1 for c in routed)

@@ -1,9 +1,7 @@
-import shutil
-
 import pytest
 
-from moderation.models import ModelVersion
 from moderation.services.scoring import active_model
+from tests.factories import install_version
 
 
 @pytest.fixture(autouse=True)
@@ -12,16 +10,6 @@ def fresh_active_model():
     active_model.invalidate()
     yield
     active_model.invalidate()
-
-
-def install_version(trained_artifact, artifacts_dir, name: str, status: str = "active", thresholds=None):
-    """The session's tiny model, copied under the artifacts root and recorded as a version."""
-    path = artifacts_dir / name
-    shutil.copytree(trained_artifact.artifact_path, path)
-    return ModelVersion.objects.create(
-        name=name, artifact_path=str(path), base_model="scratch", labels=list(trained_artifact.thresholds),
-        thresholds=thresholds or trained_artifact.thresholds, data_hash=trained_artifact.data_hash, status=status,
-    )
 
 
 @pytest.fixture

@@ -29,8 +29,11 @@ def test_submit_one_comment_stores_it_and_queues_it_for_review(api, client_user)
     body = response.json()
     assert body["created"] is True
     assert body["external_id"] == "c-1"
-    assert body["route"] == {"action": "review", "queue": "general",
-                             "reason": "no active model: every comment is reviewed by a person"}
+    assert body["route"] == {
+        "action": "review",
+        "queue": "general",
+        "reason": "no active model: every comment is reviewed by a person",
+    }
     comment = Comment.objects.get(pk=body["id"])
     assert comment.client == client_user and comment.source == "forum"
     assert ReviewItem.objects.get(comment=comment).queue.slug == "general"
@@ -46,8 +49,12 @@ def test_a_retried_submit_with_the_same_external_id_is_stored_once(api):
 
 
 def test_submit_a_batch(api):
-    response = api.post(URL, [{"text": f"comment {i}", "external_id": f"b-{i}"} for i in range(5)]
-                        + [{"text": "comment 0", "external_id": "b-0"}], format="json")
+    response = api.post(
+        URL,
+        [{"text": f"comment {i}", "external_id": f"b-{i}"} for i in range(5)]
+        + [{"text": "comment 0", "external_id": "b-0"}],
+        format="json",
+    )
     assert response.status_code == 201
     body = response.json()
     assert len(body) == 6 and [r["created"] for r in body] == [True] * 5 + [False]

@@ -11,8 +11,7 @@ from moderation.models import AuditEvent, Comment, Label, ModelVersion, Predicti
 from moderation.services import api_key_create, comments_route_pending, model_version_promote
 from moderation.services.routing import NO_MODEL_REASON
 from moderation.services.scoring import active_model
-from tests.factories import ApiClientFactory
-from tests.moderation.conftest import install_version
+from tests.factories import ApiClientFactory, install_version
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/comments/"
@@ -42,8 +41,9 @@ def test_a_submit_is_scored_stored_and_routed(api, active_version):
 
 def test_routes_follow_the_rules_end_to_end(api, active_version):
     # Make the rules decisive for any score: every toxic >= 0 is auto-rejected on "strict".
-    RoutingRule.objects.create(order=1, label=Label.objects.get(name="toxic"), action="auto_reject", threshold=0.0,
-                               source="strict")
+    RoutingRule.objects.create(
+        order=1, label=Label.objects.get(name="toxic"), action="auto_reject", threshold=0.0, source="strict"
+    )
     rejected = api.post(URL, {"text": "anything at all", "source": "strict"}, format="json").json()
     assert rejected["route"]["action"] == "auto_reject" and rejected["status"] == "rejected"
     assert not ReviewItem.objects.filter(comment_id=rejected["id"]).exists()
@@ -62,7 +62,8 @@ def test_routes_follow_the_rules_end_to_end(api, active_version):
 
 
 def test_without_a_model_comments_wait_in_the_default_queue_and_are_scored_on_promotion(
-        api, trained_artifact, artifacts_dir, django_capture_on_commit_callbacks):
+    api, trained_artifact, artifacts_dir, django_capture_on_commit_callbacks
+):
     body = api.post(URL, {"text": "hello there"}, format="json").json()
     assert body["scored"] is False and body["scores"] is None and body["model_version"] is None
     assert body["route"] == {"action": "review", "queue": "general", "reason": NO_MODEL_REASON}
@@ -99,8 +100,9 @@ def test_async_submit_answers_202_and_a_worker_routes_later(api, active_version,
     assert api.get(f"{URL}{body['id']}/").json()["scored"] is True
 
 
-def test_promotion_reaches_a_serving_process_without_a_restart(api, active_version, trained_artifact, artifacts_dir,
-                                                               settings):
+def test_promotion_reaches_a_serving_process_without_a_restart(
+    api, active_version, trained_artifact, artifacts_dir, settings
+):
     settings.TOXISCOPE_MODEL_CHECK_INTERVAL_S = 0.2
     assert api.post(URL, {"text": "one"}, format="json").json()["model_version"] == "tiny-active"
     newer = install_version(trained_artifact, artifacts_dir, "tiny-newer", status="candidate")

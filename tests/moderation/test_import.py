@@ -26,9 +26,17 @@ def test_jigsaw_sample_imports_1825_comments_with_six_labels_and_no_racism(jigsa
     assert Comment.objects.filter(source="jigsaw").count() == 1825
     positives = dict(
         (name, LabelAnnotation.objects.filter(label__name=name, value=True).count())
-        for name in ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate", "racism"])
-    assert positives == {"toxic": 158, "severe_toxic": 15, "obscene": 87, "threat": 7, "insult": 85,
-                         "identity_hate": 19, "racism": 0}
+        for name in ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate", "racism"]
+    )
+    assert positives == {
+        "toxic": 158,
+        "severe_toxic": 15,
+        "obscene": 87,
+        "threat": 7,
+        "insult": 85,
+        "identity_hate": 19,
+        "racism": 0,
+    }
     assert LabelAnnotation.objects.count() == 1825 * 6
     assert not LabelAnnotation.objects.filter(label__name="racism").exists()
     annotations = LabelAnnotation.objects.count()
@@ -84,13 +92,18 @@ def test_reimport_after_errors_touches_nothing_stored(tmp_path):
 
 def test_jsonl_rows_without_id_are_idempotent_and_bad_lines_reported(tmp_path):
     path = tmp_path / "rows.jsonl"
-    path.write_text("\n".join([
-        json.dumps({"text": "you are great", "labels": {"toxic": 0, "insult": False}}),
-        "{not json",
-        json.dumps({"text": "x", "labels": {"sarcasm": 1}}),
-        json.dumps(["a list"]),
-        json.dumps({"text": "no labels at all"}),
-    ]) + "\n")
+    path.write_text(
+        "\n".join(
+            [
+                json.dumps({"text": "you are great", "labels": {"toxic": 0, "insult": False}}),
+                "{not json",
+                json.dumps({"text": "x", "labels": {"sarcasm": 1}}),
+                json.dumps(["a list"]),
+                json.dumps({"text": "no labels at all"}),
+            ]
+        )
+        + "\n"
+    )
     out, err, error = run_import(path)
     assert error is not None
     assert "line 2: invalid JSON" in err

@@ -12,7 +12,14 @@ pytestmark = pytest.mark.django_db
 
 def test_the_seven_labels_roles_and_queues_are_seeded():
     assert list(Label.objects.values_list("name", flat=True)) == [
-        "toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate", "racism"]
+        "toxic",
+        "severe_toxic",
+        "obscene",
+        "threat",
+        "insult",
+        "identity_hate",
+        "racism",
+    ]
     assert set(ReviewQueue.objects.values_list("slug", flat=True)) >= {"general", "urgent", "audit"}
 
 
@@ -64,5 +71,9 @@ def test_a_comment_waits_in_one_queue_and_a_claim_has_an_expiry():
     moderator = ApiClientFactory()
     with pytest.raises(IntegrityError), transaction.atomic():
         ReviewItem.objects.create(comment=CommentFactory(), queue=general, claimed_by=moderator)
-    ReviewItem.objects.create(comment=CommentFactory(), queue=general, claimed_by=moderator,
-                              claimed_until=timezone.now() + timedelta(minutes=5))
+    ReviewItem.objects.create(
+        comment=CommentFactory(),
+        queue=general,
+        claimed_by=moderator,
+        claimed_until=timezone.now() + timedelta(minutes=5),
+    )

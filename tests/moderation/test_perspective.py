@@ -8,8 +8,7 @@ from googleapiclient.errors import HttpError
 from rest_framework.test import APIClient
 
 from moderation.services import api_key_create
-from tests.factories import ApiClientFactory
-from tests.moderation.conftest import install_version
+from tests.factories import ApiClientFactory, install_version
 
 URL = "/v1alpha1/comments:analyze"
 ALL_ATTRIBUTES = ["TOXICITY", "SEVERE_TOXICITY", "PROFANITY", "THREAT", "INSULT", "IDENTITY_ATTACK"]
@@ -26,8 +25,14 @@ def analyze(key, body, **params):
 
 @pytest.mark.django_db
 def test_response_shape_and_label_mapping(key, active_version):
-    response = analyze(key, {"comment": {"text": "you are an idiot"}, "languages": ["en"],
-                             "requestedAttributes": {name: {} for name in ALL_ATTRIBUTES}})
+    response = analyze(
+        key,
+        {
+            "comment": {"text": "you are an idiot"},
+            "languages": ["en"],
+            "requestedAttributes": {name: {} for name in ALL_ATTRIBUTES},
+        },
+    )
     assert response.status_code == 200, response.json()
     body = response.json()
     assert set(body["attributeScores"]) == set(ALL_ATTRIBUTES)
@@ -39,21 +44,28 @@ def test_response_shape_and_label_mapping(key, active_version):
     ours.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
     native = ours.post("/api/v1/analyze/", {"text": "you are an idiot"}, format="json").json()["scores"]
     assert body["attributeScores"]["PROFANITY"]["summaryScore"]["value"] == pytest.approx(native["obscene"])
-    assert body["attributeScores"]["IDENTITY_ATTACK"]["summaryScore"]["value"] == pytest.approx(
-        native["identity_hate"])
+    assert body["attributeScores"]["IDENTITY_ATTACK"]["summaryScore"]["value"] == pytest.approx(native["identity_hate"])
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("body", "message"), [
-    ({"comment": {"text": "hi"}, "requestedAttributes": {"FLIRTATION": {}}}, "Unknown requested attribute: FLIRTATION"),
-    ({"comment": {"text": "hi"}, "requestedAttributes": {}}, "Missing requested_attributes"),
-    ({"comment": {"text": "hi"}}, "Missing requested_attributes"),
-    ({"comment": {"text": ""}, "requestedAttributes": {"TOXICITY": {}}}, "Comment must be non-empty."),
-    ({"comment": {}, "requestedAttributes": {"TOXICITY": {}}}, "Comment must be non-empty."),
-    ({"comment": {"text": "x" * 20_001}, "requestedAttributes": {"TOXICITY": {}}}, "Comment text too long."),
-    ({"comment": {"text": "bonjour"}, "languages": ["fr"], "requestedAttributes": {"TOXICITY": {}}},
-     "Attribute TOXICITY does not support request languages: fr"),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            {"comment": {"text": "hi"}, "requestedAttributes": {"FLIRTATION": {}}},
+            "Unknown requested attribute: FLIRTATION",
+        ),
+        ({"comment": {"text": "hi"}, "requestedAttributes": {}}, "Missing requested_attributes"),
+        ({"comment": {"text": "hi"}}, "Missing requested_attributes"),
+        ({"comment": {"text": ""}, "requestedAttributes": {"TOXICITY": {}}}, "Comment must be non-empty."),
+        ({"comment": {}, "requestedAttributes": {"TOXICITY": {}}}, "Comment must be non-empty."),
+        ({"comment": {"text": "x" * 20_001}, "requestedAttributes": {"TOXICITY": {}}}, "Comment text too long."),
+        (
+            {"comment": {"text": "bonjour"}, "languages": ["fr"], "requestedAttributes": {"TOXICITY": {}}},
+            "Attribute TOXICITY does not support request languages: fr",
+        ),
+    ],
+)
 def test_errors_have_perspectives_shape(key, active_version, body, message):
     response = analyze(key, body)
     assert response.status_code == 400
@@ -62,8 +74,9 @@ def test_errors_have_perspectives_shape(key, active_version, body, message):
 
 @pytest.mark.django_db
 def test_bad_key_and_no_model(key):
-    response = APIClient().post(URL + "?key=wrong.key", {"comment": {"text": "hi"},
-                                                          "requestedAttributes": {"TOXICITY": {}}}, format="json")
+    response = APIClient().post(
+        URL + "?key=wrong.key", {"comment": {"text": "hi"}, "requestedAttributes": {"TOXICITY": {}}}, format="json"
+    )
     assert response.status_code == 401
     assert response.json()["error"]["status"] == "UNAUTHENTICATED"
     response = analyze(key, {"comment": {"text": "hi"}, "requestedAttributes": {"TOXICITY": {}}})
@@ -72,8 +85,9 @@ def test_bad_key_and_no_model(key):
 
 @pytest.mark.django_db
 def test_score_threshold_omits_low_scores(key, active_version):
-    response = analyze(key, {"comment": {"text": "hello"}, "requestedAttributes": {
-        "TOXICITY": {"scoreThreshold": 1.01}, "INSULT": {}}})
+    response = analyze(
+        key, {"comment": {"text": "hello"}, "requestedAttributes": {"TOXICITY": {"scoreThreshold": 1.01}, "INSULT": {}}}
+    )
     assert set(response.json()["attributeScores"]) == {"INSULT"}
 
 
@@ -84,13 +98,23 @@ def test_googles_perspective_client_library_pointed_at_toxiscope(live_server, tr
     install_version(trained_artifact, artifacts_dir, "live")
     raw_key = api_key_create(user=ApiClientFactory(), name="google-client")[1]
     client = discovery.build(
-        "commentanalyzer", "v1alpha1", developerKey=raw_key, static_discovery=False, cache_discovery=False,
+        "commentanalyzer",
+        "v1alpha1",
+        developerKey=raw_key,
+        static_discovery=False,
+        cache_discovery=False,
         discoveryServiceUrl=f"{live_server.url}/$discovery/rest?version=v1alpha1",
     )
-    response = client.comments().analyze(body={
-        "comment": {"text": "friendly greetings from python"},
-        "requestedAttributes": {"TOXICITY": {}, "THREAT": {}},
-    }).execute()
+    response = (
+        client.comments()
+        .analyze(
+            body={
+                "comment": {"text": "friendly greetings from python"},
+                "requestedAttributes": {"TOXICITY": {}, "THREAT": {}},
+            }
+        )
+        .execute()
+    )
     assert set(response["attributeScores"]) == {"TOXICITY", "THREAT"}
     assert 0.0 <= response["attributeScores"]["TOXICITY"]["summaryScore"]["value"] <= 1.0
     with pytest.raises(HttpError) as error:

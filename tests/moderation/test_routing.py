@@ -12,8 +12,14 @@ REJECT_TOXIC = Rule(id=3, order=5, action=AUTO_REJECT, label="toxic", threshold=
 
 def route(scores, rules=(URGENT_THREAT, APPROVE, REJECT_TOXIC), source="default", **kwargs):
     full = {"toxic": 0.0, "threat": 0.0, "insult": 0.0, **scores}
-    return decide_route(scores=full, calibrated_thresholds=THRESHOLDS, rules=list(rules), source=source,
-                        default_queue="general", **kwargs)
+    return decide_route(
+        scores=full,
+        calibrated_thresholds=THRESHOLDS,
+        rules=list(rules),
+        source=source,
+        default_queue="general",
+        **kwargs,
+    )
 
 
 def test_clean_comment_is_auto_approved():

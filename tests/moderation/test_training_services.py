@@ -62,8 +62,10 @@ def test_moderator_annotations_beat_imported_ones_and_unknown_stays_unknown():
     LabelAnnotationFactory(comment=CommentFactory(text="machine"), value=True, origin="model_auto")
     CommentFactory(text="never labelled")
     examples = selectors.training_examples(labels=["toxic", "racism"], origins=["imported", "moderator"])
-    assert {e.text: dict(e.labels) for e in examples} == {"borderline": {"toxic": False},
-                                                         "only imported": {"toxic": True}}
+    assert {e.text: dict(e.labels) for e in examples} == {
+        "borderline": {"toxic": False},
+        "only imported": {"toxic": True},
+    }
     moderator_only = selectors.training_examples(labels=["toxic"], origins=["moderator"])
     assert [e.text for e in moderator_only] == ["borderline"]
 
@@ -138,8 +140,13 @@ def test_recalibration_makes_a_candidate_that_shares_the_weights(demo_data, arti
     trained = training_run_execute(run_id=training_run_start(config=TINY, enqueue=False).pk).model_version
     moderator = UserFactory()
     for annotation in LabelAnnotation.objects.filter(origin="imported").select_related("comment", "label"):
-        LabelAnnotation.objects.create(comment=annotation.comment, label=annotation.label, value=annotation.value,
-                                       origin="moderator", created_by=moderator)
+        LabelAnnotation.objects.create(
+            comment=annotation.comment,
+            label=annotation.label,
+            value=annotation.value,
+            origin="moderator",
+            created_by=moderator,
+        )
     run = recalibration_execute(run_id=recalibration_start(model_version=trained, enqueue=False).pk)
     assert run.status == TrainingRun.Status.SUCCEEDED, run.error
     new = run.model_version

@@ -23,8 +23,9 @@ def test_scratch_tokenizer_splits_unseen_words_into_known_pieces():
 
 
 def test_scratch_is_the_bert_tiny_shape():
-    base = load_base_model(tiny_config(scratch_hidden=128, scratch_layers=2, scratch_heads=2,
-                                       scratch_intermediate=512), TEXTS)
+    base = load_base_model(
+        tiny_config(scratch_hidden=128, scratch_layers=2, scratch_heads=2, scratch_intermediate=512), TEXTS
+    )
     config = base.encoder.config
     assert (config.hidden_size, config.num_hidden_layers, config.num_attention_heads) == (128, 2, 2)
     assert base.pad_id == base.tokenizer.token_to_id("[PAD]")
@@ -34,10 +35,18 @@ def test_local_directory(tmp_path):
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
     tokenizer = train_wordpiece(TEXTS, vocab_size=200, min_frequency=1)
-    BertModel(BertConfig(vocab_size=tokenizer.get_vocab_size(), hidden_size=16, num_hidden_layers=1,
-                         num_attention_heads=2, intermediate_size=32)).save_pretrained(tmp_path)
-    PreTrainedTokenizerFast(tokenizer_object=tokenizer, pad_token="[PAD]", unk_token="[UNK]",
-                            cls_token="[CLS]", sep_token="[SEP]").save_pretrained(tmp_path)
+    BertModel(
+        BertConfig(
+            vocab_size=tokenizer.get_vocab_size(),
+            hidden_size=16,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=32,
+        )
+    ).save_pretrained(tmp_path)
+    PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, pad_token="[PAD]", unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]"
+    ).save_pretrained(tmp_path)
     base = load_base_model(tiny_config(base_model=str(tmp_path)), TEXTS)
     assert base.encoder.config.hidden_size == 16
     assert base.tokenizer.get_vocab() == tokenizer.get_vocab()

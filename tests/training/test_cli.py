@@ -9,15 +9,20 @@ from tests.tiny import DEMO_CSV, REPO
 
 def run_cli(*args, **env):
     return subprocess.run(
-        [sys.executable, "-m", "training", *args], cwd=REPO, capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "training", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, "HF_HUB_OFFLINE": "1", **env},
     )
 
 
 @pytest.mark.slow
 def test_cli_trains_and_prints_the_reference_table_with_the_baseline(tmp_path):
-    result = run_cli("--data", str(DEMO_CSV), "--base", "scratch", "--out", str(tmp_path), "--name", "cli",
-                     "--epochs", "2")
+    result = run_cli(
+        "--data", str(DEMO_CSV), "--base", "scratch", "--out", str(tmp_path), "--name", "cli", "--epochs", "2"
+    )
     assert result.returncode == 0, result.stderr
     assert "label" in result.stdout and "TF-IDF F1" in result.stdout
     assert "Macro-F1" in result.stdout and "Micro-F1" in result.stdout
@@ -27,8 +32,7 @@ def test_cli_trains_and_prints_the_reference_table_with_the_baseline(tmp_path):
 
 
 def test_cli_reports_an_unreachable_hub_with_the_offline_options(tmp_path):
-    result = run_cli("--data", str(DEMO_CSV), "--base", "prajjwal1/bert-tiny", "--out", str(tmp_path),
-                     "--no-baseline")
+    result = run_cli("--data", str(DEMO_CSV), "--base", "prajjwal1/bert-tiny", "--out", str(tmp_path), "--no-baseline")
     assert result.returncode == 1
     assert "hub" in result.stderr and "--base scratch" in result.stderr and "--base minilm" in result.stderr
     assert "Traceback" not in result.stderr

@@ -11,8 +11,9 @@ from training.data import (
 
 
 def test_absent_labels_are_unknown_not_negative():
-    matrix = label_matrix([Example("a", {"toxic": True}), Example("b", {"toxic": False, "racism": False})],
-                          ["toxic", "racism"])
+    matrix = label_matrix(
+        [Example("a", {"toxic": True}), Example("b", {"toxic": False, "racism": False})], ["toxic", "racism"]
+    )
     assert matrix.mask.tolist() == [[1, 0], [1, 1]]
     assert matrix.y.tolist() == [[1, 0], [0, 0]]
     assert matrix.positives().tolist() == [1, 0]

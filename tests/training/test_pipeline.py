@@ -53,8 +53,12 @@ def test_a_small_model_learns_the_demo_set(trained_artifact):
 
 @pytest.mark.slow
 def test_out_of_fold_calibration_and_baseline(tmp_path, demo_examples):
-    outcome = run_training(tiny_config(calibration="oof", calibration_folds=3, max_epochs=2, baseline=True),
-                           demo_examples, tmp_path, name="oof")
+    outcome = run_training(
+        tiny_config(calibration="oof", calibration_folds=3, max_epochs=2, baseline=True),
+        demo_examples,
+        tmp_path,
+        name="oof",
+    )
     calibration = outcome.metrics["calibration"]
     assert calibration["method"] == "oof"
     # Out-of-fold thresholds see every training positive, more than the validation split holds.
@@ -65,15 +69,18 @@ def test_out_of_fold_calibration_and_baseline(tmp_path, demo_examples):
 
 def test_unknown_labels_are_masked_end_to_end(tmp_path, demo_examples):
     # Drop racism from half the rows: those rows must neither train nor score racism.
-    examples = [Example(e.text, {k: v for k, v in e.labels.items() if k != "racism" or i % 2})
-                for i, e in enumerate(demo_examples)]
+    examples = [
+        Example(e.text, {k: v for k, v in e.labels.items() if k != "racism" or i % 2})
+        for i, e in enumerate(demo_examples)
+    ]
     outcome = run_training(tiny_config(max_epochs=1), examples, tmp_path, name="masked")
     metrics = outcome.metrics
     val_size = metrics["split"]["val"]
     assert metrics["model"]["calibrated"]["labels"]["racism"]["known"] < val_size
     assert metrics["model"]["calibrated"]["labels"]["toxic"]["known"] == val_size
     assert metrics["split"]["train_positives"]["racism"] + metrics["split"]["val_positives"]["racism"] == sum(
-        1 for e in examples if e.labels.get("racism"))
+        1 for e in examples if e.labels.get("racism")
+    )
 
 
 def test_too_little_data_is_a_clear_error(tmp_path):
@@ -117,8 +124,9 @@ def test_corrupt_or_missing_files_and_outside_paths_are_refused(trained_artifact
 
 
 def test_recalibration_moves_thresholds_on_new_data(trained_artifact, demo_examples):
-    outcome = recalibrate(trained_artifact.artifact_path, demo_examples, trained_artifact.thresholds,
-                          floor=0.05, min_positives=3)
+    outcome = recalibrate(
+        trained_artifact.artifact_path, demo_examples, trained_artifact.thresholds, floor=0.05, min_positives=3
+    )
     assert set(outcome.thresholds) == set(trained_artifact.thresholds)
     assert outcome.size == len(demo_examples)
     # Chosen on this very data, the new thresholds cannot do worse on it than the old ones.

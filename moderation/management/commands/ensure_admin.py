@@ -17,7 +17,10 @@ class Command(BaseCommand):
     def handle(self, *args, username, email, **options):
         User = get_user_model()
         if User.objects.filter(username=username).exists():
-            self.stdout.write(f"admin account '{username}' already exists (reset its password with 'manage.py changepassword {username}')")
+            self.stdout.write(
+                f"admin account '{username}' already exists "
+                f"(reset its password with 'manage.py changepassword {username}')"
+            )
             return
         password = secrets.token_urlsafe(12)
         user = User.objects.create_superuser(username=username, email=email, password=password)

@@ -42,9 +42,10 @@ class Command(BaseCommand):
         source = source or file_path.stem
         known_labels = list(Label.objects.values_list("name", flat=True))
 
-        with open(file_path, "rb") as raw, tqdm(
-            total=size, unit="B", unit_scale=True, desc="import", disable=no_progress or not os.isatty(2)
-        ) as bar:
+        with (
+            open(file_path, "rb") as raw,
+            tqdm(total=size, unit="B", unit_scale=True, desc="import", disable=no_progress or not os.isatty(2)) as bar,
+        ):
             # Progress by bytes read: exact without counting the rows first.
             stream = io.TextIOWrapper(
                 io.BufferedReader(CallbackIOWrapper(raw, bar.update)), encoding="utf-8", newline=""
@@ -63,8 +64,9 @@ class Command(BaseCommand):
         self.stdout.write(f"source: {source}")
         self.stdout.write(f"rows read: {summary.rows_read}")
         self.stdout.write(f"imported: {summary.imported}")
-        self.stdout.write(f"skipped: {summary.skipped} ({summary.already_present} already present, "
-                          f"{summary.error_count} rejected)")
+        self.stdout.write(
+            f"skipped: {summary.skipped} ({summary.already_present} already present, {summary.error_count} rejected)"
+        )
         positives = ", ".join(f"{name} {count}" for name, count in sorted(summary.annotations.items()))
         self.stdout.write(f"positive labels imported: {positives or 'none'}")
         for error in summary.errors:

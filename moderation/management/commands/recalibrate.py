@@ -31,13 +31,15 @@ class Command(BaseCommand):
             return
         run = recalibration_execute(run_id=run.pk)
         if run.status != TrainingRun.Status.SUCCEEDED:
-            raise CommandError(f"recalibration #{run.pk} {run.status}: {run.error.splitlines()[0] if run.error else ''}")
+            raise CommandError(
+                f"recalibration #{run.pk} {run.status}: {run.error.splitlines()[0] if run.error else ''}"
+            )
         new = run.model_version
         recal = new.metrics["recalibration"]
         self.stdout.write(f"{recal['size']} comments; thresholds of {source.name} -> {new.name}:")
         for label, threshold in new.thresholds.items():
             before = recal["before"]["calibrated"]["labels"][label]
             after = recal["after"]["calibrated"]["labels"][label]
-            f1 = (f"F1 {before['f1']:.3f} -> {after['f1']:.3f}" if after.get("evaluated") else "no positives")
+            f1 = f"F1 {before['f1']:.3f} -> {after['f1']:.3f}" if after.get("evaluated") else "no positives"
             self.stdout.write(f"  {label:<14} {source.thresholds.get(label, 0.5):.3f} -> {threshold:.3f}  {f1}")
         self.stdout.write(self.style.SUCCESS(f"candidate model version {new.name}"))

@@ -21,17 +21,34 @@ class Command(BaseCommand):
         parser.add_argument("--epochs", type=int, help="maximum epochs (early stopping decides)")
         parser.add_argument("--calibration", choices=["holdout", "oof"])
         parser.add_argument("--seed", type=int)
-        parser.add_argument("--config", help='more settings as JSON, e.g. \'{"lr": 3e-4}\'')
+        parser.add_argument("--config", help="more settings as JSON, e.g. '{\"lr\": 3e-4}'")
         parser.add_argument("--origins", default="imported,moderator", help="annotation origins to learn from")
         parser.add_argument("--since", help="only annotations made on or after this ISO date")
         parser.add_argument("--until", help="only annotations made on or before this ISO date")
         parser.add_argument("--enqueue", action="store_true", help="queue it for a Celery worker and return")
         parser.add_argument("--if-missing", action="store_true", help="do nothing if any model version exists")
-        parser.add_argument("--promote", action="store_true",
-                            help="make the new version active if no version is active yet (a first start)")
+        parser.add_argument(
+            "--promote",
+            action="store_true",
+            help="make the new version active if no version is active yet (a first start)",
+        )
 
-    def handle(self, *args, base, epochs, calibration, seed, config, origins, since, until, enqueue, if_missing,
-               promote, **options):
+    def handle(
+        self,
+        *args,
+        base,
+        epochs,
+        calibration,
+        seed,
+        config,
+        origins,
+        since,
+        until,
+        enqueue,
+        if_missing,
+        promote,
+        **options,
+    ):
         if if_missing and ModelVersion.objects.exists():
             self.stdout.write("a model version exists: not training (--if-missing)")
             return
@@ -62,4 +79,3 @@ class Command(BaseCommand):
         if promote and not ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).exists():
             model_version_promote(version=version)
             self.stdout.write(self.style.SUCCESS(f"{version.name} is now the active model"))
-
