@@ -1,11 +1,39 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.forms.models import model_to_dict
 
 from moderation import models
+from moderation.services import audit_event_record, model_version_promote
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Every change made here by a person is an AuditEvent, with the state before and after."""
+
+    def save_model(self, request, obj, form, change):
+        before = model_to_dict(type(obj).objects.get(pk=obj.pk)) if change else None
+        super().save_model(request, obj, form, change)
+        audit_event_record(
+            actor=request.user,
+            action=f"{obj._meta.model_name}.{'update' if change else 'create'}",
+            target=obj,
+            before=before,
+            after=model_to_dict(obj),
+        )
+
+    def delete_model(self, request, obj):
+        audit_event_record(
+            actor=request.user, action=f"{obj._meta.model_name}.delete", target=obj, before=model_to_dict(obj)
+        )
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
 
 
 @admin.register(models.Label)
-class LabelAdmin(admin.ModelAdmin):
-    list_display = ["name", "is_active", "display_order", "created_at"]
+class LabelAdmin(AuditedAdmin):
+    list_display = ["name", "is_active", "severity", "display_order", "created_at"]
     list_editable = ["is_active", "display_order"]
 
 
@@ -26,7 +54,21 @@ class CommentAdmin(admin.ModelAdmin):
 class ModelVersionAdmin(admin.ModelAdmin):
     list_display = ["name", "status", "base_model", "train_size", "created_at", "promoted_at"]
     list_filter = ["status"]
-    readonly_fields = ["artifact_path", "data_hash", "labels", "thresholds", "metrics"]
+    # Status changes only through the promote action: it keeps one version active and audits.
+    readonly_fields = ["status", "artifact_path", "data_hash", "labels", "thresholds", "metrics", "promoted_at"]
+    actions = ["promote"]
+
+    @admin.action(description="Promote the selected version (make it the active one)")
+    def promote(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one version to promote.", messages.ERROR)
+            return
+        try:
+            version = model_version_promote(version=queryset.get(), promoted_by=request.user)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return
+        self.message_user(request, f"{version.name} is now active.", messages.SUCCESS)
 
 
 @admin.register(models.TrainingRun)
@@ -36,13 +78,13 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.ReviewQueue)
-class ReviewQueueAdmin(admin.ModelAdmin):
+class ReviewQueueAdmin(AuditedAdmin):
     list_display = ["name", "slug", "sla_minutes", "is_audit"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(models.RoutingRule)
-class RoutingRuleAdmin(admin.ModelAdmin):
+class RoutingRuleAdmin(AuditedAdmin):
     list_display = ["order", "label", "action", "threshold", "queue", "source", "is_active"]
     list_editable = ["is_active"]
 

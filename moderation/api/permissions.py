@@ -1,6 +1,6 @@
 from rest_framework.permissions import BasePermission
 
-from moderation.roles import API_CLIENT, user_has_role
+from moderation.roles import ADMIN, API_CLIENT, user_has_role
 
 
 class IsApiClient(BasePermission):
@@ -8,3 +8,10 @@ class IsApiClient(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return user_has_role(request.user, API_CLIENT)
+
+
+class IsAdminRole(BasePermission):
+    message = "Only admins may do this."
+
+    def has_permission(self, request, view) -> bool:
+        return user_has_role(request.user, ADMIN)

@@ -4,7 +4,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from moderation.models import Comment
+from moderation.models import Comment, Label, ReviewQueue, RoutingRule
 
 MAX_METADATA_BYTES = 4096
 
@@ -108,3 +108,18 @@ class AnalysisSerializer(serializers.Serializer):
     thresholds = serializers.DictField(child=serializers.FloatField(), help_text="The review threshold per label.")
     flagged_labels = serializers.ListField(child=serializers.CharField())
     route = RouteSerializer(help_text="Where the comment would go if it were submitted.")
+
+
+class RoutingRuleSerializer(serializers.ModelSerializer):
+    label = serializers.SlugRelatedField(
+        slug_field="name", queryset=Label.objects.all(), allow_null=True, required=False, default=None
+    )
+    queue = serializers.SlugRelatedField(
+        slug_field="slug", queryset=ReviewQueue.objects.all(), allow_null=True, required=False, default=None
+    )
+    threshold = serializers.FloatField(min_value=0.0, max_value=1.0, allow_null=True, required=False, default=None)
+
+    class Meta:
+        model = RoutingRule
+        fields = ["id", "order", "label", "action", "threshold", "queue", "source", "is_active", "updated_at"]
+        read_only_fields = ["id", "updated_at"]

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from moderation import selectors, services
 from moderation.api.errors import NoActiveModel
-from moderation.api.permissions import IsApiClient
+from moderation.api.permissions import IsAdminRole, IsApiClient
 from moderation.api.serializers import (
     AnalysisSerializer,
     AnalyzeSerializer,
@@ -17,8 +17,11 @@ from moderation.api.serializers import (
     CommentSubmitBatchSerializer,
     CommentSubmitSerializer,
     CommentSubmittedSerializer,
+    RoutingRuleSerializer,
 )
+from moderation.models import RoutingRule
 from moderation.routing import decide_route
+from moderation.services import routing_rules
 from moderation.services.scoring import active_model
 
 
@@ -113,3 +116,30 @@ class AnalyzeView(APIView):
                 }
             ).data
         )
+
+
+class RoutingRuleListCreateView(generics.ListCreateAPIView):
+    """Admins: the routing rules, in evaluation order; create one."""
+
+    permission_classes = [IsAuthenticated, IsAdminRole]
+    serializer_class = RoutingRuleSerializer
+    queryset = RoutingRule.objects.select_related("label", "queue").order_by("order", "id")
+
+    def perform_create(self, serializer):
+        serializer.instance = routing_rules.routing_rule_create(
+            changed_by=self.request.user, **serializer.validated_data
+        )
+
+
+class RoutingRuleDetailView(generics.RetrieveUpdateDestroyAPIView):
+    permission_classes = [IsAuthenticated, IsAdminRole]
+    serializer_class = RoutingRuleSerializer
+    queryset = RoutingRule.objects.select_related("label", "queue")
+
+    def perform_update(self, serializer):
+        serializer.instance = routing_rules.routing_rule_update(
+            rule=serializer.instance, changed_by=self.request.user, **serializer.validated_data
+        )
+
+    def perform_destroy(self, rule):
+        routing_rules.routing_rule_delete(rule=rule, changed_by=self.request.user)

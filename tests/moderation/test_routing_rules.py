@@ -1,0 +1,92 @@
+import pytest
+from django.contrib.auth.models import Group
+from rest_framework.test import APIClient
+
+from moderation.models import AuditEvent, ModelVersion, RoutingRule
+from moderation.services import api_key_create
+from tests.factories import ApiClientFactory, ModeratorFactory, UserFactory, install_version
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/routing-rules/"
+
+
+@pytest.fixture
+def admin_user():
+    user = UserFactory(username="boss")
+    user.groups.add(Group.objects.get(name="admin"))
+    return user
+
+
+@pytest.fixture
+def admin_api(admin_user):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key_create(user=admin_user, name='a')[1]}")
+    return client
+
+
+def test_admins_list_rules_in_evaluation_order(admin_api):
+    rules = admin_api.get(URL).json()["results"]
+    assert [(r["label"], r["action"], r["queue"]) for r in rules] == [
+        ("threat", "review", "urgent"),
+        ("severe_toxic", "review", "urgent"),
+        (None, "auto_approve", None),
+    ]
+
+
+def test_create_update_delete_are_audited(admin_api, admin_user):
+    created = admin_api.post(
+        URL, {"order": 5, "label": "toxic", "action": "auto_reject", "threshold": 0.97, "source": "kids"}, format="json"
+    )
+    assert created.status_code == 201, created.json()
+    rule_id = created.json()["id"]
+    updated = admin_api.patch(f"{URL}{rule_id}/", {"threshold": 0.9}, format="json")
+    assert updated.status_code == 200 and updated.json()["threshold"] == 0.9
+    assert admin_api.delete(f"{URL}{rule_id}/").status_code == 204
+    events = list(AuditEvent.objects.filter(target_type="moderation.routingrule").order_by("created_at", "id"))
+    assert [e.action for e in events] == ["routing_rule.create", "routing_rule.update", "routing_rule.delete"]
+    assert all(e.actor == admin_user for e in events)
+    assert events[1].before["threshold"] == 0.97 and events[1].after["threshold"] == 0.9
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"action": "review", "label": "toxic"}, "queue"),
+        ({"action": "auto_reject", "label": "toxic"}, "threshold"),
+        ({"action": "auto_approve", "label": "toxic", "threshold": 0.1}, "label"),
+        ({"action": "review", "label": "toxic", "queue": "general", "threshold": 1.5}, "threshold"),
+        ({"action": "review", "label": "sarcasm", "queue": "general"}, "label"),
+        ({"action": "explode"}, "action"),
+    ],
+)
+def test_invalid_rules_are_400_with_field_messages(admin_api, payload, field):
+    count = RoutingRule.objects.count()
+    response = admin_api.post(URL, payload, format="json")
+    assert response.status_code == 400 and field in response.json(), response.json()
+    assert RoutingRule.objects.count() == count
+
+
+def test_only_admins_edit_rules():
+    for user in (ApiClientFactory(), ModeratorFactory()):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key_create(user=user, name='x')[1]}")
+        assert client.get(URL).status_code == 403
+    assert APIClient().get(URL).status_code == 401
+
+
+def test_django_admin_edits_are_audited_and_promotion_is_an_action(client, admin_user, trained_artifact, artifacts_dir):
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    client.force_login(admin_user)
+    rule = RoutingRule.objects.get(action="auto_approve")
+    response = client.post(
+        f"/admin/moderation/routingrule/{rule.pk}/change/",
+        {"order": 1000, "action": "auto_approve", "threshold": 0.2, "source": "", "is_active": "on"},
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="routingrule.update")
+    assert (event.before["threshold"], event.after["threshold"], event.actor) == (0.1, 0.2, admin_user)
+    version = install_version(trained_artifact, artifacts_dir, "via-admin", status="candidate")
+    client.post("/admin/moderation/modelversion/", {"action": "promote", "_selected_action": [version.pk]})
+    assert ModelVersion.objects.get(pk=version.pk).status == "active"
+    assert AuditEvent.objects.filter(action="model_version.promote", actor=admin_user).exists()
