@@ -1,4 +1,5 @@
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -65,6 +66,7 @@ def celery_worker(django_db_setup, tmp_path_factory):
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: a SIGKILL can take the pool children too
         )
     deadline = time.monotonic() + 60
     while not app.control.ping(timeout=1.0):
@@ -73,7 +75,10 @@ def celery_worker(django_db_setup, tmp_path_factory):
             pytest.fail(f"the Celery worker did not start:\n{log.read_text()[-3000:]}")
     process.artifacts_dir = artifacts
     process.log = log
+    process.kill_all = lambda: os.killpg(process.pid, signal.SIGKILL)
     yield process
+    if process.poll() is not None:
+        return
     process.terminate()
     try:
         process.wait(timeout=20)
