@@ -1,13 +1,16 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.forms.models import model_to_dict
 
 from moderation import models
 from moderation.services import audit_event_record, model_version_promote
+from moderation.services.routing_config import routing_config
 
 
 class AuditedAdmin(admin.ModelAdmin):
-    """Every change made here by a person is an AuditEvent, with the state before and after."""
+    """Every change made here by a person is an AuditEvent, with the state before and after.
+    Labels, queues and rules all shape routing: each change also refreshes its cache."""
 
     def save_model(self, request, obj, form, change):
         before = model_to_dict(type(obj).objects.get(pk=obj.pk)) if change else None
@@ -19,12 +22,14 @@ class AuditedAdmin(admin.ModelAdmin):
             before=before,
             after=model_to_dict(obj),
         )
+        transaction.on_commit(routing_config.invalidate)
 
     def delete_model(self, request, obj):
         audit_event_record(
             actor=request.user, action=f"{obj._meta.model_name}.delete", target=obj, before=model_to_dict(obj)
         )
         super().delete_model(request, obj)
+        transaction.on_commit(routing_config.invalidate)
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:
@@ -86,7 +91,9 @@ class ReviewQueueAdmin(AuditedAdmin):
 @admin.register(models.RoutingRule)
 class RoutingRuleAdmin(AuditedAdmin):
     list_display = ["order", "label", "action", "threshold", "queue", "source", "is_active"]
-    list_editable = ["is_active"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # deactivate instead: review items cite their rule
 
 
 @admin.register(models.AuditEvent)

@@ -317,7 +317,8 @@ class ReviewItem(models.Model):
 
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="review_items")
     queue = models.ForeignKey(ReviewQueue, on_delete=models.PROTECT, related_name="items")
-    rule = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Rules are deactivated, never deleted: an item always names the rule that routed it.
+    rule = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     reason = models.CharField(max_length=300, blank=True)
     priority = models.FloatField(default=0.0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)

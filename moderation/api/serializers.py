@@ -90,11 +90,19 @@ class CommentSerializer(serializers.ModelSerializer):
 
 
 class CommentSubmittedSerializer(CommentSerializer):
+    """Serialises a SubmitResult: the comment, and whether this submit created it."""
+
     created = serializers.BooleanField(help_text="False when this external_id was already stored (a retry).")
 
     class Meta(CommentSerializer.Meta):
         fields = [*CommentSerializer.Meta.fields, "created"]
         read_only_fields = fields
+
+    def to_representation(self, result) -> dict:
+        # `created` belongs to the submit, not the comment: a batch may name one comment twice
+        # (a repeated external_id), created once and retried once.
+        comment = CommentSerializer(context=self.context).to_representation(result.comment)
+        return {**comment, "created": result.created}
 
 
 class AnalyzeSerializer(serializers.Serializer):

@@ -22,6 +22,7 @@ from moderation.api.serializers import (
 from moderation.models import RoutingRule
 from moderation.routing import decide_route
 from moderation.services import routing_rules
+from moderation.services.routing_config import routing_config
 from moderation.services.scoring import active_model
 
 
@@ -66,9 +67,7 @@ class CommentListCreateView(generics.ListAPIView):
         items = serializer.validated_data if many else [serializer.validated_data]
         defer = request.query_params.get("async") in ("1", "true") or len(items) > settings.TOXISCOPE_SYNC_BATCH_MAX
         results = services.comments_submit_many(client=request.user, items=items, defer_scoring=defer)
-        for result in results:
-            result.comment.created = result.created
-        payload = CommentSubmittedSerializer([r.comment for r in results], many=True).data
+        payload = CommentSubmittedSerializer(results, many=True).data
         if defer and any(r.created for r in results):
             code = status.HTTP_202_ACCEPTED
         else:
@@ -97,13 +96,14 @@ class AnalyzeView(APIView):
         if version is None:
             raise NoActiveModel()
         scores = version.score([serializer.validated_data["text"]])[0]
+        config = routing_config.get()
         decision = decide_route(
             scores=scores,
             calibrated_thresholds=version.thresholds,
-            rules=selectors.routing_rules(),
+            rules=config.rules,
             source=serializer.validated_data["source"],
-            default_queue=selectors.default_queue_slug(),
-            severity=selectors.label_severity(),
+            default_queue=config.default_queue.slug,
+            severity=config.severity,
         )
         return Response(
             AnalysisSerializer(
@@ -142,4 +142,5 @@ class RoutingRuleDetailView(generics.RetrieveUpdateDestroyAPIView):
         )
 
     def perform_destroy(self, rule):
-        routing_rules.routing_rule_delete(rule=rule, changed_by=self.request.user)
+        """DELETE deactivates the rule (it stays listed, with is_active false)."""
+        routing_rules.routing_rule_deactivate(rule=rule, changed_by=self.request.user)

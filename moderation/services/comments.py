@@ -15,35 +15,73 @@ class SubmitResult:
     created: bool
 
 
-def _store(
-    *,
+def _new_comment(
     client,
+    *,
     text: str,
     external_id: str | None = None,
     source: str = "default",
     author_id: str = "",
     metadata: Mapping[str, Any] | None = None,
-) -> SubmitResult:
+) -> Comment:
+    return Comment(
+        client=client,
+        text=text,
+        external_id=external_id,
+        source=source,
+        author_id=author_id,
+        metadata=dict(metadata or {}),
+    )
+
+
+def _store_one(client, item: Mapping[str, Any]) -> SubmitResult:
+    """The exact path: one row, tolerating a concurrent submit of the same external_id."""
+    external_id = item.get("external_id")
     if external_id is not None:
         existing = Comment.objects.filter(client=client, external_id=external_id).first()
         if existing is not None:
             return SubmitResult(comment=existing, created=False)
     try:
-        # The savepoint lets a concurrent duplicate fail alone, keeping the caller's transaction.
-        with transaction.atomic():
-            comment = Comment.objects.create(
-                client=client,
-                text=text,
-                external_id=external_id,
-                source=source,
-                author_id=author_id,
-                metadata=dict(metadata or {}),
-            )
+        with transaction.atomic():  # a savepoint: a duplicate fails alone
+            comment = _new_comment(client, **item)
+            comment.save()
     except IntegrityError:
         if external_id is None:
             raise
         return SubmitResult(comment=Comment.objects.get(client=client, external_id=external_id), created=False)
     return SubmitResult(comment=comment, created=True)
+
+
+def _store_many(client, items: Sequence[Mapping[str, Any]]) -> list[SubmitResult]:
+    """One query finds the retries, one INSERT stores the rest. An external_id repeated inside
+    the batch is stored once; its repeats answer as retries."""
+    external_ids = [item["external_id"] for item in items if item.get("external_id") is not None]
+    known = {}
+    if external_ids:
+        known = {
+            c.external_id: c
+            for c in Comment.objects.filter(client=client, external_id__in=external_ids)
+            .select_related("routed_by", "route_queue")
+            .prefetch_related("predictions")
+        }
+    results, fresh = [], []
+    for item in items:
+        external_id = item.get("external_id")
+        if external_id is not None and external_id in known:
+            results.append(SubmitResult(comment=known[external_id], created=False))
+            continue
+        comment = _new_comment(client, **item)
+        fresh.append(comment)
+        results.append(SubmitResult(comment=comment, created=True))
+        if external_id is not None:
+            known[external_id] = comment
+    try:
+        with transaction.atomic():
+            Comment.objects.bulk_create(fresh)
+    except IntegrityError:
+        # A concurrent submit stored one of these external_ids between our query and INSERT.
+        return [_store_one(client, item) for item in items]
+    return results
 
 
 @transaction.atomic
@@ -56,7 +94,7 @@ def comments_submit_many(
     `defer_scoring`, the comments are stored now and scored by a worker once this transaction
     commits; a periodic sweep routes any whose task was lost.
     """
-    results = [_store(client=client, **item) for item in items]
+    results = _store_many(client, items)
     fresh = [result.comment for result in results if result.created]
     if fresh and defer_scoring:
         from moderation.tasks import comments_score
@@ -66,7 +104,7 @@ def comments_submit_many(
         # the periodic sweep routes them once the broker is back.
         transaction.on_commit(lambda: comments_score.delay(ids), robust=True)
     elif fresh:
-        comments_route(comments=fresh)
+        comments_route(comments=fresh, fresh=True)
     return results
 
 

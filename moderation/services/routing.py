@@ -3,14 +3,13 @@ async scoring task, re-scoring once a model becomes active, and `manage.py score
 
 from collections.abc import Sequence
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from moderation import selectors
-from moderation.models import Comment, Prediction, ReviewItem, ReviewQueue
+from moderation.models import Comment, Prediction, ReviewItem
 from moderation.routing import AUTO_APPROVE, AUTO_REJECT, REVIEW, RouteDecision, decide_route
+from moderation.services.routing_config import routing_config
 from moderation.services.scoring import active_model
 
 NO_MODEL_REASON = "no active model: every comment is reviewed by a person"
@@ -21,23 +20,18 @@ STATUS_FOR_ACTION = {
 }
 
 
-def default_queue() -> ReviewQueue:
-    queue, _ = ReviewQueue.objects.get_or_create(
-        slug=selectors.default_queue_slug(), defaults={"name": settings.TOXISCOPE_DEFAULT_QUEUE}
-    )
-    return queue
-
-
 @transaction.atomic
-def comments_route(*, comments: Sequence[Comment]) -> list[RouteDecision]:
+def comments_route(*, comments: Sequence[Comment], fresh: bool = False) -> list[RouteDecision]:
     """Score `comments` in one batch with the active model (if any), store a Prediction each,
     and route them: set each comment's route and status, and put those for review in a queue.
 
     A comment already waiting in a queue has that item moved and re-prioritised, unless a
-    moderator has claimed it; a comment a person already decided is never re-routed.
+    moderator has claimed it; a comment a person already decided is never re-routed. `fresh`
+    says the comments were just created, so none can be waiting in a queue yet.
     """
     version = active_model.get()
-    fallback = default_queue()
+    config = routing_config.get()
+    fallback = config.default_queue
     if version is None:
         decisions = [RouteDecision(REVIEW, fallback.slug, NO_MODEL_REASON) for _ in comments]
         scores = [None] * len(comments)
@@ -50,35 +44,40 @@ def comments_route(*, comments: Sequence[Comment]) -> list[RouteDecision]:
             ],
             ignore_conflicts=True,  # re-scoring with the same version keeps the first prediction
         )
-        rules, severity = selectors.routing_rules(), selectors.label_severity()
         decisions = [
             decide_route(
                 scores=s,
                 calibrated_thresholds=version.thresholds,
-                rules=rules,
+                rules=config.rules,
                 source=c.source,
                 default_queue=fallback.slug,
-                severity=severity,
+                severity=config.severity,
             )
             for c, s in zip(comments, scores, strict=True)
         ]
-    queues = {q.slug: q for q in ReviewQueue.objects.filter(slug__in={d.queue for d in decisions if d.queue})}
-    open_items = {
-        item.comment_id: item
-        for item in ReviewItem.objects.select_for_update().filter(comment__in=comments, status=ReviewItem.Status.OPEN)
-    }
+    open_items = (
+        {}
+        if fresh
+        else {
+            item.comment_id: item
+            for item in ReviewItem.objects.select_for_update().filter(
+                comment__in=comments, status=ReviewItem.Status.OPEN
+            )
+        }
+    )
     now = timezone.now()
-    new_items, moved_items = [], []
+    new_items, moved_items, routed = [], [], []
     for comment, decision, comment_scores in zip(comments, decisions, scores, strict=True):
         item = open_items.get(comment.pk)
         if item is not None and item.claimed_by_id is not None and item.claimed_until > now:
             continue  # a moderator is looking at it: leave it where it is
-        queue = queues.get(decision.queue, fallback) if decision.action == REVIEW else None
+        queue = config.queues.get(decision.queue, fallback) if decision.action == REVIEW else None
         comment.route_action, comment.route_reason = decision.action, decision.reason[:300]
         comment.route_queue, comment.flagged_labels = queue, list(decision.flagged)
-        comment.routed_by_id = version.id if version else None
+        comment.routed_by = version.version if version else None
         comment.status = STATUS_FOR_ACTION[decision.action]
         comment.routed_scores = comment_scores
+        routed.append(comment)
         if decision.action == REVIEW and item is None:
             new_items.append(
                 ReviewItem(
@@ -102,7 +101,7 @@ def comments_route(*, comments: Sequence[Comment]) -> list[RouteDecision]:
             item.claimed_by, item.claimed_until = None, None
             moved_items.append(item)
     Comment.objects.bulk_update(
-        comments, ["route_action", "route_reason", "route_queue", "flagged_labels", "routed_by", "status"]
+        routed, ["route_action", "route_reason", "route_queue", "flagged_labels", "routed_by", "status"]
     )
     ReviewItem.objects.bulk_create(new_items)
     ReviewItem.objects.bulk_update(

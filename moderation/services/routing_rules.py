@@ -6,6 +6,7 @@ from django.forms.models import model_to_dict
 
 from moderation.models import RoutingRule
 from moderation.services.audit import audit_event_record
+from moderation.services.routing_config import routing_config
 
 FIELDS = ("order", "label", "action", "threshold", "queue", "source", "is_active")
 
@@ -35,6 +36,7 @@ def routing_rule_create(*, changed_by, **values) -> RoutingRule:
     _validate(rule)
     rule.save()
     audit_event_record(actor=changed_by, action="routing_rule.create", target=rule, after=_snapshot(rule))
+    transaction.on_commit(routing_config.invalidate)
     return rule
 
 
@@ -49,10 +51,12 @@ def routing_rule_update(*, rule: RoutingRule, changed_by, **values) -> RoutingRu
     audit_event_record(
         actor=changed_by, action="routing_rule.update", target=rule, before=before, after=_snapshot(rule)
     )
+    transaction.on_commit(routing_config.invalidate)
     return rule
 
 
 @transaction.atomic
-def routing_rule_delete(*, rule: RoutingRule, changed_by) -> None:
-    audit_event_record(actor=changed_by, action="routing_rule.delete", target=rule, before=_snapshot(rule))
-    rule.delete()
+def routing_rule_deactivate(*, rule: RoutingRule, changed_by) -> RoutingRule:
+    """Rules are never deleted: review items cite the rule that routed them, and the audit
+    trail keeps every version. A deactivated rule stops applying within seconds everywhere."""
+    return routing_rule_update(rule=rule, changed_by=changed_by, is_active=False)

@@ -25,11 +25,20 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class LoadedVersion:
-    id: int
-    name: str
-    labels: tuple[str, ...]
-    thresholds: dict[str, float]
+    version: ModelVersion
     scorer: Scorer
+
+    @property
+    def id(self) -> int:
+        return self.version.pk
+
+    @property
+    def name(self) -> str:
+        return self.version.name
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return self.version.thresholds
 
     def score(self, texts: list[str]) -> list[dict[str, float]]:
         return self.scorer.score_dicts(texts)
@@ -53,29 +62,26 @@ class ActiveModel:
             return self._current
 
     def _refresh(self) -> None:
-        row = (
-            ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE)
-            .values("id", "name", "labels", "thresholds", "artifact_path")
-            .first()
-        )
-        if row is None:
+        version = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
+        if version is None:
             self._current = None
             return
         current = self._current
-        if current is not None and (current.id, current.thresholds) == (row["id"], row["thresholds"]):
+        if current is not None and (current.id, current.thresholds) == (version.pk, version.thresholds):
             return
         try:
-            scorer = self._scorers.get(row["artifact_path"]) or Scorer(
-                row["artifact_path"], root=settings.TOXISCOPE_ARTIFACTS_DIR
+            scorer = self._scorers.get(version.artifact_path) or Scorer(
+                version.artifact_path, root=settings.TOXISCOPE_ARTIFACTS_DIR
             )
         except (ArtifactError, OSError) as exc:
             # Keep serving what we had: a broken artifact must not take scoring down.
-            logger.error("cannot load active model version %s: %s", row["name"], exc)
+            logger.error("cannot load active model version %s: %s", version.name, exc)
             return
-        torch.set_num_threads(settings.TOXISCOPE_TORCH_THREADS)
-        self._scorers = {row["artifact_path"]: scorer}
-        self._current = LoadedVersion(row["id"], row["name"], tuple(row["labels"]), dict(row["thresholds"]), scorer)
-        logger.info("serving model version %s", row["name"])
+        if settings.TOXISCOPE_TORCH_THREADS:
+            torch.set_num_threads(settings.TOXISCOPE_TORCH_THREADS)
+        self._scorers = {version.artifact_path: scorer}
+        self._current = LoadedVersion(version, scorer)
+        logger.info("serving model version %s", version.name)
 
     def invalidate(self) -> None:
         """Check the database on the next call (after a promotion in this process)."""

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from moderation.models import AuditEvent, Comment, Label, ModelVersion, Prediction, ReviewItem, RoutingRule
 from moderation.services import api_key_create, comments_route_pending, model_version_promote
 from moderation.services.routing import NO_MODEL_REASON
+from moderation.services.routing_config import routing_config
 from moderation.services.scoring import active_model
 from tests.factories import ApiClientFactory, install_version
 
@@ -48,9 +49,10 @@ def test_routes_follow_the_rules_end_to_end(api, active_version):
     assert rejected["route"]["action"] == "auto_reject" and rejected["status"] == "rejected"
     assert not ReviewItem.objects.filter(comment_id=rejected["id"]).exists()
     RoutingRule.objects.filter(action="auto_approve").update(threshold=0.0)
-    RoutingRule.objects.filter(action="review").delete()
+    RoutingRule.objects.filter(action="review").update(is_active=False)
     ModelVersion.objects.filter(pk=active_version.pk).update(thresholds=dict.fromkeys(active_version.labels, 1.0))
     active_model.invalidate()
+    routing_config.invalidate()
     approved = api.post(URL, {"text": "thanks for the edit"}, format="json").json()
     assert approved["route"]["action"] == "auto_approve" and approved["status"] == "approved"
     ModelVersion.objects.filter(pk=active_version.pk).update(thresholds=dict.fromkeys(active_version.labels, 0.0))
@@ -159,3 +161,13 @@ def test_score_pending_command(api, trained_artifact, artifacts_dir):
     active_model.invalidate()  # a new process, as the command would be
     call_command("score_pending")
     assert Comment.objects.filter(routed_by__name="now-active").count() == 2
+
+
+def test_a_batch_costs_a_constant_number_of_queries(api, active_version, django_assert_max_num_queries):
+    api.post(URL, {"text": "warm the caches"}, format="json")
+    small = [{"text": f"small {i}", "external_id": f"s{i}"} for i in range(5)]
+    large = [{"text": f"large {i}", "external_id": f"l{i}"} for i in range(200)]
+    with django_assert_max_num_queries(20) as small_queries:
+        api.post(URL, small, format="json")
+    with django_assert_max_num_queries(len(small_queries.captured_queries)):
+        assert api.post(URL, large, format="json").status_code == 201

@@ -42,8 +42,10 @@ def test_create_update_delete_are_audited(admin_api, admin_user):
     updated = admin_api.patch(f"{URL}{rule_id}/", {"threshold": 0.9}, format="json")
     assert updated.status_code == 200 and updated.json()["threshold"] == 0.9
     assert admin_api.delete(f"{URL}{rule_id}/").status_code == 204
+    assert RoutingRule.objects.get(pk=rule_id).is_active is False  # deactivated, kept for the record
     events = list(AuditEvent.objects.filter(target_type="moderation.routingrule").order_by("created_at", "id"))
-    assert [e.action for e in events] == ["routing_rule.create", "routing_rule.update", "routing_rule.delete"]
+    assert [e.action for e in events] == ["routing_rule.create", "routing_rule.update", "routing_rule.update"]
+    assert events[2].before["is_active"] is True and events[2].after["is_active"] is False
     assert all(e.actor == admin_user for e in events)
     assert events[1].before["threshold"] == 0.97 and events[1].after["threshold"] == 0.9
 
