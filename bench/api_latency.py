@@ -111,6 +111,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--batches", type=int, default=5, help="batch submits of 1,000 comments")
+    parser.add_argument("--torch-threads", type=int, default=1, help="TOXISCOPE_TORCH_THREADS (0: all cores)")
     args = parser.parse_args()
     examples, source = corpus()
     texts = [example.text for example in examples]
@@ -123,7 +124,7 @@ def main() -> int:
         "TOXISCOPE_VAR_DIR": var,
         "HF_HUB_OFFLINE": "1",
         "DATABASE_CONN_MAX_AGE": "600",
-        "TOXISCOPE_TORCH_THREADS": "1",
+        "TOXISCOPE_TORCH_THREADS": str(args.torch_threads),
         "TOXISCOPE_SYNC_BATCH_MAX": "1000",
     }  # the batch phase measures synchronous scoring
     server = None
@@ -183,10 +184,11 @@ def main() -> int:
         )
     print(f"batch submit of 1,000 (sync, scored + routed + stored): median {np.median(batch_rates):.0f} comments/s")
     write_result(
-        "api_latency",
+        f"api_latency_threads{args.torch_threads}",
         {
             "data": source,
             "gunicorn_workers": args.workers,
+            "torch_threads": args.torch_threads,
             "single_client": single,
             "concurrent": concurrent,
             "batch_1000_comments_per_s": {"median": float(np.median(batch_rates)), "all": batch_rates},

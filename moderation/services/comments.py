@@ -5,7 +5,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from moderation.models import Comment
-from moderation.services.routing import comments_route
+from moderation.services.routing import comments_create_routed, comments_route
 
 
 @dataclass(frozen=True)
@@ -52,9 +52,9 @@ def _store_one(client, item: Mapping[str, Any]) -> SubmitResult:
     return SubmitResult(comment=comment, created=True)
 
 
-def _store_many(client, items: Sequence[Mapping[str, Any]]) -> list[SubmitResult]:
-    """One query finds the retries, one INSERT stores the rest. An external_id repeated inside
-    the batch is stored once; its repeats answer as retries."""
+def _plan(client, items: Sequence[Mapping[str, Any]]) -> list[SubmitResult]:
+    """One query finds the retries; the rest become new, unsaved comments. An external_id
+    repeated inside the batch is one new comment, its repeats answering as retries."""
     external_ids = [item["external_id"] for item in items if item.get("external_id") is not None]
     known = {}
     if external_ids:
@@ -64,23 +64,16 @@ def _store_many(client, items: Sequence[Mapping[str, Any]]) -> list[SubmitResult
             .select_related("routed_by", "route_queue")
             .prefetch_related("predictions")
         }
-    results, fresh = [], []
+    results = []
     for item in items:
         external_id = item.get("external_id")
         if external_id is not None and external_id in known:
             results.append(SubmitResult(comment=known[external_id], created=False))
             continue
         comment = _new_comment(client, **item)
-        fresh.append(comment)
         results.append(SubmitResult(comment=comment, created=True))
         if external_id is not None:
             known[external_id] = comment
-    try:
-        with transaction.atomic():
-            Comment.objects.bulk_create(fresh)
-    except IntegrityError:
-        # A concurrent submit stored one of these external_ids between our query and INSERT.
-        return [_store_one(client, item) for item in items]
     return results
 
 
@@ -88,14 +81,26 @@ def _store_many(client, items: Sequence[Mapping[str, Any]]) -> list[SubmitResult
 def comments_submit_many(
     *, client, items: Sequence[Mapping[str, Any]], defer_scoring: bool = False
 ) -> list[SubmitResult]:
-    """Store a batch all-or-nothing, then score and route the new comments in one model call.
+    """Store a batch all-or-nothing, scored and routed with one model call.
 
     A retried item (same client and external_id) returns the stored comment unchanged. With
     `defer_scoring`, the comments are stored now and scored by a worker once this transaction
     commits; a periodic sweep routes any whose task was lost.
     """
-    results = _store_many(client, items)
+    results = _plan(client, items)
     fresh = [result.comment for result in results if result.created]
+    try:
+        with transaction.atomic():
+            if defer_scoring:
+                Comment.objects.bulk_create(fresh)
+            else:
+                comments_create_routed(fresh)
+    except IntegrityError:
+        # A concurrent submit stored one of these external_ids after our query: the exact path.
+        results = [_store_one(client, item) for item in items]
+        fresh = [result.comment for result in results if result.created]
+        if not defer_scoring:
+            comments_route(comments=fresh)
     if fresh and defer_scoring:
         from moderation.tasks import comments_score
 
@@ -103,8 +108,6 @@ def comments_submit_many(
         # robust: a broker outage must not fail a submit whose comments are already stored;
         # the periodic sweep routes them once the broker is back.
         transaction.on_commit(lambda: comments_score.delay(ids), robust=True)
-    elif fresh:
-        comments_route(comments=fresh, fresh=True)
     return results
 
 

@@ -2,15 +2,16 @@
 async scoring task, re-scoring once a model becomes active, and `manage.py score_pending`."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from moderation.models import Comment, Prediction, ReviewItem
+from moderation.models import Comment, Prediction, ReviewItem, ReviewQueue
 from moderation.routing import AUTO_APPROVE, AUTO_REJECT, REVIEW, RouteDecision, decide_route
 from moderation.services.routing_config import routing_config
-from moderation.services.scoring import active_model
+from moderation.services.scoring import LoadedVersion, active_model
 
 NO_MODEL_REASON = "no active model: every comment is reviewed by a person"
 STATUS_FOR_ACTION = {
@@ -20,30 +21,27 @@ STATUS_FOR_ACTION = {
 }
 
 
-@transaction.atomic
-def comments_route(*, comments: Sequence[Comment], fresh: bool = False) -> list[RouteDecision]:
-    """Score `comments` in one batch with the active model (if any), store a Prediction each,
-    and route them: set each comment's route and status, and put those for review in a queue.
+@dataclass(frozen=True)
+class Routing:
+    """Decisions for a batch of comments, before anything is written."""
 
-    A comment already waiting in a queue has that item moved and re-prioritised, unless a
-    moderator has claimed it; a comment a person already decided is never re-routed. `fresh`
-    says the comments were just created, so none can be waiting in a queue yet.
-    """
+    version: LoadedVersion | None
+    scores: list[dict[str, float] | None]
+    decisions: list[RouteDecision]
+    queues: list[ReviewQueue | None]
+
+
+def routing_decide(comments: Sequence[Comment]) -> Routing:
+    """Score `comments` in one model call (if a model is active) and decide each one's route;
+    reads the cached model and rules, writes nothing."""
     version = active_model.get()
     config = routing_config.get()
     fallback = config.default_queue
     if version is None:
-        decisions = [RouteDecision(REVIEW, fallback.slug, NO_MODEL_REASON) for _ in comments]
         scores = [None] * len(comments)
+        decisions = [RouteDecision(REVIEW, fallback.slug, NO_MODEL_REASON) for _ in comments]
     else:
         scores = version.score([comment.text for comment in comments])
-        Prediction.objects.bulk_create(
-            [
-                Prediction(comment=c, model_version_id=version.id, scores=s)
-                for c, s in zip(comments, scores, strict=True)
-            ],
-            ignore_conflicts=True,  # re-scoring with the same version keeps the first prediction
-        )
         decisions = [
             decide_route(
                 scores=s,
@@ -55,47 +53,84 @@ def comments_route(*, comments: Sequence[Comment], fresh: bool = False) -> list[
             )
             for c, s in zip(comments, scores, strict=True)
         ]
-    open_items = (
-        {}
-        if fresh
-        else {
-            item.comment_id: item
-            for item in ReviewItem.objects.select_for_update().filter(
-                comment__in=comments, status=ReviewItem.Status.OPEN
-            )
-        }
+    queues = [config.queues.get(d.queue, fallback) if d.action == REVIEW else None for d in decisions]
+    return Routing(version, scores, decisions, queues)
+
+
+def _apply(comment: Comment, routing: Routing, index: int) -> None:
+    decision = routing.decisions[index]
+    comment.route_action, comment.route_reason = decision.action, decision.reason[:300]
+    comment.route_queue, comment.flagged_labels = routing.queues[index], list(decision.flagged)
+    comment.routed_by = routing.version.version if routing.version else None
+    comment.status = STATUS_FOR_ACTION[decision.action]
+    comment.routed_scores = routing.scores[index]
+
+
+def _review_item(comment: Comment, routing: Routing, index: int) -> ReviewItem:
+    decision = routing.decisions[index]
+    return ReviewItem(
+        comment=comment,
+        queue=routing.queues[index],
+        rule_id=decision.rule_id,
+        reason=decision.reason[:300],
+        priority=decision.priority,
     )
+
+
+def _write_predictions(comments: Sequence[Comment], routing: Routing) -> None:
+    if routing.version is not None:
+        Prediction.objects.bulk_create(
+            [
+                Prediction(comment=c, model_version_id=routing.version.id, scores=s)
+                for c, s in zip(comments, routing.scores, strict=True)
+            ],
+            ignore_conflicts=True,  # re-scoring with the same version keeps the first prediction
+        )
+
+
+@transaction.atomic
+def comments_create_routed(comments: Sequence[Comment]) -> None:
+    """Insert new, unsaved comments already routed: route fields go in with the INSERT, so a
+    batch is three INSERTs (comments, predictions, review items) and no UPDATE."""
+    routing = routing_decide(comments)
+    for index, comment in enumerate(comments):
+        _apply(comment, routing, index)
+    Comment.objects.bulk_create(comments)
+    _write_predictions(comments, routing)
+    ReviewItem.objects.bulk_create(
+        [_review_item(c, routing, i) for i, c in enumerate(comments) if routing.decisions[i].action == REVIEW]
+    )
+
+
+@transaction.atomic
+def comments_route(*, comments: Sequence[Comment]) -> list[RouteDecision]:
+    """Score and (re-)route stored comments: set each one's route and status, store a
+    Prediction each, and put those for review in a queue.
+
+    A comment already waiting in a queue has that item moved and re-prioritised, unless a
+    moderator has claimed it; a comment a person already decided is never re-routed.
+    """
+    routing = routing_decide(comments)
+    _write_predictions(comments, routing)
+    open_items = {
+        item.comment_id: item
+        for item in ReviewItem.objects.select_for_update().filter(comment__in=comments, status=ReviewItem.Status.OPEN)
+    }
     now = timezone.now()
     new_items, moved_items, routed = [], [], []
-    for comment, decision, comment_scores in zip(comments, decisions, scores, strict=True):
+    for index, comment in enumerate(comments):
         item = open_items.get(comment.pk)
         if item is not None and item.claimed_by_id is not None and item.claimed_until > now:
             continue  # a moderator is looking at it: leave it where it is
-        queue = config.queues.get(decision.queue, fallback) if decision.action == REVIEW else None
-        comment.route_action, comment.route_reason = decision.action, decision.reason[:300]
-        comment.route_queue, comment.flagged_labels = queue, list(decision.flagged)
-        comment.routed_by = version.version if version else None
-        comment.status = STATUS_FOR_ACTION[decision.action]
-        comment.routed_scores = comment_scores
+        _apply(comment, routing, index)
         routed.append(comment)
+        decision = routing.decisions[index]
         if decision.action == REVIEW and item is None:
-            new_items.append(
-                ReviewItem(
-                    comment=comment,
-                    queue=queue,
-                    rule_id=decision.rule_id,
-                    reason=decision.reason[:300],
-                    priority=decision.priority,
-                )
-            )
+            new_items.append(_review_item(comment, routing, index))
         elif item is not None:
             if decision.action == REVIEW:
-                item.queue, item.rule_id, item.reason, item.priority = (
-                    queue,
-                    decision.rule_id,
-                    decision.reason[:300],
-                    decision.priority,
-                )
+                item.queue, item.rule_id = routing.queues[index], decision.rule_id
+                item.reason, item.priority = decision.reason[:300], decision.priority
             else:
                 item.status = ReviewItem.Status.DECIDED  # decided by the model: it leaves the queue
             item.claimed_by, item.claimed_until = None, None
@@ -107,7 +142,7 @@ def comments_route(*, comments: Sequence[Comment], fresh: bool = False) -> list[
     ReviewItem.objects.bulk_update(
         moved_items, ["queue", "rule", "reason", "priority", "status", "claimed_by", "claimed_until"]
     )
-    return decisions
+    return routing.decisions
 
 
 def comments_route_pending(
