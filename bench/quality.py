@@ -21,45 +21,28 @@ from common import JIGSAW_CSV, write_result
 from sklearn.metrics import roc_auc_score
 
 from training import DEFAULT_LABELS
-from training.baseline import TfidfBaseline
-from training.calibration import calibrate_thresholds, threshold_values
+from training.calibration import threshold_values
 from training.config import TrainConfig
 from training.data import canonical_order, iterative_stratified_folds, label_matrix, read_csv_examples, train_val_split
 from training.inference import Scorer
-from training.pipeline import run_training
+from training.pipeline import run_training, tfidf_baseline
 
 DEFAULT_VARIANTS = "tfidf:holdout,tfidf:oof,scratch:holdout,scratch:oof,minilm:holdout"
 LABELS = [label for label in DEFAULT_LABELS if label != "racism"]  # unknown on every Jigsaw row
 
 
 def tfidf_fold(dev_texts, dev_matrix, test_texts, calibration: str, config: TrainConfig):
-    """The baseline trained and calibrated exactly as the pipeline does it for the model."""
+    """The baseline, split and calibrated exactly as the pipeline does it beside the model."""
     train_index, val_index = train_val_split(dev_matrix, config.val_fraction, config.seed)
-    train_texts = [dev_texts[i] for i in train_index]
-    train_matrix = dev_matrix.subset(train_index)
-    if calibration == "oof":
-        folds = iterative_stratified_folds(train_matrix, config.calibration_folds, config.seed)
-        probs = np.zeros_like(train_matrix.y)
-        for k in range(config.calibration_folds):
-            inside, held_out = np.flatnonzero(folds != k), np.flatnonzero(folds == k)
-            model = TfidfBaseline(LABELS, config.seed).fit(
-                [train_texts[i] for i in inside], train_matrix.subset(inside)
-            )
-            probs[held_out] = model.predict_proba([train_texts[i] for i in held_out])
-        calibration_probs, calibration_matrix = probs, train_matrix
-    model = TfidfBaseline(LABELS, config.seed).fit(train_texts, train_matrix)
-    if calibration == "holdout":
-        calibration_probs = model.predict_proba([dev_texts[i] for i in val_index])
-        calibration_matrix = dev_matrix.subset(val_index)
-    thresholds = calibrate_thresholds(
-        calibration_probs,
-        calibration_matrix.y,
-        calibration_matrix.mask,
-        LABELS,
-        floor=config.threshold_floor,
-        min_positives=config.min_calibration_positives,
+    probs, thresholds = tfidf_baseline(
+        config.replace(calibration=calibration),
+        [dev_texts[i] for i in train_index],
+        dev_matrix.subset(train_index),
+        [dev_texts[i] for i in val_index],
+        dev_matrix.subset(val_index),
+        predict_texts=test_texts,
     )
-    return model.predict_proba(test_texts), threshold_values(thresholds), None
+    return probs, threshold_values(thresholds), None
 
 
 def model_fold(dev_examples, test_texts, base: str, calibration: str, config: TrainConfig):

@@ -74,6 +74,55 @@ def calibration_report(thresholds: dict[str, LabelThreshold]) -> dict:
     }
 
 
+def calibrate_for(config: TrainConfig, probs: np.ndarray, matrix: LabelMatrix) -> dict[str, LabelThreshold]:
+    return calibrate_thresholds(
+        probs,
+        matrix.y,
+        matrix.mask,
+        config.labels,
+        floor=config.threshold_floor,
+        min_positives=config.min_calibration_positives,
+    )
+
+
+def out_of_fold(matrix: LabelMatrix, config: TrainConfig, fold_predict) -> np.ndarray:
+    """A prediction for every row from a model that never saw it: `fold_predict(inside,
+    held_out)` fits on the rows `inside` and returns probabilities for `held_out`."""
+    folds = iterative_stratified_folds(matrix, config.calibration_folds, config.seed)
+    probs = np.zeros_like(matrix.y)
+    for k in range(config.calibration_folds):
+        held_out = np.flatnonzero(folds == k)
+        probs[held_out] = fold_predict(np.flatnonzero(folds != k), held_out)
+    return probs
+
+
+def tfidf_baseline(
+    config: TrainConfig,
+    train_texts: Sequence[str],
+    train_matrix: LabelMatrix,
+    val_texts: Sequence[str],
+    val_matrix: LabelMatrix,
+    predict_texts: Sequence[str] | None = None,
+) -> tuple[np.ndarray, dict[str, LabelThreshold]]:
+    """The TF-IDF baseline trained on the same split and calibrated the same way as the model.
+    Returns its probabilities for `predict_texts` (default: the validation texts) and thresholds."""
+    baseline = TfidfBaseline(config.labels, config.seed).fit(train_texts, train_matrix)
+    val_probs = baseline.predict_proba(val_texts)
+    if config.calibration == "oof":
+
+        def fold_predict(inside: np.ndarray, held_out: np.ndarray) -> np.ndarray:
+            fold = TfidfBaseline(config.labels, config.seed).fit(
+                [train_texts[i] for i in inside], train_matrix.subset(inside)
+            )
+            return fold.predict_proba([train_texts[i] for i in held_out])
+
+        thresholds = calibrate_for(config, out_of_fold(train_matrix, config, fold_predict), train_matrix)
+    else:
+        thresholds = calibrate_for(config, val_probs, val_matrix)
+    probs = val_probs if predict_texts is None else baseline.predict_proba(predict_texts)
+    return probs, thresholds
+
+
 def run_training(
     config: TrainConfig,
     examples: Sequence[Example],
@@ -108,14 +157,9 @@ def run_training(
     val_probs = predict(model, val, device=config.device)
 
     calibration_started = time.perf_counter()
-    baseline = TfidfBaseline(labels, config.seed) if config.baseline else None
-    train_texts = [texts[i] for i in train_index]
     if config.calibration == "oof":
-        folds = iterative_stratified_folds(train.matrix, config.calibration_folds, config.seed)
-        oof_probs = np.zeros_like(train.matrix.y)
-        oof_baseline = np.zeros_like(train.matrix.y)
-        for k in range(config.calibration_folds):
-            inside, held_out = np.flatnonzero(folds != k), np.flatnonzero(folds == k)
+
+        def fold_predict(inside: np.ndarray, held_out: np.ndarray) -> np.ndarray:
             fold_model = copy.deepcopy(untrained)
             fit(
                 fold_model,
@@ -123,47 +167,23 @@ def run_training(
                 None,
                 config,
                 epochs=fitted.best_epoch,
-                phase=f"calibrate fold {k + 1}",
+                phase="calibrate folds",
                 on_progress=on_progress,
             )
-            oof_probs[held_out] = predict(fold_model, train.subset(held_out), device=config.device)
-            if baseline is not None:
-                fold_baseline = TfidfBaseline(labels, config.seed).fit(
-                    [train_texts[i] for i in inside], train.matrix.subset(inside)
-                )
-                oof_baseline[held_out] = fold_baseline.predict_proba([train_texts[i] for i in held_out])
-        calibration_probs, calibration_matrix, baseline_calibration_probs = oof_probs, train.matrix, oof_baseline
+            return predict(fold_model, train.subset(held_out), device=config.device)
+
+        thresholds = calibrate_for(config, out_of_fold(train.matrix, config, fold_predict), train.matrix)
     else:
-        calibration_probs, calibration_matrix, baseline_calibration_probs = val_probs, val.matrix, None
-    thresholds = calibrate_thresholds(
-        calibration_probs,
-        calibration_matrix.y,
-        calibration_matrix.mask,
-        labels,
-        floor=config.threshold_floor,
-        min_positives=config.min_calibration_positives,
-    )
+        thresholds = calibrate_for(config, val_probs, val.matrix)
     timings["calibrate_s"] = time.perf_counter() - calibration_started
     model_metrics = evaluate_both(val_probs, val.matrix.y, val.matrix.mask, labels, threshold_values(thresholds))
 
     baseline_metrics = None
-    if baseline is not None:
+    if config.baseline:
         baseline_started = time.perf_counter()
         notify(Progress("baseline", fitted.best_epoch, config.max_epochs, 0, 0))
-        baseline.fit(train_texts, train.matrix)
-        baseline_val = baseline.predict_proba([texts[i] for i in val_index])
-        if baseline_calibration_probs is None:
-            baseline_calibration_probs, baseline_matrix = baseline_val, val.matrix
-        else:
-            baseline_matrix = train.matrix
-        baseline_thresholds = calibrate_thresholds(
-            baseline_calibration_probs,
-            baseline_matrix.y,
-            baseline_matrix.mask,
-            labels,
-            floor=config.threshold_floor,
-            min_positives=config.min_calibration_positives,
-        )
+        train_texts, val_texts = [texts[i] for i in train_index], [texts[i] for i in val_index]
+        baseline_val, baseline_thresholds = tfidf_baseline(config, train_texts, train.matrix, val_texts, val.matrix)
         baseline_metrics = evaluate_both(
             baseline_val, val.matrix.y, val.matrix.mask, labels, threshold_values(baseline_thresholds)
         )
