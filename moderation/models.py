@@ -320,7 +320,12 @@ class ReviewItem(models.Model):
     # Rules are deactivated, never deleted: an item always names the rule that routed it.
     rule = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     reason = models.CharField(max_length=300, blank=True)
+    # From the scores, set when routed. The queue order adds age: effective priority =
+    # priority + hours waited × TOXISCOPE_PRIORITY_PER_HOUR. Since "now" is the same for every
+    # item, ordering by it equals ordering by priority − hours-since-epoch(created) × that
+    # rate: a key fixed at routing time, so a queue is read in index order.
     priority = models.FloatField(default=0.0)
+    queue_order = models.FloatField(default=0.0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     # A claim is a lease: it lapses at claimed_until, and the item is free again.
     claimed_by = models.ForeignKey(
@@ -339,10 +344,17 @@ class ReviewItem(models.Model):
                 name="review_item_claim_has_expiry",
             ),
         ]
-        indexes = [models.Index(fields=["queue", "status", "-priority"])]
+        indexes = [models.Index(fields=["queue", "status", "-queue_order"])]
 
     def __str__(self) -> str:
         return f"#{self.comment_id} in {self.queue_id} ({self.status})"
+
+    @staticmethod
+    def order_key(priority: float, created_at) -> float:
+        return priority - created_at.timestamp() / 3600 * settings.TOXISCOPE_PRIORITY_PER_HOUR
+
+    def effective_priority(self, now) -> float:
+        return self.priority + (now - self.created_at).total_seconds() / 3600 * settings.TOXISCOPE_PRIORITY_PER_HOUR
 
 
 class Decision(models.Model):

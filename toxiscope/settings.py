@@ -189,6 +189,9 @@ TOXISCOPE_MODEL_CHECK_INTERVAL_S = float(os.environ.get("TOXISCOPE_MODEL_CHECK_I
 TOXISCOPE_TORCH_THREADS = int(os.environ.get("TOXISCOPE_TORCH_THREADS", 1))
 # Submits with more comments than this (or with ?async=1) are scored by a worker.
 TOXISCOPE_SYNC_BATCH_MAX = int(os.environ.get("TOXISCOPE_SYNC_BATCH_MAX", 256))
+# Each hour a review item waits adds this to its priority (a flag adds its label's severity,
+# 1–3): after a day, an unflagged near-threshold comment outranks a fresh flagged one.
+TOXISCOPE_PRIORITY_PER_HOUR = float(os.environ.get("TOXISCOPE_PRIORITY_PER_HOUR", 0.1))
 TOXISCOPE_MAX_TEXT_CHARS = int(os.environ.get("TOXISCOPE_MAX_TEXT_CHARS", 20_000))
 TOXISCOPE_MAX_BATCH = int(os.environ.get("TOXISCOPE_MAX_BATCH", 1_000))
 TOXISCOPE_DEFAULT_QUEUE = os.environ.get("TOXISCOPE_DEFAULT_QUEUE", "general")

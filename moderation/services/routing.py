@@ -66,7 +66,7 @@ def _apply(comment: Comment, routing: Routing, index: int) -> None:
     comment.routed_scores = routing.scores[index]
 
 
-def _review_item(comment: Comment, routing: Routing, index: int) -> ReviewItem:
+def _review_item(comment: Comment, routing: Routing, index: int, now) -> ReviewItem:
     decision = routing.decisions[index]
     return ReviewItem(
         comment=comment,
@@ -74,6 +74,8 @@ def _review_item(comment: Comment, routing: Routing, index: int) -> ReviewItem:
         rule_id=decision.rule_id,
         reason=decision.reason[:300],
         priority=decision.priority,
+        # `now` is the created_at auto_now_add gives it, to within the same request.
+        queue_order=ReviewItem.order_key(decision.priority, now),
     )
 
 
@@ -97,8 +99,9 @@ def comments_create_routed(comments: Sequence[Comment]) -> None:
         _apply(comment, routing, index)
     Comment.objects.bulk_create(comments)
     _write_predictions(comments, routing)
+    now = timezone.now()
     ReviewItem.objects.bulk_create(
-        [_review_item(c, routing, i) for i, c in enumerate(comments) if routing.decisions[i].action == REVIEW]
+        [_review_item(c, routing, i, now) for i, c in enumerate(comments) if routing.decisions[i].action == REVIEW]
     )
 
 
@@ -126,11 +129,12 @@ def comments_route(*, comments: Sequence[Comment]) -> list[RouteDecision]:
         routed.append(comment)
         decision = routing.decisions[index]
         if decision.action == REVIEW and item is None:
-            new_items.append(_review_item(comment, routing, index))
+            new_items.append(_review_item(comment, routing, index, now))
         elif item is not None:
             if decision.action == REVIEW:
                 item.queue, item.rule_id = routing.queues[index], decision.rule_id
                 item.reason, item.priority = decision.reason[:300], decision.priority
+                item.queue_order = ReviewItem.order_key(decision.priority, item.created_at)
             else:
                 item.status = ReviewItem.Status.DECIDED  # decided by the model: it leaves the queue
             item.claimed_by, item.claimed_until = None, None
@@ -140,7 +144,7 @@ def comments_route(*, comments: Sequence[Comment]) -> list[RouteDecision]:
     )
     ReviewItem.objects.bulk_create(new_items)
     ReviewItem.objects.bulk_update(
-        moved_items, ["queue", "rule", "reason", "priority", "status", "claimed_by", "claimed_until"]
+        moved_items, ["queue", "rule", "reason", "priority", "queue_order", "status", "claimed_by", "claimed_until"]
     )
     return routing.decisions
 

@@ -77,3 +77,31 @@ def test_a_comment_waits_in_one_queue_and_a_claim_has_an_expiry():
         claimed_by=moderator,
         claimed_until=timezone.now() + timedelta(minutes=5),
     )
+
+
+def test_queue_order_is_priority_plus_age(settings):
+    from moderation import selectors
+
+    settings.TOXISCOPE_PRIORITY_PER_HOUR = 0.5
+    general = ReviewQueue.objects.get(slug="general")
+    now = timezone.now()
+
+    def item(priority, hours_ago, status="open"):
+        created = now - timedelta(hours=hours_ago)
+        made = ReviewItem.objects.create(
+            comment=CommentFactory(),
+            queue=general,
+            priority=priority,
+            status=status,
+            queue_order=ReviewItem.order_key(priority, created),
+        )
+        ReviewItem.objects.filter(pk=made.pk).update(created_at=created)  # auto_now_add ignores a given value
+        made.refresh_from_db()
+        return made
+
+    old_low, fresh_high, fresh_low = item(1.0, 4), item(2.0, 0), item(1.0, 0)
+    item(9.0, 0, status="decided")
+    ordered = list(selectors.review_queue_items(queue=general))
+    # old_low: 1 + 4 h × 0.5 = 3 > fresh_high: 2 > fresh_low: 1; decided items are not listed.
+    assert [i.pk for i in ordered] == [old_low.pk, fresh_high.pk, fresh_low.pk]
+    assert ordered[0].effective_priority(now) == pytest.approx(3.0)
