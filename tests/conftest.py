@@ -3,6 +3,9 @@ from pathlib import Path
 
 import pytest
 
+from moderation.services.routing_config import routing_config
+from moderation.services.scoring import active_model
+from tests.factories import install_version
 from tests.tiny import DEMO_CSV, JIGSAW_CSV, tiny_config
 from training import DEFAULT_LABELS
 from training.data import read_csv_examples
@@ -34,3 +37,18 @@ def trained_artifact(tmp_path_factory, demo_examples):
 def artifacts_dir(settings, tmp_path) -> Path:
     settings.TOXISCOPE_ARTIFACTS_DIR = tmp_path / "artifacts"
     return settings.TOXISCOPE_ARTIFACTS_DIR
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    """Each test asks the database afresh which version is active and what the rules are."""
+    active_model.invalidate()
+    routing_config.invalidate()
+    yield
+    active_model.invalidate()
+    routing_config.invalidate()
+
+
+@pytest.fixture
+def active_version(db, trained_artifact, artifacts_dir):
+    return install_version(trained_artifact, artifacts_dir, "tiny-active")

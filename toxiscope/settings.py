@@ -126,7 +126,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # A JSON API: other bodies get 415 rather than half-parsed form data.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "moderation.api.pagination.StrictLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "moderation.api.errors.exception_handler",
 }
@@ -135,10 +137,18 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "ToxiScope API",
     "DESCRIPTION": "Submit comments, get per-label toxicity scores and the review route.",
     "VERSION": "1.0.0",
+    # 3.1: full JSON Schema (propertyNames, null), so the schema can state every rule we enforce.
+    "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "moderation.api.schema.document_error_responses",
+        "moderation.api.schema.bound_comment_batches",
+        "moderation.api.schema.require_request_bodies",
+    ],
 }
 
 # --- Celery -------------------------------------------------------------------------------

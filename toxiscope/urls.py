@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from moderation.api.perspective import PerspectiveAnalyzeView, discovery_document
 from moderation.health import healthz, readyz
 
+handler404 = "moderation.api.errors.not_found"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),

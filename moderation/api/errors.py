@@ -1,5 +1,7 @@
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
@@ -22,3 +24,13 @@ class NoActiveModel(APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "No model is active yet: train one and promote it."
     default_code = "no_active_model"
+
+
+API_PREFIXES = ("/api/", "/v1alpha1/")
+
+
+def not_found(request, exception=None):
+    """Clients of the API get a JSON 404 like every other API error; people get the page."""
+    if request.path.startswith(API_PREFIXES):
+        return JsonResponse({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+    return page_not_found(request, exception)

@@ -1,12 +1,9 @@
-import json
-
 from django.conf import settings
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from moderation.models import Comment, Label, ReviewQueue, RoutingRule
-
-MAX_METADATA_BYTES = 4096
 
 
 def validate_comment_text(text: str) -> str:
@@ -18,17 +15,93 @@ def validate_comment_text(text: str) -> str:
     return text
 
 
-class CommentSubmitSerializer(serializers.Serializer):
-    text = serializers.CharField(trim_whitespace=False, validators=[validate_comment_text])
-    external_id = serializers.CharField(max_length=200, required=False, allow_null=True)
-    source = serializers.SlugField(max_length=100, required=False, default="default")
-    author_id = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    metadata = serializers.DictField(required=False, default=dict)
+class StrictStringMixin:
+    """Strings only: DRF would turn 42 or 3.5 into "42" and "3.5", which the schema forbids."""
 
-    def validate_metadata(self, metadata: dict) -> dict:
-        if len(json.dumps(metadata)) > MAX_METADATA_BYTES:
-            raise serializers.ValidationError(f"Metadata must serialise to at most {MAX_METADATA_BYTES} bytes.")
-        return metadata
+    default_error_messages = {"not_a_string": "Not a valid string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(StrictStringMixin, serializers.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # DRF refuses NUL already; the validator also puts the rule into the OpenAPI schema.
+        self.validators.append(RegexValidator(r"^[^\x00]*$", "Null characters are not allowed."))
+
+
+class StrictSlugField(StrictStringMixin, serializers.SlugField):
+    pass
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": settings.TOXISCOPE_MAX_TEXT_CHARS,
+        "pattern": r"^[^\x00]*[^\s\x00][^\x00]*$",  # some non-space character, no NUL
+    }
+)
+class CommentTextField(StrictCharField):
+    """Text with at least one non-space character, at most TOXISCOPE_MAX_TEXT_CHARS long."""
+
+    def __init__(self, **kwargs):
+        super().__init__(trim_whitespace=False, validators=[validate_comment_text], **kwargs)
+
+
+NO_NUL = "^[^\\u0000]*$"
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": "Context for moderators (author name, thread, URL…): a flat object of scalars.",
+        "maxProperties": 50,
+        "propertyNames": {"minLength": 1, "maxLength": 100, "pattern": NO_NUL},
+        "additionalProperties": {
+            "anyOf": [
+                {"type": "string", "maxLength": 1000, "pattern": NO_NUL},
+                {"type": "number"},
+                {"type": "boolean"},
+                {"type": "null"},
+            ],
+        },
+    }
+)
+class MetadataField(serializers.DictField):
+    """What the schema above says, checked: PostgreSQL's JSON cannot hold NUL, and a lone
+    surrogate is not UTF-8 at all."""
+
+    def to_internal_value(self, data):
+        data = super().to_internal_value(data)
+        if len(data) > 50:
+            raise serializers.ValidationError("At most 50 entries.")
+        for key, value in data.items():
+            if not 1 <= len(key) <= 100:
+                raise serializers.ValidationError("Keys must be 1 to 100 characters.")
+            if not (value is None or isinstance(value, bool | int | float | str)):
+                raise serializers.ValidationError(f"{key!r}: values must be strings, numbers, booleans or null.")
+            for text in (key, value) if isinstance(value, str) else (key,):
+                if "\x00" in text:
+                    raise serializers.ValidationError("Null characters are not allowed.")
+                if isinstance(value, str) and len(value) > 1000:
+                    raise serializers.ValidationError(f"{key!r}: at most 1000 characters.")
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise serializers.ValidationError("Surrogate characters are not allowed.") from None
+        return data
+
+
+class CommentSubmitSerializer(serializers.Serializer):
+    text = CommentTextField()
+    external_id = StrictCharField(min_length=1, max_length=200, required=False, allow_null=True)
+    source = StrictSlugField(max_length=100, required=False, default="default")
+    author_id = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    metadata = MetadataField(required=False, default=dict)
 
 
 class CommentSubmitBatchSerializer(serializers.ListSerializer):
@@ -51,7 +124,13 @@ CREATED_AT = serializers.DateTimeField()
 
 class CommentSerializer(serializers.ModelSerializer):
     scored = serializers.SerializerMethodField(help_text="False until a model has scored the comment.")
-    model_version = serializers.SlugRelatedField(source="routed_by", slug_field="name", read_only=True)
+    model_version = serializers.SlugRelatedField(
+        source="routed_by",
+        slug_field="name",
+        read_only=True,
+        allow_null=True,
+        help_text="The model version that scored it; null until scored.",
+    )
     scores = serializers.SerializerMethodField(help_text="Probability per label from `model_version`.")
     route = serializers.SerializerMethodField(help_text="Null until routed (an async submit not yet scored).")
 
@@ -126,8 +205,8 @@ class CommentSubmittedSerializer(CommentSerializer):
 
 
 class AnalyzeSerializer(serializers.Serializer):
-    text = serializers.CharField(trim_whitespace=False, validators=[validate_comment_text])
-    source = serializers.SlugField(max_length=100, required=False, default="default")
+    text = CommentTextField()
+    source = StrictSlugField(max_length=100, required=False, default="default")
 
 
 class AnalysisSerializer(serializers.Serializer):

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,6 +26,16 @@ from moderation.services.routing_config import routing_config
 from moderation.services.scoring import active_model
 
 
+def async_flag(request) -> bool:
+    raw = request.query_params.get("async")
+    if raw is None:
+        return False
+    try:
+        return serializers.BooleanField().to_internal_value(raw)
+    except serializers.ValidationError as exc:
+        raise serializers.ValidationError({"async": exc.detail}) from None
+
+
 class CommentListCreateView(generics.ListAPIView):
     """Submit one comment (an object) or a batch (a list); list your own comments.
 
@@ -44,7 +54,7 @@ class CommentListCreateView(generics.ListAPIView):
         parameters=[OpenApiParameter("async", OpenApiTypes.BOOL, description="score in the background (202)")],
         request=PolymorphicProxySerializer(
             component_name="CommentSubmitOneOrMany",
-            serializers=[CommentSubmitSerializer, CommentSubmitSerializer(many=True)],
+            serializers=[CommentSubmitSerializer, CommentSubmitBatchSerializer()],
             resource_type_field_name=None,
             many=False,
         ),
@@ -65,7 +75,7 @@ class CommentListCreateView(generics.ListAPIView):
         )
         serializer.is_valid(raise_exception=True)
         items = serializer.validated_data if many else [serializer.validated_data]
-        defer = request.query_params.get("async") in ("1", "true") or len(items) > settings.TOXISCOPE_SYNC_BATCH_MAX
+        defer = async_flag(request) or len(items) > settings.TOXISCOPE_SYNC_BATCH_MAX
         results = services.comments_submit_many(client=request.user, items=items, defer_scoring=defer)
         payload = CommentSubmittedSerializer(results, many=True).data
         if defer and any(r.created for r in results):
