@@ -6,6 +6,7 @@ PORT ?= 8000
 # The tests run against the real PostgreSQL and Redis (a database number of their own).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
+TEST_CACHE_URL ?= redis://127.0.0.1:6379/14
 
 .PHONY: install run setup lint test test-fast bench clean
 
@@ -39,11 +40,11 @@ lint: install
 
 test: lint
 	DATABASE_URL=$(TEST_DATABASE_URL) DATABASE_CONN_MAX_AGE=0 CELERY_BROKER_URL=$(TEST_BROKER_URL) CELERY_RESULT_BACKEND=$(TEST_BROKER_URL) \
-	HF_HUB_OFFLINE=1 $(PY) -m pytest
+	TOXISCOPE_CACHE_URL=$(TEST_CACHE_URL) HF_HUB_OFFLINE=1 $(PY) -m pytest
 
 test-fast: install
 	DATABASE_URL=$(TEST_DATABASE_URL) DATABASE_CONN_MAX_AGE=0 CELERY_BROKER_URL=$(TEST_BROKER_URL) CELERY_RESULT_BACKEND=$(TEST_BROKER_URL) \
-	HF_HUB_OFFLINE=1 $(PY) -m pytest -m "not slow"
+	TOXISCOPE_CACHE_URL=$(TEST_CACHE_URL) HF_HUB_OFFLINE=1 $(PY) -m pytest -m "not slow"
 
 bench: install
 	HF_HUB_OFFLINE=1 $(PY) bench/train_speed.py

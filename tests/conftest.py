@@ -2,6 +2,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 
 from moderation.services.routing_config import routing_config
 from moderation.services.scoring import active_model
@@ -41,7 +42,9 @@ def artifacts_dir(settings, tmp_path) -> Path:
 
 @pytest.fixture(autouse=True)
 def fresh_caches():
-    """Each test asks the database afresh which version is active and what the rules are."""
+    """Each test asks the database afresh which version is active and what the rules are, and
+    starts with no rate-limit counts."""
+    cache.clear()
     active_model.invalidate()
     routing_config.invalidate()
     yield

@@ -125,6 +125,17 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Per API key (user) and per IP, counted in Redis so every web process shares the count.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "moderation.api.throttling.PerKeyRateThrottle",
+        "moderation.api.throttling.PerIpRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": os.environ.get("TOXISCOPE_RATE_PER_KEY", "6000/min"),
+        "anon": os.environ.get("TOXISCOPE_RATE_PER_IP", "120/min"),
+    },
+    # Behind N proxies (a load balancer), the client's address is N from the end of X-Forwarded-For.
+    "NUM_PROXIES": int(os.environ["TOXISCOPE_NUM_PROXIES"]) if "TOXISCOPE_NUM_PROXIES" in os.environ else None,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # A JSON API: other bodies get 415 rather than half-parsed form data.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -149,6 +160,14 @@ SPECTACULAR_SETTINGS = {
         "moderation.api.schema.bound_comment_batches",
         "moderation.api.schema.require_request_bodies",
     ],
+}
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("TOXISCOPE_CACHE_URL", "redis://127.0.0.1:6379/1"),
+        "TIMEOUT": 300,
+    }
 }
 
 # --- Celery -------------------------------------------------------------------------------
@@ -223,5 +242,6 @@ if env_bool("TOXISCOPE_HTTPS", False):
     SECURE_SSL_REDIRECT = True
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31_536_000))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    # Declares eligibility only: the list itself needs a submission by the domain's owner.
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

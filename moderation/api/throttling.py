@@ -1,0 +1,25 @@
+"""Rate limits that fail open: with the Redis cache down, requests are served (and the outage
+logged) rather than every API call failing because its counter cannot be read."""
+
+import logging
+
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+
+logger = logging.getLogger(__name__)
+
+
+class FailOpenMixin:
+    def allow_request(self, request, view) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except Exception as exc:  # noqa: BLE001 - the cache backend's errors are not one type
+            logger.warning("rate limit not applied: cache unavailable (%s)", exc)
+            return True
+
+
+class PerKeyRateThrottle(FailOpenMixin, UserRateThrottle):
+    pass
+
+
+class PerIpRateThrottle(FailOpenMixin, AnonRateThrottle):
+    pass

@@ -1,0 +1,58 @@
+import pytest
+from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
+
+from moderation.services import api_key_create
+from tests.factories import ApiClientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def low_limits(monkeypatch):
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"user": "3/min", "anon": "2/min"})
+
+
+def keyed_client() -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key_create(user=ApiClientFactory(), name='t')[1]}")
+    return client
+
+
+def test_per_key_limit_answers_429_with_retry_after(low_limits):
+    client = keyed_client()
+    statuses = [client.post("/api/v1/comments/", {"text": f"c{i}"}, format="json").status_code for i in range(4)]
+    assert statuses == [201, 201, 201, 429]
+    response = client.get("/api/v1/comments/")
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 60
+    assert keyed_client().get("/api/v1/comments/").status_code == 200  # another key has its own count
+
+
+def test_per_ip_limit_for_anonymous_requests(low_limits):
+    client = APIClient()
+    assert [client.get("/api/schema/").status_code for _ in range(3)] == [200, 200, 429]
+    other_ip = APIClient(REMOTE_ADDR="10.1.2.3")
+    assert other_ip.get("/api/schema/").status_code == 200
+    assert client.get("/healthz").status_code == 200  # health checks are never throttled
+
+
+def test_perspective_endpoint_throttles_in_perspectives_shape(low_limits, active_version):
+    raw_key = api_key_create(user=ApiClientFactory(), name="p")[1]
+    body = {"comment": {"text": "hi"}, "requestedAttributes": {"TOXICITY": {}}}
+    client = APIClient()
+    for _ in range(3):
+        assert client.post(f"/v1alpha1/comments:analyze?key={raw_key}", body, format="json").status_code == 200
+    response = client.post(f"/v1alpha1/comments:analyze?key={raw_key}", body, format="json")
+    assert response.status_code == 429 and "Retry-After" in response
+    assert response.json()["error"]["status"] == "RESOURCE_EXHAUSTED"
+
+
+def test_limits_fail_open_when_the_cache_is_down(settings, low_limits):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }  # nothing listens on port 1
+    client = keyed_client()
+    assert [client.post("/api/v1/comments/", {"text": f"c{i}"}, format="json").status_code for i in range(5)] == [
+        201
+    ] * 5
