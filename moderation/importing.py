@@ -104,7 +104,16 @@ def read_csv(stream: IO[str], *, known_labels: Sequence[str], max_chars: int) ->
     id_column = next((c for c in ID_COLUMNS if c in header), None)
     label_columns = [c for c in header if c in known_labels]
     next_line = 2  # the header is line 1
-    for record in reader:
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            # A malformed record (a stray carriage return, say): report it, read on.
+            line, next_line = next_line, reader.line_num + 1
+            yield RowError(line=line, reason=f"malformed CSV: {exc}")
+            continue
         line, next_line = next_line, reader.line_num + 1
         if None in record:
             yield RowError(line=line, reason=f"{len(record[None])} more field(s) than the header has")

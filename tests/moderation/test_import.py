@@ -135,3 +135,13 @@ def test_unreadable_inputs_are_command_errors(tmp_path):
     _, _, error = run_import(big, "--max-bytes", "100")
     assert "over the limit" in str(error)
     assert Comment.objects.count() == 0
+
+
+def test_a_stray_carriage_return_is_a_reported_row_not_a_crash(tmp_path):
+    path = tmp_path / "cr.csv"
+    path.write_bytes(b'id,comment_text,toxic\n1,fine,0\n2,"quoted\rok",0\n3,bare\rcr,0\n4,after,1\n')
+    out, err, error = run_import(path)
+    # The quoted \r counts as a line break too; the bare one cut row 3 into lines 5 and 6: both reported.
+    assert error is not None and "line 5:" in err and "line 6:" in err
+    assert Comment.objects.filter(external_id__in=["1", "2", "4"]).count() == 3
+    assert Comment.objects.get(external_id="2").text == "quoted\rok"
