@@ -54,6 +54,17 @@ def training_examples(
     ]
 
 
+def comments_routed(*, ids: Sequence[int]) -> dict[int, Comment]:
+    """Those of `ids` already routed, by id, ready to serialise."""
+    return {
+        comment.pk: comment
+        for comment in Comment.objects.filter(pk__in=ids)
+        .exclude(route_action="")
+        .select_related("routed_by", "route_queue")
+        .prefetch_related("predictions")
+    }
+
+
 def routing_rules() -> list[Rule]:
     """The active routing rules as plain values for the routing engine."""
     return [

@@ -21,7 +21,7 @@ from moderation.api.serializers import (
 )
 from moderation.models import RoutingRule
 from moderation.routing import decide_route
-from moderation.services import routing_rules
+from moderation.services import SubmitResult, routing_rules
 from moderation.services.routing_config import routing_config
 from moderation.services.scoring import active_model
 
@@ -77,11 +77,15 @@ class CommentListCreateView(generics.ListAPIView):
         items = serializer.validated_data if many else [serializer.validated_data]
         defer = async_flag(request) or len(items) > settings.TOXISCOPE_SYNC_BATCH_MAX
         results = services.comments_submit_many(client=request.user, items=items, defer_scoring=defer)
-        payload = CommentSubmittedSerializer(results, many=True).data
-        if defer and any(r.created for r in results):
-            code = status.HTTP_202_ACCEPTED
+        created = [r.comment for r in results if r.created]
+        if defer and created:
+            # Queued for a worker, or (broker down) scored already: the answer says which.
+            routed = selectors.comments_routed(ids=[c.pk for c in created])
+            results = [SubmitResult(routed.get(r.comment.pk, r.comment), r.created) for r in results]
+            code = status.HTTP_201_CREATED if len(routed) == len(created) else status.HTTP_202_ACCEPTED
         else:
-            code = status.HTTP_201_CREATED if any(r.created for r in results) else status.HTTP_200_OK
+            code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        payload = CommentSubmittedSerializer(results, many=True).data
         return Response(payload if many else payload[0], status=code)
 
 

@@ -1,3 +1,4 @@
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -5,7 +6,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from moderation.models import Comment
-from moderation.services.routing import comments_create_routed, comments_route
+from moderation.services.routing import comments_create_routed, comments_route, comments_route_pending
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,18 @@ def _plan(client, items: Sequence[Mapping[str, Any]]) -> list[SubmitResult]:
     return results
 
 
+def _enqueue_scoring(comment_ids: list[int]) -> None:
+    """Hand stored comments to a worker; with the broker unreachable, score them here and now
+    rather than leave them waiting for the sweep."""
+    from moderation.tasks import comments_score
+
+    try:
+        comments_score.delay(comment_ids)
+    except Exception as exc:  # noqa: BLE001 - kombu/redis raise several connection error types
+        logger.warning("broker unavailable (%s): scoring %d comment(s) synchronously", exc, len(comment_ids))
+        comments_route_pending(comment_ids=comment_ids)
+
+
 @transaction.atomic
 def comments_submit_many(
     *, client, items: Sequence[Mapping[str, Any]], defer_scoring: bool = False
@@ -85,7 +100,8 @@ def comments_submit_many(
 
     A retried item (same client and external_id) returns the stored comment unchanged. With
     `defer_scoring`, the comments are stored now and scored by a worker once this transaction
-    commits; a periodic sweep routes any whose task was lost.
+    commits (here, at once, if the broker is unreachable); a periodic sweep routes any whose
+    task was lost.
     """
     results = _plan(client, items)
     fresh = [result.comment for result in results if result.created]
@@ -102,12 +118,8 @@ def comments_submit_many(
         if not defer_scoring:
             comments_route(comments=fresh)
     if fresh and defer_scoring:
-        from moderation.tasks import comments_score
-
         ids = [comment.pk for comment in fresh]
-        # robust: a broker outage must not fail a submit whose comments are already stored;
-        # the periodic sweep routes them once the broker is back.
-        transaction.on_commit(lambda: comments_score.delay(ids), robust=True)
+        transaction.on_commit(lambda: _enqueue_scoring(ids))
     return results
 
 

@@ -35,7 +35,6 @@ def celery_worker(django_db_setup, tmp_path_factory):
         **os.environ,
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
         "TOXISCOPE_ARTIFACTS_DIR": str(artifacts),
         "HF_HUB_OFFLINE": "1",
     }
