@@ -46,9 +46,13 @@ test-fast: install
 	DATABASE_URL=$(TEST_DATABASE_URL) DATABASE_CONN_MAX_AGE=0 CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 	TOXISCOPE_CACHE_URL=$(TEST_CACHE_URL) HF_HUB_OFFLINE=1 $(PY) -m pytest -m "not slow"
 
+# Each prints its numbers and writes bench/results/*.json; run them on an otherwise idle machine.
 bench: install
 	HF_HUB_OFFLINE=1 $(PY) bench/train_speed.py
 	HF_HUB_OFFLINE=1 $(PY) bench/quality.py
+	HF_HUB_OFFLINE=1 $(PY) bench/score_throughput.py
+	HF_HUB_OFFLINE=1 $(PY) bench/api_latency.py
+	HF_HUB_OFFLINE=1 $(PY) bench/ingest_load.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -2,69 +2,19 @@
 BERT-tiny-shaped model: one client, then several concurrent ones, each for a bounded time and
 request count, with real Jigsaw comments; then batch submits of 1,000 comments.
 
-It creates (and drops afterwards) its own PostgreSQL database, trains a scratch model for one
-epoch on the demo set, promotes it, and starts gunicorn on a free loopback port.
+It runs on `platform_under_test`: its own PostgreSQL database (dropped afterwards), a scratch
+model trained for one epoch on the demo set and promoted, gunicorn on a free loopback port.
 Usage: python bench/api_latency.py [--seconds 20] [--clients 4] [--workers 2]
 """
 
 import argparse
-import http.client
-import json
-import os
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 import numpy as np
-import psycopg
-from common import DEMO_CSV, REPO, corpus, write_result
-
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
-DB_NAME = "toxiscope_bench"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def manage(env: dict, *args: str) -> str:
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True)
-    if result.returncode:
-        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
-    return result.stdout
-
-
-def recreate_database() -> None:
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        connection.execute(f"CREATE DATABASE {DB_NAME}")
-
-
-def drop_database() -> None:
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-
-
-def post(port: int, key: str, payload) -> tuple[int, float]:
-    body = json.dumps(payload)
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    started = time.perf_counter()
-    connection.request(
-        "POST",
-        "/api/v1/comments/",
-        body=body,
-        headers={"Authorization": f"Api-Key {key}", "Content-Type": "application/json"},
-    )
-    response = connection.getresponse()
-    response.read()
-    elapsed = time.perf_counter() - started
-    connection.close()
-    return response.status, elapsed
+from common import corpus, write_result
+from platform_under_test import platform, post
 
 
 def load(port: int, key: str, texts: list[str], clients: int, seconds: float, max_requests: int) -> dict:
@@ -116,53 +66,12 @@ def main() -> int:
     examples, source = corpus()
     texts = [example.text for example in examples]
 
-    recreate_database()
-    var = tempfile.mkdtemp(prefix="toxiscope-bench-")
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
-        "TOXISCOPE_VAR_DIR": var,
-        "HF_HUB_OFFLINE": "1",
-        "DATABASE_CONN_MAX_AGE": "600",
-        "TOXISCOPE_TORCH_THREADS": str(args.torch_threads),
-        "TOXISCOPE_SYNC_BATCH_MAX": "1000",
-        "TOXISCOPE_RATE_PER_KEY": "1000000/min",  # measure the server, not the rate limit
-    }  # the batch phase measures synchronous scoring
-    server = None
-    try:
-        manage(env, "migrate", "--no-input")
-        manage(env, "import_comments", str(DEMO_CSV), "--source", "demo", "--no-progress")
-        manage(env, "train", "--epochs", "1", "--promote")
-        key = manage(env, "create_api_key", "bench").strip().splitlines()[-1]
-        port = free_port()
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "toxiscope.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(args.workers),
-                "--log-level",
-                "warning",
-            ],
-            cwd=REPO,
-            env=env,
-        )
-        deadline = time.time() + 60
-        while True:
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=2).request("GET", "/healthz")
-                break
-            except OSError:
-                if time.time() > deadline or server.poll() is not None:
-                    raise SystemExit("gunicorn did not start") from None
-                time.sleep(0.3)
-        for _ in range(20):  # warm every worker: the first request in each loads the model
-            post(port, key, {"text": "warm-up"})
-
+    with platform(
+        db_name="toxiscope_bench",
+        workers=args.workers,
+        torch_threads=args.torch_threads,
+        extra_env={"TOXISCOPE_SYNC_BATCH_MAX": "1000"},
+    ) as (port, key, _):  # the batch phase is sync
         single = load(port, key, texts, 1, args.seconds, args.max_requests)
         concurrent = load(port, key, texts, args.clients, args.seconds, args.max_requests)
         batch_rates = []
@@ -171,11 +80,6 @@ def main() -> int:
             status, elapsed = post(port, key, batch)
             if status == 201:
                 batch_rates.append(1000 / elapsed)
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
-        drop_database()
 
     for phase in (single, concurrent):
         print(

@@ -1,0 +1,143 @@
+"""The real platform for a benchmark: its own PostgreSQL database, a promoted scratch model,
+an API key, gunicorn on a free loopback port, and optionally a Celery worker. Everything is
+removed again on exit."""
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+
+import psycopg
+from common import DEMO_CSV, REPO
+
+ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _drop(db_name: str) -> None:
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
+
+
+def post(port: int, key: str, payload, query: str = "") -> tuple[int, float]:
+    """POST to /api/v1/comments/; returns (status, seconds)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    started = time.perf_counter()
+    connection.request(
+        "POST",
+        f"/api/v1/comments/{query}",
+        body=json.dumps(payload),
+        headers={"Authorization": f"Api-Key {key}", "Content-Type": "application/json"},
+    )
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    return response.status, time.perf_counter() - started
+
+
+@contextmanager
+def platform(*, db_name: str, workers: int = 2, torch_threads: int = 1, celery: bool = False, extra_env=None):
+    """Yields (port, api_key, env) with the server up."""
+    _drop(db_name)
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE {db_name}")
+    var = tempfile.mkdtemp(prefix="toxiscope-bench-")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{db_name}",
+        "TOXISCOPE_VAR_DIR": var,
+        "HF_HUB_OFFLINE": "1",
+        "DATABASE_CONN_MAX_AGE": "600",
+        "TOXISCOPE_TORCH_THREADS": str(torch_threads),
+        "TOXISCOPE_RATE_PER_KEY": "1000000/min",  # measure the server, not the rate limit
+        "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/13"),
+        **(extra_env or {}),
+    }
+    processes = []
+
+    def manage(*args: str) -> str:
+        result = subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True)
+        if result.returncode:
+            raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+        return result.stdout
+
+    try:
+        manage("migrate", "--no-input")
+        manage("collectstatic", "--no-input", "--verbosity", "0")
+        manage("import_comments", str(DEMO_CSV), "--source", "demo", "--no-progress")
+        manage("train", "--epochs", "1", "--promote")
+        key = manage("create_api_key", "bench").strip().splitlines()[-1]
+        port = free_port()
+        processes.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "toxiscope.wsgi",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--workers",
+                    str(workers),
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=REPO,
+                env=env,
+            )
+        )
+        if celery:
+            subprocess.run(
+                [sys.executable, "-m", "celery", "-A", "toxiscope", "purge", "-f", "-Q", "default"],
+                cwd=REPO,
+                env=env,
+                capture_output=True,
+            )
+            processes.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "celery",
+                        "-A",
+                        "toxiscope",
+                        "worker",
+                        "-Q",
+                        "default",
+                        "--concurrency",
+                        "1",
+                        "--loglevel",
+                        "WARNING",
+                    ],
+                    cwd=REPO,
+                    env=env,
+                )
+            )
+        deadline = time.time() + 60
+        while True:
+            try:
+                http.client.HTTPConnection("127.0.0.1", port, timeout=2).request("GET", "/healthz")
+                break
+            except OSError:
+                if time.time() > deadline or processes[0].poll() is not None:
+                    raise SystemExit("gunicorn did not start") from None
+                time.sleep(0.3)
+        for _ in range(4 * workers):  # the first request in each worker loads the model
+            post(port, key, {"text": "warm-up"})
+        yield port, key, env
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+        _drop(db_name)
