@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "toxiscope.request_log.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -193,6 +194,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": TOXISCOPE_TRAINING_TIME_LIMIT_S + 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers log through LOGGING below (JSON lines), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # A web request that enqueues must learn within ~2 s that the broker is down (it then scores
 # synchronously), not hang through Celery's default retries.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
@@ -231,10 +234,17 @@ TOXISCOPE_MAX_CONCURRENT_TRAINING_RUNS = int(os.environ.get("TOXISCOPE_MAX_CONCU
 # A running training run whose worker has not reported for this long is declared lost.
 TOXISCOPE_TRAINING_HEARTBEAT_TIMEOUT_S = int(os.environ.get("TOXISCOPE_TRAINING_HEARTBEAT_TIMEOUT_S", 10 * 60))
 
+# JSON lines by default (for log shippers); TOXISCOPE_LOG_FORMAT=text for a person at a terminal.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "toxiscope.request_log.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": os.environ.get("TOXISCOPE_LOG_FORMAT", "json")}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 
