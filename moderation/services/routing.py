@@ -166,6 +166,17 @@ def comments_route_pending(
     if comment_ids is not None:
         waiting = waiting.filter(pk__in=comment_ids)
     ids = list(waiting.order_by("pk").values_list("pk", flat=True).distinct())
+    routed = 0
     for start in range(0, len(ids), batch_size):
-        comments_route(comments=list(Comment.objects.filter(pk__in=ids[start : start + batch_size]).order_by("pk")))
-    return len(ids)
+        with transaction.atomic():
+            # The scoring task and the sweep may reach for the same comments: each takes the
+            # rows it can lock, and re-checks under the lock that they still wait.
+            batch = list(
+                waiting.filter(pk__in=ids[start : start + batch_size])
+                .select_for_update(skip_locked=True)
+                .order_by("pk")
+            )
+            if batch:
+                comments_route(comments=batch)
+            routed += len(batch)
+    return routed

@@ -67,7 +67,8 @@ class ActiveModel:
             self._current = None
             return
         current = self._current
-        if current is not None and (current.id, current.thresholds) == (version.pk, version.thresholds):
+        # The name as well as the id: SQLite reuses the id of a deleted row.
+        if current is not None and _identity(current.version) == _identity(version):
             return
         try:
             scorer = self._scorers.get(version.artifact_path) or Scorer(
@@ -86,6 +87,10 @@ class ActiveModel:
     def invalidate(self) -> None:
         """Check the database on the next call (after a promotion in this process)."""
         self._checked_at = float("-inf")
+
+
+def _identity(version: ModelVersion) -> tuple:
+    return version.pk, version.name, version.artifact_path, version.thresholds
 
 
 active_model = ActiveModel()
