@@ -12,21 +12,27 @@ class AuditedAdmin(admin.ModelAdmin):
     """Every change made here by a person is an AuditEvent, with the state before and after.
     Labels, queues and rules all shape routing: each change also refreshes its cache."""
 
+    # Fields kept out of the audit trail (secrets).
+    audit_exclude: tuple[str, ...] = ()
+
+    def _state(self, obj) -> dict:
+        return model_to_dict(obj, exclude=self.audit_exclude)
+
     def save_model(self, request, obj, form, change):
-        before = model_to_dict(type(obj).objects.get(pk=obj.pk)) if change else None
+        before = self._state(type(obj).objects.get(pk=obj.pk)) if change else None
         super().save_model(request, obj, form, change)
         audit_event_record(
             actor=request.user,
             action=f"{obj._meta.model_name}.{'update' if change else 'create'}",
             target=obj,
             before=before,
-            after=model_to_dict(obj),
+            after=self._state(obj),
         )
         transaction.on_commit(routing_config.invalidate)
 
     def delete_model(self, request, obj):
         audit_event_record(
-            actor=request.user, action=f"{obj._meta.model_name}.delete", target=obj, before=model_to_dict(obj)
+            actor=request.user, action=f"{obj._meta.model_name}.delete", target=obj, before=self._state(obj)
         )
         super().delete_model(request, obj)
         transaction.on_commit(routing_config.invalidate)
@@ -105,4 +111,55 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(models.DecisionReason)
+class DecisionReasonAdmin(AuditedAdmin):
+    list_display = ["text", "is_active", "display_order"]
+    list_editable = ["is_active", "display_order"]
+
+
+class WebhookDeliveryInline(admin.TabularInline):
+    model = models.WebhookDelivery
+    fields = ["created_at", "event", "decision", "status", "attempts", "last_status_code", "last_error", "delivered_at"]
+    readonly_fields = fields
+    ordering = ["-created_at"]
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(models.Webhook)
+class WebhookAdmin(AuditedAdmin):
+    """Register a URL; it receives each decision, signed with the secret shown here."""
+
+    list_display = ["name", "url", "is_active", "created_at"]
+    audit_exclude = ("secret",)
+    inlines = [WebhookDeliveryInline]
+
+
+@admin.register(models.WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """The delivery log: every event, its attempts and the latest outcome."""
+
+    list_display = ["created_at", "webhook", "event", "decision", "status", "attempts", "last_status_code"]
+    list_filter = ["status", "event", "webhook"]
+    readonly_fields = [field.name for field in models.WebhookDelivery._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(models.Decision)
+class DecisionAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "moderator", "action", "comment", "reason", "is_bulk", "undone_at"]
+    list_filter = ["action", "is_bulk"]
+    readonly_fields = [field.name for field in models.Decision._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -357,6 +357,20 @@ class ReviewItem(models.Model):
         return self.priority + (now - self.created_at).total_seconds() / 3600 * settings.TOXISCOPE_PRIORITY_PER_HOUR
 
 
+class DecisionReason(models.Model):
+    """The reasons a moderator may pick from; an admin edits the list."""
+
+    text = models.CharField(max_length=200, unique=True)
+    is_active = models.BooleanField(default=True)
+    display_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["display_order", "text"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class Decision(models.Model):
     class Action(models.TextChoices):
         APPROVE = "approve"
@@ -372,14 +386,77 @@ class Decision(models.Model):
     reason = models.CharField(max_length=200, blank=True)
     # The label values the moderator confirmed, {label: bool}.
     labels = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    escalated_to = models.ForeignKey(ReviewQueue, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # What the decision replaced, so an undo restores it: the comment's status and the
+    # moderator annotations ({label: bool or null for none}).
+    previous = models.JSONField(default=dict, blank=True)
+    # A bulk decision was made on a filtered selection, without opening each comment.
+    is_bulk = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     undone_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=["approve", "reject", "escalate"]), name="decision_action_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(action="escalate", escalated_to__isnull=False) | ~Q(action="escalate"),
+                name="decision_escalate_has_queue",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} #{self.comment_id} by {self.moderator_id}"
+
+
+class Webhook(models.Model):
+    """A URL that receives every decision, signed with its secret (HMAC-SHA256)."""
+
+    name = models.CharField(max_length=100)
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=200, default=secrets.token_urlsafe)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.url}"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one webhook, and the outcome of its latest attempt: the delivery log."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        DELIVERED = "delivered"
+        FAILED = "failed"
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=64)
+    payload = models.JSONField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    # When a failed delivery is due again; the sweep re-sends those whose task was lost.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["webhook", "decision", "event"], name="webhook_delivery_once_per_event"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "delivered", "failed"]), name="webhook_delivery_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} #{self.decision_id} → {self.webhook_id} ({self.status})"
 
 
 class AuditEvent(models.Model):

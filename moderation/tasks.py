@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from moderation.services import routing, training
+from moderation.services import routing, training, webhooks
 
 
 @shared_task(
@@ -35,3 +35,17 @@ def comments_score(comment_ids: list[int]) -> int:
 def comments_route_waiting() -> int:
     """The sweep: routes every submitted comment still waiting (lost tasks, no-model routes)."""
     return routing.comments_route_pending()
+
+
+@shared_task(bind=True, max_retries=None)
+def webhook_deliver(self, delivery_id: int) -> None:
+    """One attempt; on failure the service says when to try again (exponential back-off) until
+    its attempts run out, and the delivery log keeps each outcome."""
+    retry_in = webhooks.webhook_delivery_attempt(delivery_id=delivery_id)
+    if retry_in is not None:
+        raise self.retry(countdown=retry_in)
+
+
+@shared_task
+def webhook_deliveries_resend_due() -> int:
+    return webhooks.webhook_deliveries_resend_due()

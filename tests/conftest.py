@@ -1,4 +1,8 @@
+import os
+import threading
 import warnings
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -10,6 +14,10 @@ from tests.factories import install_version
 from tests.tiny import DEMO_CSV, JIGSAW_CSV, tiny_config
 from training import DEFAULT_LABELS
 from training.data import read_csv_examples
+
+# Random audit samples would make item counts vary: tests that sample set a rate of their own.
+# Set in the environment too, for the workers and servers the integration tests start.
+os.environ["TOXISCOPE_AUDIT_SAMPLE_RATE"] = "0"
 
 
 @pytest.fixture
@@ -41,6 +49,11 @@ def artifacts_dir(settings, tmp_path) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def no_audit_sampling(settings):
+    settings.TOXISCOPE_AUDIT_SAMPLE_RATE = 0
+
+
+@pytest.fixture(autouse=True)
 def fresh_caches():
     """Each test asks the database afresh which version is active and what the rules are, and
     starts with no rate-limit counts."""
@@ -55,3 +68,44 @@ def fresh_caches():
 @pytest.fixture
 def active_version(db, trained_artifact, artifacts_dir):
     return install_version(trained_artifact, artifacts_dir, "tiny-active")
+
+
+class Receiver:
+    """A local webhook endpoint answering with the queued status codes (then 200)."""
+
+    def __init__(self, statuses=()):
+        self.statuses = list(statuses)
+        self.requests: list[tuple[Message, bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append((self.headers, body))  # case-insensitive, like any receiver
+                self.send_response(receiver.statuses.pop(0) if receiver.statuses else 200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    """Starts local webhook receivers: `receiver(statuses=[503])` answers 503 once, then 200."""
+    made = []
+
+    def make(statuses=()):
+        made.append(Receiver(statuses))
+        return made[-1]
+
+    yield make
+    for server in made:
+        server.close()

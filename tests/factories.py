@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from moderation import models
-from moderation.roles import API_CLIENT, MODERATOR
+from moderation.roles import ADMIN, API_CLIENT, MODERATOR
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -34,6 +34,14 @@ class ModeratorFactory(UserFactory):
         user.groups.add(Group.objects.get(name=MODERATOR))
 
 
+class AdminFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"admin{n}")
+
+    @factory.post_generation
+    def role(user, create, extracted, **kwargs):
+        user.groups.add(Group.objects.get(name=ADMIN))
+
+
 class CommentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = models.Comment
@@ -50,6 +58,28 @@ class LabelAnnotationFactory(factory.django.DjangoModelFactory):
     label = factory.LazyFunction(lambda: models.Label.objects.get(name="toxic"))
     value = True
     origin = models.LabelAnnotation.Origin.IMPORTED
+
+
+class ReviewItemFactory(factory.django.DjangoModelFactory):
+    """An open item in the `general` queue (queues come from a data migration)."""
+
+    class Meta:
+        model = models.ReviewItem
+
+    comment = factory.SubFactory(CommentFactory, status="pending", route_action="review")
+    queue = factory.LazyFunction(lambda: models.ReviewQueue.objects.get(slug="general"))
+    reason = "toxic 0.90 ≥ 0.50"
+    priority = factory.Sequence(lambda n: float(n))
+    queue_order = factory.LazyAttribute(lambda item: item.priority)
+
+
+class WebhookFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Webhook
+
+    name = factory.Sequence(lambda n: f"hook{n}")
+    url = "http://127.0.0.1:9/unreachable"
+    secret = "s3cret"
 
 
 class ModelVersionFactory(factory.django.DjangoModelFactory):

@@ -71,6 +71,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "toxiscope.urls"
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:overview"
+LOGOUT_REDIRECT_URL = "web:login"
 WSGI_APPLICATION = "toxiscope.wsgi.application"
 
 TEMPLATES = [
@@ -83,6 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "moderation.web.context.roles",
             ],
         },
     },
@@ -210,6 +214,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "moderation.tasks.comments_route_waiting",
         "schedule": 60.0,
     },
+    "resend-due-webhook-deliveries": {
+        "task": "moderation.tasks.webhook_deliveries_resend_due",
+        "schedule": 300.0,
+    },
 }
 
 # --- ToxiScope ----------------------------------------------------------------------------
@@ -230,6 +238,14 @@ TOXISCOPE_PRIORITY_PER_HOUR = float(os.environ.get("TOXISCOPE_PRIORITY_PER_HOUR"
 TOXISCOPE_MAX_TEXT_CHARS = int(os.environ.get("TOXISCOPE_MAX_TEXT_CHARS", 20_000))
 TOXISCOPE_MAX_BATCH = int(os.environ.get("TOXISCOPE_MAX_BATCH", 1_000))
 TOXISCOPE_DEFAULT_QUEUE = os.environ.get("TOXISCOPE_DEFAULT_QUEUE", "general")
+# The moderators' workspace: a claim is a lease that lapses, an undo has a short window.
+TOXISCOPE_CLAIM_SECONDS = int(os.environ.get("TOXISCOPE_CLAIM_SECONDS", 5 * 60))
+TOXISCOPE_UNDO_SECONDS = int(os.environ.get("TOXISCOPE_UNDO_SECONDS", 2 * 60))
+# The share of automatic decisions sent, blind, to the audit queue to measure their precision.
+TOXISCOPE_AUDIT_SAMPLE_RATE = float(os.environ.get("TOXISCOPE_AUDIT_SAMPLE_RATE", 0.02))
+TOXISCOPE_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("TOXISCOPE_WEBHOOK_MAX_ATTEMPTS", 8))
+TOXISCOPE_WEBHOOK_TIMEOUT_S = float(os.environ.get("TOXISCOPE_WEBHOOK_TIMEOUT_S", 5))
+TOXISCOPE_WEBHOOK_BACKOFF_S = float(os.environ.get("TOXISCOPE_WEBHOOK_BACKOFF_S", 10))
 TOXISCOPE_MAX_CONCURRENT_TRAINING_RUNS = int(os.environ.get("TOXISCOPE_MAX_CONCURRENT_TRAINING_RUNS", 1))
 # A running training run whose worker has not reported for this long is declared lost.
 TOXISCOPE_TRAINING_HEARTBEAT_TIMEOUT_S = int(os.environ.get("TOXISCOPE_TRAINING_HEARTBEAT_TIMEOUT_S", 10 * 60))

@@ -17,4 +17,5 @@ urlpatterns = [
     path("$discovery/rest", discovery_document, name="perspective-discovery"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("", include("moderation.web.urls")),
 ]

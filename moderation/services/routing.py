@@ -1,9 +1,11 @@
 """Score comments with the active model and route them: one path for a synchronous submit, the
 async scoring task, re-scoring once a model becomes active, and `manage.py score_pending`."""
 
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -29,6 +31,7 @@ class Routing:
     scores: list[dict[str, float] | None]
     decisions: list[RouteDecision]
     queues: list[ReviewQueue | None]
+    audit_queue: ReviewQueue | None
 
 
 def routing_decide(comments: Sequence[Comment]) -> Routing:
@@ -54,7 +57,7 @@ def routing_decide(comments: Sequence[Comment]) -> Routing:
             for c, s in zip(comments, scores, strict=True)
         ]
     queues = [config.queues.get(d.queue, fallback) if d.action == REVIEW else None for d in decisions]
-    return Routing(version, scores, decisions, queues)
+    return Routing(version, scores, decisions, queues, config.audit_queue)
 
 
 def _apply(comment: Comment, routing: Routing, index: int) -> None:
@@ -77,6 +80,25 @@ def _review_item(comment: Comment, routing: Routing, index: int, now) -> ReviewI
         # `now` is the created_at auto_now_add gives it, to within the same request.
         queue_order=ReviewItem.order_key(decision.priority, now),
     )
+
+
+def _audit_samples(routing: Routing, routed: Sequence[tuple[int, Comment]], now) -> list[ReviewItem]:
+    """A random share of the automatic decisions among `routed` (index in the batch, comment),
+    for a person to judge blind: the measured precision of auto-approve and auto-reject (see
+    selectors.audit_precision)."""
+    rate = settings.TOXISCOPE_AUDIT_SAMPLE_RATE
+    if routing.audit_queue is None or rate <= 0:
+        return []
+    return [
+        ReviewItem(
+            comment=comment,
+            queue=routing.audit_queue,
+            reason="blind audit sample of an automatic decision",
+            queue_order=ReviewItem.order_key(0.0, now),
+        )
+        for index, comment in routed
+        if routing.decisions[index].action != REVIEW and random.random() < rate
+    ]
 
 
 def _write_predictions(comments: Sequence[Comment], routing: Routing) -> None:
@@ -102,6 +124,7 @@ def comments_create_routed(comments: Sequence[Comment]) -> None:
     now = timezone.now()
     ReviewItem.objects.bulk_create(
         [_review_item(c, routing, i, now) for i, c in enumerate(comments) if routing.decisions[i].action == REVIEW]
+        + _audit_samples(routing, list(enumerate(comments)), now)
     )
 
 
@@ -126,7 +149,7 @@ def comments_route(*, comments: Sequence[Comment]) -> list[RouteDecision]:
         if item is not None and item.claimed_by_id is not None and item.claimed_until > now:
             continue  # a moderator is looking at it: leave it where it is
         _apply(comment, routing, index)
-        routed.append(comment)
+        routed.append((index, comment))
         decision = routing.decisions[index]
         if decision.action == REVIEW and item is None:
             new_items.append(_review_item(comment, routing, index, now))
@@ -140,12 +163,15 @@ def comments_route(*, comments: Sequence[Comment]) -> list[RouteDecision]:
             item.claimed_by, item.claimed_until = None, None
             moved_items.append(item)
     Comment.objects.bulk_update(
-        routed, ["route_action", "route_reason", "route_queue", "flagged_labels", "routed_by", "status"]
+        [comment for _, comment in routed],
+        ["route_action", "route_reason", "route_queue", "flagged_labels", "routed_by", "status"],
     )
-    ReviewItem.objects.bulk_create(new_items)
+    # Close the items the model decided before sampling some of those comments for audit:
+    # a comment has at most one open item.
     ReviewItem.objects.bulk_update(
         moved_items, ["queue", "rule", "reason", "priority", "queue_order", "status", "claimed_by", "claimed_until"]
     )
+    ReviewItem.objects.bulk_create(new_items + _audit_samples(routing, routed, now))
     return routing.decisions
 
 

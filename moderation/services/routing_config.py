@@ -23,6 +23,7 @@ class RoutingConfig:
     severity: dict[str, float]
     queues: dict[str, ReviewQueue]
     default_queue: ReviewQueue
+    audit_queue: ReviewQueue | None
 
 
 class RoutingConfigCache:
@@ -48,6 +49,7 @@ class RoutingConfigCache:
             severity=selectors.label_severity(),
             queues={queue.slug: queue for queue in ReviewQueue.objects.all()},
             default_queue=default,
+            audit_queue=ReviewQueue.objects.filter(is_audit=True).order_by("pk").first(),
         )
 
     def invalidate(self) -> None:

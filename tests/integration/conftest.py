@@ -37,6 +37,7 @@ def celery_worker(django_db_setup, tmp_path_factory):
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "TOXISCOPE_ARTIFACTS_DIR": str(artifacts),
         "HF_HUB_OFFLINE": "1",
+        "TOXISCOPE_WEBHOOK_BACKOFF_S": "1",  # a retried webhook comes back within the test
     }
     hostname = f"test-worker-{os.getpid()}@%h"
     with open(log, "w") as log_file:

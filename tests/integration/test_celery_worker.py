@@ -5,10 +5,11 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from moderation.models import Comment, ModelVersion, TrainingRun
+from moderation.models import Comment, ModelVersion, TrainingRun, WebhookDelivery
 from moderation.services import comments_submit_many
+from moderation.services.review import review_item_decide
 from moderation.services.training import training_run_start
-from tests.factories import ApiClientFactory, install_version
+from tests.factories import ApiClientFactory, ModeratorFactory, ReviewItemFactory, WebhookFactory, install_version
 from tests.integration.conftest import wait_for
 from tests.tiny import DEMO_CSV, tiny_config
 
@@ -63,3 +64,18 @@ def test_an_async_batch_is_scored_and_routed_by_the_worker(celery_worker, settin
     routed = Comment.objects.filter(pk__in=ids)
     assert {c.routed_by.name for c in routed} == {"async-active"}
     assert all(c.predictions.count() == 1 for c in routed)
+
+
+def test_the_worker_delivers_a_decision_webhook_retrying_a_failure(celery_worker, receiver):
+    endpoint = receiver(statuses=[503])
+    WebhookFactory(url=endpoint.url)
+    item = ReviewItemFactory()
+    decision = review_item_decide(item_id=item.pk, moderator=ModeratorFactory(), action="reject")
+    delivery = WebhookDelivery.objects.get(decision=decision)
+
+    def delivered():
+        delivery.refresh_from_db()
+        return delivery.status == "delivered"
+
+    wait_for(delivered, 60, celery_worker, "the webhook delivery")
+    assert delivery.attempts == 2 and len(endpoint.requests) == 2

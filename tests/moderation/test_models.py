@@ -5,6 +5,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from moderation.models import Label, ModelVersion, ReviewItem, ReviewQueue
+from moderation.selectors import review as review_selectors
 from tests.factories import ApiClientFactory, CommentFactory, LabelAnnotationFactory, ModelVersionFactory
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +81,6 @@ def test_a_comment_waits_in_one_queue_and_a_claim_has_an_expiry():
 
 
 def test_queue_order_is_priority_plus_age(settings):
-    from moderation import selectors
 
     settings.TOXISCOPE_PRIORITY_PER_HOUR = 0.5
     general = ReviewQueue.objects.get(slug="general")
@@ -101,7 +101,7 @@ def test_queue_order_is_priority_plus_age(settings):
 
     old_low, fresh_high, fresh_low = item(1.0, 4), item(2.0, 0), item(1.0, 0)
     item(9.0, 0, status="decided")
-    ordered = list(selectors.review_queue_items(queue=general))
+    ordered = list(review_selectors.review_queue_items(queue=general))
     # old_low: 1 + 4 h × 0.5 = 3 > fresh_high: 2 > fresh_low: 1; decided items are not listed.
     assert [i.pk for i in ordered] == [old_low.pk, fresh_high.pk, fresh_low.pk]
     assert ordered[0].effective_priority(now) == pytest.approx(3.0)

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
-from moderation.models import Comment, Label, LabelAnnotation, ReviewItem, ReviewQueue, RoutingRule
+from moderation.models import Comment, Label, LabelAnnotation, RoutingRule
 from moderation.routing import Rule
 from training.data import Example
 
@@ -87,14 +87,3 @@ def label_severity() -> dict[str, float]:
 
 def default_queue_slug() -> str:
     return slugify(settings.TOXISCOPE_DEFAULT_QUEUE)
-
-
-def review_queue_items(*, queue: ReviewQueue) -> QuerySet[ReviewItem]:
-    """A queue's open items, most urgent first: score-based priority plus age (see
-    ReviewItem.queue_order), so nothing waits for ever behind a stream of fresh, higher-scored
-    comments."""
-    return (
-        ReviewItem.objects.filter(queue=queue, status=ReviewItem.Status.OPEN)
-        .select_related("comment")
-        .order_by("-queue_order", "id")
-    )

@@ -1,0 +1,279 @@
+"""Reads for the moderators' workspace: queues, the items in them, history, activity, audit."""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Max, Min, Q, QuerySet
+from django.utils import timezone
+
+from moderation.models import Comment, Decision, Label, LabelAnnotation, ModelVersion, ReviewItem, ReviewQueue
+
+
+@dataclass(frozen=True)
+class ItemFilters:
+    """A moderator's narrowing of a queue; the empty value of each field means "any"."""
+
+    label: str = ""
+    source: str = ""
+    model_version: int | None = None
+    min_age_hours: float | None = None
+    max_age_hours: float | None = None
+
+    def apply(self, items: QuerySet[ReviewItem]) -> QuerySet[ReviewItem]:
+        if self.label:
+            # Label names are slugs, so the quoted name matches one element of the JSON list
+            # (on PostgreSQL and SQLite alike, unlike JSON containment).
+            items = items.filter(comment__flagged_labels__icontains=f'"{self.label}"')
+        if self.source:
+            items = items.filter(comment__source=self.source)
+        if self.model_version is not None:
+            items = items.filter(comment__routed_by_id=self.model_version)
+        now = timezone.now()
+        if self.min_age_hours is not None:
+            items = items.filter(created_at__lte=now - timedelta(hours=self.min_age_hours))
+        if self.max_age_hours is not None:
+            items = items.filter(created_at__gte=now - timedelta(hours=self.max_age_hours))
+        return items
+
+
+def review_queue_items(*, queue: ReviewQueue, filters: ItemFilters = ItemFilters()) -> QuerySet[ReviewItem]:
+    """A queue's open items, most urgent first: score-based priority plus age (see
+    ReviewItem.queue_order), so nothing waits for ever behind a stream of fresh, higher-scored
+    comments."""
+    items = ReviewItem.objects.filter(queue=queue, status=ReviewItem.Status.OPEN)
+    return filters.apply(items).select_related("comment", "rule", "claimed_by").order_by("-queue_order", "id")
+
+
+def claim_is_free(now) -> Q:
+    return Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)
+
+
+def claim_held_by(moderator, now) -> Q:
+    return Q(claimed_by=moderator, claimed_until__gt=now)
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    queue: ReviewQueue
+    open_items: int
+    claimed: int
+    over_sla: int
+    oldest_age: timedelta | None
+
+
+def queue_overview() -> list[QueueSummary]:
+    """Each queue's size, how many are being looked at, how many wait past the SLA, and the
+    age of the oldest: three queries whatever the number of queues."""
+    now = timezone.now()
+    queues = list(ReviewQueue.objects.all())
+    open_items = ReviewItem.objects.filter(status=ReviewItem.Status.OPEN)
+    stats = {
+        row["queue"]: row
+        for row in open_items.values("queue").annotate(
+            size=Count("id"), claimed=Count("id", filter=Q(claimed_until__gt=now)), oldest=Min("created_at")
+        )
+    }
+    past_sla = Q(*[Q(queue=q, created_at__lt=now - timedelta(minutes=q.sla_minutes)) for q in queues], _connector=Q.OR)
+    late_counts = dict(open_items.filter(past_sla).values_list("queue").annotate(n=Count("id"))) if queues else {}
+    return [
+        QueueSummary(
+            queue=queue,
+            open_items=stats.get(queue.pk, {}).get("size", 0),
+            claimed=stats.get(queue.pk, {}).get("claimed", 0),
+            over_sla=late_counts.get(queue.pk, 0),
+            oldest_age=now - stats[queue.pk]["oldest"] if queue.pk in stats else None,
+        )
+        for queue in queues
+    ]
+
+
+@dataclass(frozen=True)
+class LabelScore:
+    label: str
+    score: float
+    threshold: float | None
+    flagged: bool
+
+
+def item_scores(item: ReviewItem) -> list[LabelScore]:
+    """The scores that routed the item's comment, each with the threshold it was held to."""
+    comment = item.comment
+    version = comment.routed_by
+    if version is None:
+        return []
+    prediction = comment.predictions.filter(model_version=version).first()
+    if prediction is None:
+        return []
+    thresholds = dict(version.thresholds)
+    if item.rule is not None and item.rule.threshold is not None and item.rule.label_id:
+        thresholds[item.rule.label.name] = item.rule.threshold
+    return [
+        LabelScore(label, prediction.scores[label], thresholds.get(label), label in comment.flagged_labels)
+        for label in version.labels
+        if label in prediction.scores
+    ]
+
+
+def author_history(comment: Comment, limit: int = 10) -> list[Decision]:
+    """Earlier decisions on comments by the same author in the same community."""
+    if not comment.author_id:
+        return []
+    return list(
+        Decision.objects.filter(
+            comment__author_id=comment.author_id, comment__source=comment.source, undone_at__isnull=True
+        )
+        .exclude(comment=comment)
+        .select_related("comment", "moderator")[:limit]
+    )
+
+
+def moderator_labels(comment: Comment) -> dict[str, bool]:
+    return dict(
+        LabelAnnotation.objects.filter(comment=comment, origin=LabelAnnotation.Origin.MODERATOR).values_list(
+            "label__name", "value"
+        )
+    )
+
+
+def active_labels() -> list[str]:
+    return list(Label.objects.filter(is_active=True).values_list("name", flat=True))
+
+
+def last_undoable_decision(*, moderator, window_s: float) -> Decision | None:
+    return (
+        Decision.objects.filter(
+            moderator=moderator,
+            undone_at__isnull=True,
+            created_at__gte=timezone.now() - timedelta(seconds=window_s),
+        )
+        .select_related("comment", "review_item")
+        .first()
+    )
+
+
+def decision_history(*, search: str = "", moderator: str = "", action: str = "") -> QuerySet[Decision]:
+    decisions = Decision.objects.select_related("comment", "moderator", "review_item__queue", "escalated_to")
+    if search:
+        decisions = decisions.filter(
+            Q(comment__text__icontains=search)
+            | Q(comment__author_id=search)
+            | Q(comment__external_id=search)
+            | Q(reason__icontains=search)
+        )
+    if moderator:
+        decisions = decisions.filter(moderator__username=moderator)
+    if action:
+        decisions = decisions.filter(action=action)
+    return decisions
+
+
+@dataclass(frozen=True)
+class ModeratorActivity:
+    username: str
+    approved: int
+    rejected: int
+    escalated: int
+    undone: int
+    bulk: int
+    last_decision_at: datetime
+
+
+def moderator_activity(*, since_days: int) -> list[ModeratorActivity]:
+    since = timezone.now() - timedelta(days=since_days)
+    live = Q(undone_at__isnull=True)
+    rows = (
+        Decision.objects.filter(created_at__gte=since)
+        .values("moderator__username")
+        .annotate(
+            approved=Count("id", filter=live & Q(action=Decision.Action.APPROVE)),
+            rejected=Count("id", filter=live & Q(action=Decision.Action.REJECT)),
+            escalated=Count("id", filter=live & Q(action=Decision.Action.ESCALATE)),
+            undone=Count("id", filter=Q(undone_at__isnull=False)),
+            bulk=Count("id", filter=live & Q(is_bulk=True)),
+            last_decision_at=Max("created_at"),
+        )
+        .order_by("moderator__username")
+    )
+    return [
+        ModeratorActivity(
+            row["moderator__username"],
+            row["approved"],
+            row["rejected"],
+            row["escalated"],
+            row["undone"],
+            row["bulk"],
+            row["last_decision_at"],
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class AuditPrecision:
+    """How often a person, judging blind, agreed with the automatic decisions: per action and
+    per label (an auto-reject "for" a label counts as right when the person confirmed that
+    label; an auto-approve is right for a label when the person left it unticked)."""
+
+    action: str
+    sampled: int
+    judged: int
+    agreed: int
+    per_label: dict[str, tuple[int, int]]  # label -> (agreed, judged)
+
+    @property
+    def precision(self) -> float | None:
+        return self.agreed / self.judged if self.judged else None
+
+
+def audit_precision() -> list[AuditPrecision]:
+    audit_items = ReviewItem.objects.filter(queue__is_audit=True)
+    sampled = Counter(audit_items.values_list("comment__route_action", flat=True))
+    decisions = (
+        Decision.objects.filter(
+            review_item__queue__is_audit=True, undone_at__isnull=True, action__in=["approve", "reject"]
+        )
+        .select_related("comment")
+        .order_by("created_at")
+    )
+    judged: Counter = Counter()
+    agreed: Counter = Counter()
+    per_label: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for decision in decisions:
+        auto = decision.comment.route_action
+        expected = "reject" if auto == "auto_reject" else "approve"
+        judged[auto] += 1
+        agreed[auto] += decision.action == expected
+        if auto == "auto_reject":
+            for label in decision.comment.flagged_labels:
+                counts = per_label[auto][label]
+                counts[0] += bool(decision.labels.get(label))
+                counts[1] += 1
+        else:
+            for label, value in decision.labels.items():
+                counts = per_label[auto][label]
+                counts[0] += not value
+                counts[1] += 1
+    return [
+        AuditPrecision(
+            action,
+            sampled[action],
+            judged[action],
+            agreed[action],
+            {label: tuple(counts) for label, counts in sorted(per_label[action].items())},
+        )
+        for action in ("auto_reject", "auto_approve")
+    ]
+
+
+def model_versions_for_filter() -> QuerySet[ModelVersion]:
+    return ModelVersion.objects.filter(routed_comments__isnull=False).distinct().order_by("-created_at")
+
+
+def queue_sources(*, queue: ReviewQueue) -> list[str]:
+    return list(
+        ReviewItem.objects.filter(queue=queue, status=ReviewItem.Status.OPEN)
+        .values_list("comment__source", flat=True)
+        .distinct()
+        .order_by("comment__source")
+    )

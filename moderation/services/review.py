@@ -1,0 +1,260 @@
+"""A moderator's work on a queue: claim the next item, decide, escalate, undo, decide in bulk.
+
+A claim is a lease (`TOXISCOPE_CLAIM_SECONDS`): the claiming query skips rows another
+transaction holds (`select_for_update(skip_locked=True)`) and items whose lease is still
+running, so two moderators never get the same item, and an abandoned claim lapses by itself.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from moderation.models import Comment, Decision, Label, LabelAnnotation, ReviewItem, ReviewQueue
+from moderation.selectors.review import ItemFilters, claim_held_by, claim_is_free, review_queue_items
+from moderation.services.audit import audit_event_record
+from moderation.services.webhooks import webhook_deliveries_create
+
+STATUS_AFTER = {Decision.Action.APPROVE: Comment.Status.APPROVED, Decision.Action.REJECT: Comment.Status.REJECTED}
+
+
+class ReviewError(Exception):
+    """A decision that cannot be made as asked; the message is for the moderator."""
+
+
+def _lease_end():
+    return timezone.now() + timedelta(seconds=settings.TOXISCOPE_CLAIM_SECONDS)
+
+
+@transaction.atomic
+def review_item_claim_next(
+    *,
+    queue: ReviewQueue,
+    moderator,
+    filters: ItemFilters = ItemFilters(),
+    skip: Sequence[int] = (),
+    item_id: int | None = None,
+) -> ReviewItem | None:
+    """Claim the most urgent free item of `queue` (or the item `item_id`, if it is free) for
+    `moderator`, and return it. An item this moderator already holds comes first, so a reload
+    or a second tab shows the same item instead of claiming another. `skip`: items passed over."""
+    now = timezone.now()
+    items = review_queue_items(queue=queue, filters=filters).exclude(pk__in=skip)
+    if item_id is not None:
+        items = items.filter(pk=item_id)
+    held = items.filter(claimed_by=moderator, claimed_until__gt=now).select_for_update(of=("self",)).first()
+    item = held or items.filter(claim_is_free(now)).select_for_update(skip_locked=True, of=("self",)).first()
+    if item is None:
+        return None
+    item.claimed_by, item.claimed_until = moderator, _lease_end()
+    item.save(update_fields=["claimed_by", "claimed_until"])
+    return item
+
+
+@transaction.atomic
+def review_item_release(*, item_id: int, moderator) -> None:
+    """Give an item back to the queue (the moderator skipped it)."""
+    ReviewItem.objects.filter(pk=item_id, claimed_by=moderator, status=ReviewItem.Status.OPEN).update(
+        claimed_by=None, claimed_until=None
+    )
+
+
+def _locked_open_item(item_id: int, moderator) -> ReviewItem:
+    item = ReviewItem.objects.select_for_update(of=("self",)).select_related("comment", "queue").get(pk=item_id)
+    if item.status != ReviewItem.Status.OPEN:
+        raise ReviewError("This comment has already been decided.")
+    if item.claimed_by_id not in (None, moderator.pk) and item.claimed_until > timezone.now():
+        raise ReviewError(f"{item.claimed_by} is reviewing this comment.")
+    return item
+
+
+def _annotations_write(comment: Comment, labels: Mapping[str, bool], moderator) -> dict[str, bool | None]:
+    """Store the moderator's label values; return what they replaced (None: no value)."""
+    known = {label.name: label for label in Label.objects.filter(name__in=labels)}
+    unknown = set(labels) - set(known)
+    if unknown:
+        raise ReviewError(f"Unknown labels: {', '.join(sorted(unknown))}.")
+    existing = {
+        annotation.label.name: annotation
+        for annotation in LabelAnnotation.objects.select_related("label").filter(
+            comment=comment, origin=LabelAnnotation.Origin.MODERATOR
+        )
+    }
+    previous = {name: existing[name].value if name in existing else None for name in labels}
+    for name, value in labels.items():
+        LabelAnnotation.objects.update_or_create(
+            comment=comment,
+            label=known[name],
+            origin=LabelAnnotation.Origin.MODERATOR,
+            defaults={"value": value, "created_by": moderator},
+        )
+    return previous
+
+
+def _close(item: ReviewItem) -> None:
+    item.status, item.claimed_by, item.claimed_until = ReviewItem.Status.DECIDED, None, None
+    item.save(update_fields=["status", "claimed_by", "claimed_until"])
+
+
+@transaction.atomic
+def review_item_decide(
+    *,
+    item_id: int,
+    moderator,
+    action: str,
+    labels: Mapping[str, bool] | None = None,
+    reason: str = "",
+    escalate_to: ReviewQueue | None = None,
+) -> Decision:
+    """Approve, reject or escalate one item. Approve and reject set the comment's status and
+    store `labels` as the moderator's annotations, which the next training run learns from;
+    escalate moves the comment to another queue, keeping its priority."""
+    item = _locked_open_item(item_id, moderator)
+    comment = item.comment
+    labels = dict(labels or {})
+    if action == Decision.Action.ESCALATE:
+        if escalate_to is None or escalate_to.pk == item.queue_id:
+            raise ReviewError("Choose another queue to escalate to.")
+    elif action not in STATUS_AFTER:
+        raise ReviewError(f"Unknown action {action!r}.")
+    previous = {"comment_status": comment.status, "labels": {}}
+    if action != Decision.Action.ESCALATE:
+        previous["labels"] = _annotations_write(comment, labels, moderator)
+        comment.status = STATUS_AFTER[action]
+        comment.save(update_fields=["status"])
+    _close(item)
+    if action == Decision.Action.ESCALATE:
+        ReviewItem.objects.create(
+            comment=comment,
+            queue=escalate_to,
+            reason=f"escalated from {item.queue.name} by {moderator}" + (f": {reason}" if reason else ""),
+            priority=item.priority,
+            queue_order=item.queue_order,
+        )
+    decision = Decision.objects.create(
+        comment=comment,
+        review_item=item,
+        moderator=moderator,
+        action=action,
+        reason=reason,
+        labels=labels,
+        escalated_to=escalate_to if action == Decision.Action.ESCALATE else None,
+        previous=previous,
+    )
+    audit_event_record(
+        actor=moderator,
+        action=f"decision.{action}",
+        target=comment,
+        before={"status": previous["comment_status"], "queue": item.queue.slug, "labels": previous["labels"]},
+        after={"status": comment.status, "decision": decision.pk, "labels": labels, "reason": reason}
+        | ({"queue": escalate_to.slug} if escalate_to else {}),
+    )
+    webhook_deliveries_create(decisions=[decision], event="decision.created")
+    return decision
+
+
+@transaction.atomic
+def decision_undo(*, moderator) -> Decision:
+    """Undo this moderator's latest decision, if it is recent enough and nothing has happened to
+    the comment since: its status and labels are restored and its item is back, claimed by
+    them."""
+    cutoff = timezone.now() - timedelta(seconds=settings.TOXISCOPE_UNDO_SECONDS)
+    decision = (
+        Decision.objects.select_for_update(of=("self",))
+        .filter(moderator=moderator, undone_at__isnull=True, created_at__gte=cutoff, is_bulk=False)
+        .select_related("comment", "review_item")
+        .first()
+    )
+    if decision is None:
+        raise ReviewError("Nothing to undo: no decision of yours in the last few minutes.")
+    comment, item = decision.comment, decision.review_item
+    if Decision.objects.filter(comment=comment, undone_at__isnull=True, created_at__gt=decision.created_at).exists():
+        raise ReviewError("Someone has decided on this comment since; it cannot be undone.")
+    if item is None:
+        raise ReviewError("The review item of this decision no longer exists.")
+    if decision.action == Decision.Action.ESCALATE:
+        moved = ReviewItem.objects.select_for_update().filter(
+            comment=comment, queue=decision.escalated_to, status=ReviewItem.Status.OPEN
+        )
+        if moved.exclude(claimed_by__isnull=True).filter(claimed_until__gt=timezone.now()).exists():
+            raise ReviewError("A moderator of the other queue is reviewing this comment; it cannot be undone.")
+        moved.delete()
+    else:
+        for name, value in decision.previous.get("labels", {}).items():
+            annotations = LabelAnnotation.objects.filter(
+                comment=comment, label__name=name, origin=LabelAnnotation.Origin.MODERATOR
+            )
+            if value is None:
+                annotations.delete()
+            else:
+                annotations.update(value=value)
+        comment.status = decision.previous["comment_status"]
+        comment.save(update_fields=["status"])
+    item.status, item.claimed_by, item.claimed_until = ReviewItem.Status.OPEN, moderator, _lease_end()
+    item.save(update_fields=["status", "claimed_by", "claimed_until"])
+    decision.undone_at = timezone.now()
+    decision.save(update_fields=["undone_at"])
+    audit_event_record(
+        actor=moderator,
+        action="decision.undo",
+        target=comment,
+        before={"decision": decision.pk, "action": decision.action, "labels": decision.labels},
+        after={"status": comment.status, "queue": item.queue.slug},
+    )
+    webhook_deliveries_create(decisions=[decision], event="decision.undone")
+    return decision
+
+
+@transaction.atomic
+def review_items_bulk_decide(
+    *, queue: ReviewQueue, moderator, filters: ItemFilters, action: str, expected_count: int, reason: str = ""
+) -> list[Decision]:
+    """Approve or reject every free item that `filters` selects in `queue`. `expected_count` is
+    the count the moderator confirmed: if the selection has changed since, nothing is done.
+    Items another moderator holds are left alone. No labels are stored: nobody looked at each
+    comment's labels."""
+    if action not in STATUS_AFTER:
+        raise ReviewError("A bulk action approves or rejects.")
+    if expected_count > settings.TOXISCOPE_MAX_BATCH:
+        raise ReviewError(f"At most {settings.TOXISCOPE_MAX_BATCH} comments at once; narrow the selection.")
+    now = timezone.now()
+    selected = review_queue_items(queue=queue, filters=filters).filter(
+        claim_is_free(now) | claim_held_by(moderator, now)
+    )
+    items = list(selected.select_for_update(skip_locked=True, of=("self",))[: settings.TOXISCOPE_MAX_BATCH + 1])
+    if len(items) != expected_count:
+        raise ReviewError(f"The selection has changed: {len(items)} comments match now, not {expected_count}.")
+    comments = [item.comment for item in items]
+    previous_status = {comment.pk: comment.status for comment in comments}
+    for comment in comments:
+        comment.status = STATUS_AFTER[action]
+    Comment.objects.bulk_update(comments, ["status"])
+    for item in items:
+        item.status, item.claimed_by, item.claimed_until = ReviewItem.Status.DECIDED, None, None
+    ReviewItem.objects.bulk_update(items, ["status", "claimed_by", "claimed_until"])
+    decisions = Decision.objects.bulk_create(
+        [
+            Decision(
+                comment=item.comment,
+                review_item=item,
+                moderator=moderator,
+                action=action,
+                reason=reason,
+                is_bulk=True,
+                previous={"comment_status": previous_status[item.comment_id], "labels": {}},
+            )
+            for item in items
+        ]
+    )
+    audit_event_record(
+        actor=moderator,
+        action=f"decision.bulk_{action}",
+        target=queue,
+        before={"filters": asdict(filters), "count": expected_count},
+        after={"status": STATUS_AFTER[action], "comments": [comment.pk for comment in comments], "reason": reason},
+    )
+    webhook_deliveries_create(decisions=decisions, event="decision.created")
+    return decisions

@@ -1,0 +1,59 @@
+// Keyboard shortcuts for the moderators' workspace. Each shortcut clicks or toggles the element
+// marked data-shortcut="<key>" on the page, so the keyboard and the mouse do the same thing.
+(() => {
+  const typing = (el) => el.matches("input[type=text], input[type=search], input[type=number], input:not([type]), textarea");
+
+  function moveCursor(step) {
+    const rows = [...document.querySelectorAll("[data-cursor-list] tr[data-href]")];
+    if (!rows.length) return false;
+    const current = rows.findIndex((row) => row.classList.contains("cursor"));
+    const next = Math.min(Math.max(current + step, 0), rows.length - 1);
+    rows.forEach((row) => row.classList.remove("cursor"));
+    rows[next].classList.add("cursor");
+    rows[next].scrollIntoView({ block: "nearest" });
+    return true;
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    const help = document.getElementById("help");
+    if (event.key === "Escape") {
+      help.hidden = true;
+      document.activeElement?.blur();
+      return;
+    }
+    if (event.target.matches("select[data-shortcut=e]")) {
+      if (event.key === "Enter" && event.target.value) {
+        event.preventDefault();
+        event.target.form.querySelector("[data-escalate]").click();
+      }
+      return; // arrows and letters choose the queue
+    }
+    if (event.target.matches("select")) return;
+    if (event.key === "?") {
+      help.hidden = !help.hidden;
+      return;
+    }
+    if ((event.key === "j" || event.key === "k") && moveCursor(event.key === "j" ? 1 : -1)) return;
+    if (event.key === "Enter") {
+      const row = document.querySelector("[data-cursor-list] tr.cursor");
+      if (row) window.location = row.dataset.href;
+      return;
+    }
+    const target = document.querySelector(`[data-shortcut="${CSS.escape(event.key)}"]`);
+    if (!target || target.disabled) return;
+    event.preventDefault();
+    if (target.matches("select")) target.focus();
+    else if (target.matches("input[type=checkbox]")) target.checked = !target.checked;
+    else target.click();
+  });
+
+  document.addEventListener("click", (event) => {
+    const row = event.target.closest("[data-cursor-list] tr[data-href]");
+    if (row && !event.target.closest("a, button, input")) window.location = row.dataset.href;
+    if (event.target.closest("[data-shortcut='?']")) {
+      const help = document.getElementById("help");
+      help.hidden = !help.hidden;
+    }
+  });
+})();

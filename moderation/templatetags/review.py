@@ -1,0 +1,39 @@
+from datetime import timedelta
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def percent(value: float) -> str:
+    """0.734 -> "73.4", clamped to 0–100: a bar's width or a precision."""
+    return f"{min(max(float(value), 0.0), 1.0) * 100:.1f}"
+
+
+@register.filter
+def ratio_percent(counts: tuple[int, int]) -> str:
+    agreed, judged = counts
+    return percent(agreed / judged) if judged else "—"
+
+
+@register.filter
+def duration_short(age: timedelta) -> str:
+    minutes = int(age.total_seconds() // 60)
+    return minutes_short(minutes)
+
+
+@register.filter
+def minutes_short(minutes: int) -> str:
+    days, rest = divmod(int(minutes), 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min"
+
+
+@register.filter
+def humanize_action(action: str) -> str:
+    return {"auto_reject": "Auto-reject", "auto_approve": "Auto-approve"}.get(action, action)

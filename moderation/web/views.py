@@ -1,0 +1,327 @@
+"""The moderators' workspace: thin views over the review services and selectors.
+
+The work page shows one claimed item at a time; deciding swaps in the next one with htmx (a
+plain form post and redirect without JavaScript), so a moderator works a queue from the
+keyboard without page loads.
+"""
+
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from moderation.models import Decision, DecisionReason, ReviewItem, ReviewQueue
+from moderation.roles import ADMIN, MODERATOR, user_has_role
+from moderation.selectors import review as selectors
+from moderation.services.review import (
+    ReviewError,
+    decision_undo,
+    review_item_claim_next,
+    review_item_decide,
+    review_item_release,
+    review_items_bulk_decide,
+)
+from moderation.web.forms import BulkDecisionForm, DecisionForm, HistorySearchForm, ItemFiltersForm
+
+
+def role_required(*roles: str):
+    """Anonymous users go to the log-in page; a signed-in user without one of `roles` gets 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not any(user_has_role(request.user, role) for role in roles):
+                raise PermissionDenied("This page is for moderators and admins.")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+moderator_required = role_required(MODERATOR, ADMIN)
+admin_required = role_required(ADMIN)
+
+
+@require_GET
+@moderator_required
+def overview(request):
+    return render(request, "moderation/web/overview.html", {"summaries": selectors.queue_overview()})
+
+
+@require_GET
+@moderator_required
+def queue_page(request, slug: str):
+    queue = get_object_or_404(ReviewQueue, slug=slug)
+    filter_form = ItemFiltersForm(request.GET or None)
+    items = selectors.review_queue_items(queue=queue, filters=filter_form.filters())
+    page = Paginator(items, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "moderation/web/queue.html",
+        {
+            "queue": queue,
+            "filter_form": filter_form,
+            "page": page,
+            "total": page.paginator.count,
+            "filter_query": _filter_query(request),
+            "sources": selectors.queue_sources(queue=queue),
+            "now": timezone.now(),
+        },
+    )
+
+
+def _filter_query(request) -> str:
+    keys = ItemFiltersForm.base_fields
+    return urlencode({key: value for key, value in request.GET.items() if key in keys and value})
+
+
+def _skipped_key(queue: ReviewQueue) -> str:
+    return f"review:skipped:{queue.slug}"
+
+
+def _render_work(request, queue: ReviewQueue, item: ReviewItem | None, form=None, status=200, notice=""):
+    context = {
+        "queue": queue,
+        "item": item,
+        "notice": notice,
+        "filter_query": request.POST.get("filters", _filter_query(request)),
+        "queues": ReviewQueue.objects.exclude(pk=queue.pk),
+        "reasons": DecisionReason.objects.filter(is_active=True),
+        "undo": selectors.last_undoable_decision(moderator=request.user, window_s=settings.TOXISCOPE_UNDO_SECONDS),
+    }
+    if item is not None:
+        blind = queue.is_audit
+        labels = selectors.active_labels()
+        ticked = selectors.moderator_labels(item.comment) or (
+            {} if blind else {label: True for label in item.comment.flagged_labels}
+        )
+        context |= {
+            "blind": blind,
+            "scores": [] if blind else selectors.item_scores(item),
+            "labels": [(index + 1, name, ticked.get(name, False)) for index, name in enumerate(labels)],
+            "history": selectors.author_history(item.comment),
+            "form": form,
+        }
+    template = "moderation/web/_work.html" if _htmx(request) else "moderation/web/work.html"
+    return render(request, template, context, status=status)
+
+
+def _htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _claim_next(request, queue: ReviewQueue, item_id: int | None = None) -> tuple[ReviewItem | None, str]:
+    filters_query = request.POST.get("filters") if request.method == "POST" else None
+    filter_form = ItemFiltersForm(QueryDict(filters_query) if filters_query is not None else request.GET or None)
+    skipped = request.session.get(_skipped_key(queue), [])
+    item = review_item_claim_next(
+        queue=queue, moderator=request.user, filters=filter_form.filters(), skip=skipped, item_id=item_id
+    )
+    if item is None and skipped and item_id is None:
+        # Everything left was skipped: start again from the top.
+        request.session[_skipped_key(queue)] = []
+        item = review_item_claim_next(queue=queue, moderator=request.user, filters=filter_form.filters())
+        return item, "You have been through every item; starting again with the ones you skipped."
+    return item, ""
+
+
+@require_GET
+@moderator_required
+def work(request, slug: str):
+    queue = get_object_or_404(ReviewQueue, slug=slug)
+    requested = request.GET.get("item")
+    item, notice = _claim_next(request, queue, item_id=int(requested) if requested and requested.isdigit() else None)
+    if item is None and requested:
+        item, notice = _claim_next(request, queue)
+        notice = "That item is being reviewed by someone else or was decided; here is the next one."
+    return _render_work(request, queue, item, notice=notice)
+
+
+@require_POST
+@moderator_required
+def decide(request, slug: str, item_id: int):
+    queue = get_object_or_404(ReviewQueue, slug=slug)
+    item = get_object_or_404(ReviewItem.objects.select_related("comment"), pk=item_id, queue=queue)
+    form = DecisionForm(request.POST, labels=selectors.active_labels())
+    if not form.is_valid():
+        return _render_work(request, queue, item, form=form, status=400)
+    try:
+        decision = review_item_decide(
+            item_id=item.pk,
+            moderator=request.user,
+            action=form.cleaned_data["action"],
+            labels=form.label_values(),
+            reason=form.cleaned_data["reason"].text if form.cleaned_data["reason"] else "",
+            escalate_to=form.cleaned_data["escalate_to"],
+        )
+    except ReviewError as exc:
+        notice = str(exc)
+    else:
+        notice = f"{_past_tense(decision)} comment #{decision.comment_id}. Press z to undo."
+    next_item, wrapped = _claim_next(request, queue)
+    return _respond(request, queue, next_item, wrapped or notice)
+
+
+def _past_tense(decision: Decision) -> str:
+    if decision.action == Decision.Action.ESCALATE:
+        return f"Escalated to {decision.escalated_to.name}:"
+    return {"approve": "Approved", "reject": "Rejected"}[decision.action]
+
+
+def _respond(request, queue: ReviewQueue, item: ReviewItem | None, notice: str):
+    if _htmx(request):
+        return _render_work(request, queue, item, notice=notice)
+    messages.info(request, notice)
+    url = reverse("web:work", args=[queue.slug])
+    filters = request.POST.get("filters", "")
+    return redirect(f"{url}?{filters}" if filters else url)
+
+
+@require_POST
+@moderator_required
+def skip(request, slug: str, item_id: int):
+    queue = get_object_or_404(ReviewQueue, slug=slug)
+    review_item_release(item_id=item_id, moderator=request.user)
+    skipped = request.session.get(_skipped_key(queue), [])
+    request.session[_skipped_key(queue)] = [i for i in skipped if i != item_id] + [item_id]
+    item, notice = _claim_next(request, queue)
+    return _respond(request, queue, item, notice or f"Skipped #{item_id}.")
+
+
+@require_POST
+@moderator_required
+def back(request, slug: str):
+    """Return to the item skipped last, if nobody else has taken it."""
+    queue = get_object_or_404(ReviewQueue, slug=slug)
+    skipped = request.session.get(_skipped_key(queue), [])
+    current = request.POST.get("current")
+    if not skipped:
+        item, _ = _claim_next(request, queue)
+        return _respond(request, queue, item, "Nothing skipped to go back to.")
+    previous = skipped.pop()
+    if current and current.isdigit():
+        review_item_release(item_id=int(current), moderator=request.user)
+        skipped.insert(0, int(current))
+    request.session[_skipped_key(queue)] = skipped
+    item, notice = _claim_next(request, queue, item_id=previous)
+    if item is None:
+        item, notice = _claim_next(request, queue)
+        notice = "The previous item was taken or decided meanwhile."
+    return _respond(request, queue, item, notice)
+
+
+@require_POST
+@moderator_required
+def undo(request):
+    try:
+        decision = decision_undo(moderator=request.user)
+    except ReviewError as exc:
+        messages.error(request, str(exc))
+        if _htmx(request):
+            queue = get_object_or_404(ReviewQueue, slug=request.POST.get("queue", ""))
+            item, _ = _claim_next(request, queue)
+            return _render_work(request, queue, item, notice=str(exc))
+        return redirect("web:overview")
+    item = decision.review_item
+    # The item is this moderator's again; release whatever they had open meanwhile.
+    current = request.POST.get("current")
+    if current and current.isdigit() and int(current) != item.pk:
+        review_item_release(item_id=int(current), moderator=request.user)
+    notice = f"Undid the {decision.action} of comment #{decision.comment_id}."
+    if _htmx(request):
+        return _render_work(request, item.queue, item, notice=notice)
+    messages.info(request, notice)
+    return redirect(f"{reverse('web:work', args=[item.queue.slug])}?item={item.pk}")
+
+
+@require_POST
+@moderator_required
+def bulk(request, slug: str):
+    """Step one renders the confirmation with the count; step two (confirm=1) acts."""
+    queue = get_object_or_404(ReviewQueue, slug=slug)
+    filters_query = request.POST.get("filters", "")
+    filter_form = ItemFiltersForm(QueryDict(filters_query))
+    filters = filter_form.filters()
+    queue_url = f"{reverse('web:queue', args=[slug])}?{filters_query}"
+    form = BulkDecisionForm(request.POST)
+    if request.POST.get("confirm") != "1":
+        action = request.POST.get("action")
+        if action not in ("approve", "reject"):
+            messages.error(request, "Choose approve or reject.")
+            return redirect(queue_url)
+        count = selectors.review_queue_items(queue=queue, filters=filters).count()
+        return render(
+            request,
+            "moderation/web/bulk_confirm.html",
+            {
+                "queue": queue,
+                "action": action,
+                "count": count,
+                "filters": filters_query,
+                "reasons": DecisionReason.objects.filter(is_active=True),
+            },
+        )
+    if not form.is_valid():
+        messages.error(request, "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()))
+        return redirect(queue_url)
+    try:
+        decisions = review_items_bulk_decide(
+            queue=queue,
+            moderator=request.user,
+            filters=filters,
+            action=form.cleaned_data["action"],
+            expected_count=form.cleaned_data["expected_count"],
+            reason=form.cleaned_data["reason"].text if form.cleaned_data["reason"] else "",
+        )
+    except ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        verb = "Approved" if form.cleaned_data["action"] == "approve" else "Rejected"
+        messages.success(request, f"{verb} {len(decisions)} comments.")
+    return redirect(queue_url)
+
+
+@require_GET
+@moderator_required
+def history(request):
+    form = HistorySearchForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    decisions = selectors.decision_history(
+        search=data.get("q", ""), moderator=data.get("moderator", ""), action=data.get("action", "")
+    )
+    page = Paginator(decisions, 50).get_page(request.GET.get("page"))
+    return render(request, "moderation/web/history.html", {"form": form, "page": page})
+
+
+@require_GET
+@admin_required
+def activity(request):
+    days = request.GET.get("days", "7")
+    days = int(days) if days in ("1", "7", "30", "365") else 7
+    return render(
+        request,
+        "moderation/web/activity.html",
+        {"days": days, "rows": selectors.moderator_activity(since_days=days), "choices": [1, 7, 30, 365]},
+    )
+
+
+@require_GET
+@admin_required
+def audit(request):
+    return render(request, "moderation/web/audit.html", {"results": selectors.audit_precision()})
+
+
+def home(request) -> HttpResponse:
+    return redirect("web:overview")
