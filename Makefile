@@ -8,7 +8,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 TEST_CACHE_URL ?= redis://127.0.0.1:6379/14
 
-.PHONY: install run setup lint test test-fast bench clean
+.PHONY: install chromium run setup lint test test-fast screenshots bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,11 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 install: $(VENV)/.installed
+
+# The browser tests drive Debian's Chromium (never `playwright install`); without it they skip, loudly.
+chromium:
+	@test -x /usr/bin/chromium || apt-get install -y -q chromium >/dev/null 2>&1 || sudo -n apt-get install -y -q chromium >/dev/null 2>&1 \
+		|| echo "WARNING: could not install Debian's chromium: the browser tests will be skipped"
 
 # Migrate, load the demo set, create the admin account, train a first model if none exists.
 setup: install
@@ -38,13 +43,19 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: lint
+test: lint chromium
 	DATABASE_URL=$(TEST_DATABASE_URL) DATABASE_CONN_MAX_AGE=0 CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 	TOXISCOPE_CACHE_URL=$(TEST_CACHE_URL) HF_HUB_OFFLINE=1 $(PY) -m pytest
 
 test-fast: install
 	DATABASE_URL=$(TEST_DATABASE_URL) DATABASE_CONN_MAX_AGE=0 CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 	TOXISCOPE_CACHE_URL=$(TEST_CACHE_URL) HF_HUB_OFFLINE=1 $(PY) -m pytest -m "not slow"
+
+# The browser tests again, saving their screenshots of the main pages under docs/screenshots/.
+screenshots: install chromium
+	DATABASE_URL=$(TEST_DATABASE_URL) DATABASE_CONN_MAX_AGE=0 CELERY_BROKER_URL=$(TEST_BROKER_URL) \
+	TOXISCOPE_CACHE_URL=$(TEST_CACHE_URL) HF_HUB_OFFLINE=1 TOXISCOPE_SCREENSHOTS_DIR=docs/screenshots \
+	$(PY) -m pytest -m browser -q
 
 # Each prints its numbers and writes bench/results/*.json; run them on an otherwise idle machine.
 bench: install

@@ -118,6 +118,9 @@ def review_item_decide(
     if action == Decision.Action.ESCALATE:
         if escalate_to is None or escalate_to.pk == item.queue_id:
             raise ReviewError("Choose another queue to escalate to.")
+        if escalate_to.is_audit:
+            raise ReviewError("The audit queue takes only blind samples of automatic decisions.")
+        labels = {}  # whoever decides it in the other queue sets the labels
     elif action not in STATUS_AFTER:
         raise ReviewError(f"Unknown action {action!r}.")
     previous = {"comment_status": comment.status, "labels": {}}

@@ -7,9 +7,11 @@ from moderation.selectors.review import ItemFilters, active_labels
 class ItemFiltersForm(forms.Form):
     label = forms.ChoiceField(required=False)
     source = forms.CharField(required=False, max_length=100)
-    model_version = forms.ModelChoiceField(queryset=ModelVersion.objects.all(), required=False)
-    min_age_hours = forms.FloatField(required=False, min_value=0, label="Older than (hours)")
-    max_age_hours = forms.FloatField(required=False, min_value=0, label="Newer than (hours)")
+    model_version = forms.ModelChoiceField(
+        queryset=ModelVersion.objects.all(), required=False, empty_label="any model version"
+    )
+    min_age_hours = forms.FloatField(required=False, min_value=0)
+    max_age_hours = forms.FloatField(required=False, min_value=0)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -35,7 +37,9 @@ class DecisionForm(forms.Form):
     reason = forms.ModelChoiceField(
         queryset=DecisionReason.objects.filter(is_active=True), required=False, to_field_name="text"
     )
-    escalate_to = forms.ModelChoiceField(queryset=ReviewQueue.objects.all(), required=False, to_field_name="slug")
+    escalate_to = forms.ModelChoiceField(
+        queryset=ReviewQueue.objects.filter(is_audit=False), required=False, to_field_name="slug"
+    )
 
     def __init__(self, *args, labels: list[str], **kwargs):
         super().__init__(*args, **kwargs)
@@ -63,6 +67,6 @@ class BulkDecisionForm(forms.Form):
 
 
 class HistorySearchForm(forms.Form):
-    q = forms.CharField(required=False, max_length=200, label="Search")
+    q = forms.CharField(required=False, max_length=200)
     moderator = forms.CharField(required=False, max_length=150)
     action = forms.ChoiceField(required=False, choices=[("", "any action")] + Decision.Action.choices)

@@ -97,7 +97,7 @@ def _render_work(request, queue: ReviewQueue, item: ReviewItem | None, form=None
         "item": item,
         "notice": notice,
         "filter_query": request.POST.get("filters", _filter_query(request)),
-        "queues": ReviewQueue.objects.exclude(pk=queue.pk),
+        "queues": ReviewQueue.objects.exclude(pk=queue.pk).exclude(is_audit=True),
         "reasons": DecisionReason.objects.filter(is_active=True),
         "undo": selectors.last_undoable_decision(moderator=request.user, window_s=settings.TOXISCOPE_UNDO_SECONDS),
     }

@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from moderation.services import api_key_create
 from tests.factories import UserFactory
+from tests.web.test_views import WEB_ACCESS  # the workspace's pages, tested there with sessions
 
 PUBLIC, CLIENT, ADMIN = "public", "api_client", "admin"
 # name -> (who may use it, methods to try)
@@ -37,7 +38,7 @@ def named_patterns(resolver=None, namespace=""):
 
 
 def test_every_url_pattern_has_an_access_rule():
-    assert set(named_patterns()) == set(ACCESS)
+    assert set(named_patterns()) == set(ACCESS) | set(WEB_ACCESS)
 
 
 def client_for(role: str) -> APIClient:

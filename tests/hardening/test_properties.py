@@ -28,7 +28,7 @@ rule_st = st.builds(
 @given(
     scores=scores_st,
     thresholds=scores_st,
-    rules=st.lists(rule_st, max_size=8),
+    rules=st.lists(rule_st, max_size=8, unique_by=lambda rule: rule.id),  # ids are primary keys
     source=st.sampled_from(["default", "kids", "forum"]),
 )
 def test_routing_invariants(scores, thresholds, rules, source):

@@ -189,3 +189,14 @@ def _statements(queries: CaptureQueriesContext) -> list[str]:
         if not split_bulk_insert:
             shapes.append(shape)
     return shapes
+
+
+def test_a_share_of_automatic_decisions_goes_blind_to_the_audit_queue(api, active_version, settings):
+    RoutingRule.objects.create(order=1, label=Label.objects.get(name="toxic"), action="auto_reject", threshold=0.0)
+    settings.TOXISCOPE_AUDIT_SAMPLE_RATE = 1.0
+    api.post(URL, [{"text": f"sampled {i}"} for i in range(5)], format="json")
+    settings.TOXISCOPE_AUDIT_SAMPLE_RATE = 0.0
+    api.post(URL, [{"text": f"not sampled {i}"} for i in range(5)], format="json")
+    assert set(Comment.objects.values_list("status", flat=True)) == {"rejected"}  # the auto decision stands
+    audited = ReviewItem.objects.filter(queue__slug="audit", status="open")
+    assert sorted(audited.values_list("comment__text", flat=True)) == [f"sampled {i}" for i in range(5)]

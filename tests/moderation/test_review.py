@@ -113,6 +113,9 @@ def test_escalate_moves_the_comment_keeping_its_priority(general):
     assert Comment.objects.get(pk=item.comment_id).status == Comment.Status.PENDING
     with pytest.raises(ReviewError, match="another queue"):
         review_item_decide(item_id=moved.pk, moderator=ModeratorFactory(), action="escalate", escalate_to=urgent)
+    audit = ReviewQueue.objects.get(slug="audit")
+    with pytest.raises(ReviewError, match="blind samples"):
+        review_item_decide(item_id=moved.pk, moderator=ModeratorFactory(), action="escalate", escalate_to=audit)
 
 
 def test_undo_restores_status_labels_and_the_item(general):

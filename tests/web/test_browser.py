@@ -1,0 +1,132 @@
+"""End to end in real Chromium: a moderator works a queue from the keyboard; two moderators
+never get the same item."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from moderation.models import Comment, Decision, LabelAnnotation, ReviewItem
+from tests.factories import AdminFactory, ModeratorFactory, ReviewItemFactory
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+PASSWORD = "correct horse battery staple"
+
+
+def log_in(page: Page, base_url: str, user) -> None:
+    page.goto(f"{base_url}/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/review/$"))
+
+
+def current_item(page: Page) -> int:
+    return int(page.locator("[data-item]").get_attribute("data-item"))
+
+
+def test_a_moderator_works_a_queue_with_the_keyboard(browser, live_server, scored_item, screenshots):
+    threat = scored_item(
+        "I know where you live and you will regret this",
+        {"threat": 0.97, "toxic": 0.93, "insult": 0.30},
+        author_id="user-7781",
+        source="city-forum",
+        metadata={"thread": "Road closures on Elm St", "reply_to": "user-1204"},
+    )
+    insult = scored_item("you are a complete idiot and everyone knows it", {"toxic": 0.88, "insult": 0.81})
+    rude = scored_item("this take is garbage, do some research", {"toxic": 0.64, "insult": 0.22})
+    spam = [scored_item(f"BUY CHEAP PILLS {i} www.example.test", {"toxic": 0.2}, source="spamfarm") for i in range(3)]
+    moderator = ModeratorFactory(username="maria")
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    log_in(page, live_server.url, moderator)
+    page.screenshot(path=screenshots / "queues.png", full_page=True)
+
+    page.goto(f"{live_server.url}/review/general/")
+    page.screenshot(path=screenshots / "queue.png", full_page=True)
+    page.keyboard.press("j")  # the cursor on the first (most urgent) row
+    page.keyboard.press("Enter")
+    expect(page.locator(".comment-text")).to_contain_text("I know where you live")
+    assert current_item(page) == threat.pk
+    page.screenshot(path=screenshots / "review-item.png", full_page=True)
+    page.keyboard.press("?")
+    expect(page.locator("#help")).to_be_visible()
+    page.screenshot(path=screenshots / "shortcuts.png")
+    page.keyboard.press("Escape")
+    expect(page.locator("#help")).to_be_hidden()
+
+    # Correct the labels (insult off, threat stays on, severe_toxic on) and reject.
+    page.keyboard.press("5")  # insult was not flagged: 0.30 < 0.45, so this ticks it...
+    page.keyboard.press("5")  # ...and this unticks it again
+    page.keyboard.press("2")
+    page.keyboard.press("r")
+    expect(page.locator(".comment-text")).to_contain_text("complete idiot")
+    decision = Decision.objects.get(comment=threat.comment)
+    assert decision.action == "reject" and decision.moderator == moderator
+    labels = dict(
+        LabelAnnotation.objects.filter(comment=threat.comment, origin="moderator").values_list("label__name", "value")
+    )
+    assert labels["threat"] and labels["toxic"] and labels["severe_toxic"] and not labels["insult"]
+
+    page.keyboard.press("a")  # approve the insult by mistake...
+    expect(page.locator(".comment-text")).to_contain_text("this take is garbage")
+    assert Comment.objects.get(pk=insult.comment_id).status == "approved"
+    page.keyboard.press("z")  # ...and take it back
+    expect(page.locator(".notice")).to_contain_text("Undid the approve")
+    expect(page.locator(".comment-text")).to_contain_text("complete idiot")
+    assert Comment.objects.get(pk=insult.comment_id).status == "pending"
+    assert ReviewItem.objects.get(pk=rude.pk).claimed_by is None  # the item on screen went back
+    page.keyboard.press("r")
+    expect(page.locator(".comment-text")).to_contain_text("this take is garbage")
+    assert Comment.objects.get(pk=insult.comment_id).status == "rejected"
+
+    page.keyboard.press("e")  # escalate: choose the queue with the arrows, Enter sends it
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(page.locator(".notice")).to_contain_text("Escalated to")
+    assert ReviewItem.objects.get(comment=rude.comment, status="open").queue.slug != "general"
+
+    # Bulk: the spam, filtered by community, rejected in one go after confirming the count.
+    page.goto(f"{live_server.url}/review/general/?source=spamfarm")
+    page.get_by_role("button", name="Reject all 3…").click()
+    expect(page.get_by_role("heading")).to_have_text("Reject 3 comments?")
+    page.screenshot(path=screenshots / "bulk-confirm.png")
+    page.get_by_role("button", name="Reject 3").click()
+    expect(page.locator(".flash")).to_contain_text("Rejected 3 comments.")
+    assert all(Comment.objects.get(pk=item.comment_id).status == "rejected" for item in spam)
+
+    page.goto(f"{live_server.url}/review/history/")
+    expect(page.locator("table")).to_contain_text("I know where you live")
+    page.screenshot(path=screenshots / "history.png", full_page=True)
+
+
+def test_two_moderators_never_see_the_same_item(browser, live_server):
+    items = {ReviewItemFactory(comment__text=f"comment {i}", queue_order=i).pk for i in range(6)}
+    pages = []
+    for moderator in (ModeratorFactory(), ModeratorFactory()):
+        context = browser.new_context()
+        page = context.new_page()
+        log_in(page, live_server.url, moderator)
+        page.goto(f"{live_server.url}/review/general/work/")
+        pages.append(page)
+    seen: list[set[int]] = [set(), set()]
+    for _ in range(3):
+        on_screen = [current_item(page) for page in pages]
+        assert on_screen[0] != on_screen[1]
+        for index, page in enumerate(pages):
+            seen[index].add(on_screen[index])
+            page.keyboard.press("a")
+            expect(page.locator(f'[data-item="{on_screen[index]}"]')).to_have_count(0)
+    assert not seen[0] & seen[1] and seen[0] | seen[1] == items
+    for page in pages:
+        expect(page.locator(".empty")).to_be_visible()
+    assert Decision.objects.count() == 6 == len(set(Decision.objects.values_list("comment", flat=True)))
+
+
+def test_an_admin_sees_activity_and_audit_pages(browser, live_server, screenshots):
+    ReviewItemFactory()
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    log_in(page, live_server.url, AdminFactory())
+    page.goto(f"{live_server.url}/review/audit/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Precision of automatic decisions")
+    page.goto(f"{live_server.url}/review/activity/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Moderator activity")
