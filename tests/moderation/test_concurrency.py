@@ -1,14 +1,16 @@
 """Races against the real database: the invariants must hold under concurrent requests."""
 
 import threading
+import time
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
-from moderation.models import Comment, ReviewItem
+from moderation.models import Comment, ReviewItem, ReviewQueue
 from moderation.services import comments as comments_service
 from moderation.services import comments_submit_many
-from tests.factories import ApiClientFactory
+from moderation.services.review import review_item_claim_next
+from tests.factories import ApiClientFactory, ModeratorFactory, ReviewItemFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -67,3 +69,24 @@ def test_a_duplicate_that_lands_between_planning_and_insert_takes_the_exact_path
     assert results[0].comment.pk == first.comment.pk
     assert Comment.objects.filter(client=client).count() == 2
     assert results[1].comment.route_action == "review"  # the new one was still routed
+
+
+def test_moderators_claiming_at_once_each_get_a_different_item():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises writers, so there is no race to test")
+    general = ReviewQueue.objects.get(slug="general")
+    items = {ReviewItemFactory().pk for _ in range(8)}
+    moderators = iter([ModeratorFactory() for _ in range(10)])
+    lock = threading.Lock()
+
+    def claim():
+        with lock:
+            moderator = next(moderators)
+        with transaction.atomic():  # hold the row locks a while, as a slow request would
+            item = review_item_claim_next(queue=general, moderator=moderator)
+            time.sleep(0.3)
+        return item.pk if item else None
+
+    claimed = run_concurrently(claim, 10)
+    got = [pk for pk in claimed if pk is not None]
+    assert sorted(got) == sorted(items) and claimed.count(None) == 2
