@@ -33,11 +33,12 @@ setup: install
 
 # Web server (gunicorn) and a Celery worker for both queues, with the beat schedule; Ctrl-C stops both.
 run: setup
-	@trap 'kill 0' INT TERM EXIT; \
+	@rm -rf var/prometheus && mkdir -p var/prometheus
+	@export PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/prometheus; trap 'kill 0' INT TERM EXIT; \
 	$(PY) -m celery -A toxiscope worker -B -Q default,training --concurrency 2 --loglevel INFO & \
-	echo; echo "ToxiScope is running: http://127.0.0.1:$(PORT)/admin/  (API docs: http://127.0.0.1:$(PORT)/api/docs/)"; \
+	echo; echo "ToxiScope is running: http://127.0.0.1:$(PORT)/review/  (admin: /admin/, API docs: /api/docs/, metrics: /metrics)"; \
 	echo "Create an API key for a client: $(PY) manage.py create_api_key my-site"; echo; \
-	$(VENV)/bin/gunicorn toxiscope.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile -
+	$(VENV)/bin/gunicorn toxiscope.wsgi -c python:toxiscope.gunicorn_conf --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile -
 
 lint: install
 	$(VENV)/bin/ruff check .

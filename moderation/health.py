@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 
+from moderation.models import ModelVersion
+from moderation.services.scoring import active_model
 from toxiscope.celery import app
 
 
@@ -13,7 +15,8 @@ def healthz(request):
 
 
 def readyz(request):
-    """Ready to serve: the database and the broker answer."""
+    """Ready to serve: the database and the broker answer, and the active model (if any) is
+    loaded. With no model active the platform still takes comments (people review them all)."""
     checks = {}
     try:
         with connection.cursor() as cursor:
@@ -27,5 +30,18 @@ def readyz(request):
         checks["broker"] = "ok"
     except Exception as exc:  # noqa: BLE001
         checks["broker"] = f"error: {type(exc).__name__}"
-    ready = all(value == "ok" for value in checks.values())
+    checks["model"] = _model_check()
+    ready = all(value == "ok" or value.startswith("ok:") or value == "none active" for value in checks.values())
     return JsonResponse({"status": "ready" if ready else "not ready", "checks": checks}, status=200 if ready else 503)
+
+
+def _model_check() -> str:
+    try:
+        active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).values_list("name", flat=True).first()
+    except Exception as exc:  # noqa: BLE001 - the database check reports the cause
+        return f"error: {type(exc).__name__}"
+    if active is None:
+        return "none active"
+    loaded = active_model.get()
+    # A process still serving the previous version for a moment after a promotion is ready.
+    return f"ok: {loaded.name}" if loaded is not None else f"error: active version {active} failed to load"

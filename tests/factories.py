@@ -107,3 +107,10 @@ def install_version(trained_artifact, artifacts_dir, name: str, status: str = "a
         data_hash=trained_artifact.data_hash,
         status=status,
     )
+
+
+class TrainingRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.TrainingRun
+
+    status = "queued"

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "toxiscope.request_log.RequestIdMiddleware",
+    "toxiscope.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -246,6 +247,8 @@ TOXISCOPE_CLAIM_SECONDS = int(os.environ.get("TOXISCOPE_CLAIM_SECONDS", 5 * 60))
 TOXISCOPE_UNDO_SECONDS = int(os.environ.get("TOXISCOPE_UNDO_SECONDS", 2 * 60))
 # The share of automatic decisions sent, blind, to the audit queue to measure their precision.
 TOXISCOPE_AUDIT_SAMPLE_RATE = float(os.environ.get("TOXISCOPE_AUDIT_SAMPLE_RATE", 0.02))
+# When set, /metrics asks for `Authorization: Bearer <token>` (Prometheus' bearer_token).
+TOXISCOPE_METRICS_TOKEN = os.environ.get("TOXISCOPE_METRICS_TOKEN", "")
 TOXISCOPE_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("TOXISCOPE_WEBHOOK_MAX_ATTEMPTS", 8))
 TOXISCOPE_WEBHOOK_TIMEOUT_S = float(os.environ.get("TOXISCOPE_WEBHOOK_TIMEOUT_S", 5))
 TOXISCOPE_WEBHOOK_BACKOFF_S = float(os.environ.get("TOXISCOPE_WEBHOOK_BACKOFF_S", 10))

@@ -4,12 +4,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from moderation.api.perspective import PerspectiveAnalyzeView, discovery_document
 from moderation.health import healthz, readyz
+from toxiscope.metrics import metrics_view
 
 handler404 = "moderation.api.errors.not_found"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("moderation.api.urls")),
     # Perspective-compatible: the same paths as Perspective's, so a client changes only its host.

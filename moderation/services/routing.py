@@ -14,6 +14,7 @@ from moderation.models import Comment, Prediction, ReviewItem, ReviewQueue
 from moderation.routing import AUTO_APPROVE, AUTO_REJECT, REVIEW, RouteDecision, decide_route
 from moderation.services.routing_config import routing_config
 from moderation.services.scoring import LoadedVersion, active_model
+from toxiscope import metrics
 
 NO_MODEL_REASON = "no active model: every comment is reviewed by a person"
 STATUS_FOR_ACTION = {
@@ -101,6 +102,17 @@ def _audit_samples(routing: Routing, routed: Sequence[tuple[int, Comment]], now)
     ]
 
 
+def _observe(routing: Routing, indexes: Sequence[int]) -> None:
+    """Count what was scored and decided, for /metrics."""
+    if routing.version is not None and indexes:
+        metrics.PREDICTIONS.labels(routing.version.name).inc(len(indexes))
+    for index in indexes:
+        decision = routing.decisions[index]
+        metrics.ROUTES.labels(decision.action).inc()
+        for label in decision.flagged:
+            metrics.FLAGGED.labels(label).inc()
+
+
 def _write_predictions(comments: Sequence[Comment], routing: Routing) -> None:
     if routing.version is not None:
         Prediction.objects.bulk_create(
@@ -126,6 +138,7 @@ def comments_create_routed(comments: Sequence[Comment]) -> None:
         [_review_item(c, routing, i, now) for i, c in enumerate(comments) if routing.decisions[i].action == REVIEW]
         + _audit_samples(routing, list(enumerate(comments)), now)
     )
+    _observe(routing, range(len(comments)))
 
 
 @transaction.atomic
@@ -172,6 +185,7 @@ def comments_route(*, comments: Sequence[Comment]) -> list[RouteDecision]:
         moved_items, ["queue", "rule", "reason", "priority", "queue_order", "status", "claimed_by", "claimed_until"]
     )
     ReviewItem.objects.bulk_create(new_items + _audit_samples(routing, routed, now))
+    _observe(routing, [index for index, _ in routed])
     return routing.decisions
 
 

@@ -14,6 +14,7 @@ PUBLIC, CLIENT, ADMIN = "public", "api_client", "admin"
 ACCESS = {
     "healthz": (PUBLIC, ["get"]),
     "readyz": (PUBLIC, ["get"]),
+    "metrics": (PUBLIC, ["get"]),  # unless TOXISCOPE_METRICS_TOKEN is set (tests/toxiscope/test_metrics.py)
     "schema": (PUBLIC, ["get"]),
     "swagger-ui": (PUBLIC, ["get"]),
     "perspective-discovery": (PUBLIC, ["get"]),

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from moderation.models import Comment, ModelVersion, TrainingRun, WebhookDelivery
 from moderation.services import comments_submit_many
@@ -79,3 +80,25 @@ def test_the_worker_delivers_a_decision_webhook_retrying_a_failure(celery_worker
 
     wait_for(delivered, 60, celery_worker, "the webhook delivery")
     assert delivery.attempts == 2 and len(endpoint.requests) == 2
+
+
+def test_the_worker_reconnects_after_the_database_drops_its_connections(celery_worker, settings, trained_artifact):
+    """What a PostgreSQL restart does to the worker: every session is cut. The next task must
+    still run, not fail and be lost. (Celery's Django fixup closes the task's connections after
+    each task, so the worker opens a fresh one; this test keeps it that way.)"""
+    settings.TOXISCOPE_ARTIFACTS_DIR = celery_worker.artifacts_dir
+    install_version(trained_artifact, celery_worker.artifacts_dir, "reconnect-active")
+    client = ApiClientFactory()
+
+    def scored_by_the_worker(tag: str) -> None:
+        items = [{"text": f"{tag} {i}", "external_id": f"{tag}{i}"} for i in range(3)]
+        ids = [r.comment.pk for r in comments_submit_many(client=client, defer_scoring=True, items=items)]
+        routed = lambda: not Comment.objects.filter(pk__in=ids, route_action="").exists()  # noqa: E731
+        wait_for(routed, 60, celery_worker, f"the worker to score the {tag!r} comments")
+
+    scored_by_the_worker("before")
+    db_name = connection.settings_dict["NAME"]
+    others = "FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT pg_terminate_backend(pid) {others}", [db_name])
+    scored_by_the_worker("after")

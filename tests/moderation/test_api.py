@@ -1,9 +1,12 @@
+from unittest import mock
+
 import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from moderation.models import Comment, ReviewItem
+from moderation.models import Comment, ModelVersion, ReviewItem
 from moderation.services import api_key_create, api_key_revoke
+from moderation.services.scoring import active_model
 from tests.factories import ApiClientFactory, ModeratorFactory
 
 pytestmark = pytest.mark.django_db
@@ -172,7 +175,20 @@ def test_health_and_readiness():
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200, ready.json()
-    assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+    assert ready.json()["checks"] == {"database": "ok", "broker": "ok", "model": "none active"}
+
+
+def test_readiness_needs_the_active_model_loaded(active_version, artifacts_dir):
+    assert APIClient().get("/readyz").json()["checks"]["model"] == "ok: tiny-active"
+    broken = ModelVersion.objects.create(
+        name="broken", artifact_path=str(artifacts_dir / "missing"), base_model="scratch", data_hash="0" * 64
+    )
+    ModelVersion.objects.filter(pk=active_version.pk).update(status="retired")
+    ModelVersion.objects.filter(pk=broken.pk).update(status="active")  # as if its files were lost since
+    fresh = type(active_model)()
+    with mock.patch("moderation.health.active_model", fresh):
+        response = APIClient().get("/readyz")
+    assert response.status_code == 503 and "broken failed to load" in response.json()["checks"]["model"]
 
 
 def test_readiness_reports_an_unreachable_broker(settings):
