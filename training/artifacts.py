@@ -6,6 +6,7 @@ Layout of an artifact directory:
     config.json         training config, encoder config, labels, pad id
     thresholds.json     calibrated threshold per label
     metrics.json        evaluation (model and baseline), learning curve, timings
+    validation.json     the held-out split: texts, known labels, scores (training/heldout.py)
     manifest.json       data hash, seed, sizes, SHA-256 of every file above
 
 It is written into a temporary sibling directory and renamed into place: a reader sees the
@@ -25,7 +26,7 @@ from tokenizers import Tokenizer
 
 from training.model import MultiLabelClassifier
 
-FILES = ("model.safetensors", "tokenizer.json", "config.json", "thresholds.json", "metrics.json")
+FILES = ("model.safetensors", "tokenizer.json", "config.json", "thresholds.json", "metrics.json", "validation.json")
 MANIFEST = "manifest.json"
 
 
@@ -54,6 +55,7 @@ def write_artifact(
     config: dict,
     thresholds: dict[str, float],
     metrics: dict,
+    validation: dict,
     manifest: dict,
 ) -> Path:
     out_dir = Path(out_dir)
@@ -70,6 +72,7 @@ def write_artifact(
         _write_json(tmp / "config.json", config)
         _write_json(tmp / "thresholds.json", thresholds)
         _write_json(tmp / "metrics.json", metrics)
+        (tmp / "validation.json").write_text(json.dumps(validation, separators=(",", ":")))
         files = {file: _sha256(tmp / file) for file in FILES}
         _write_json(tmp / MANIFEST, {**manifest, "files": files})
         for path in (tmp, *tmp.iterdir()):

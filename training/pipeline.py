@@ -30,6 +30,7 @@ from training.data import (
     train_val_split,
 )
 from training.evaluation import evaluate_both
+from training.heldout import heldout_record
 from training.inference import Scorer, encode
 from training.loop import Progress, ProgressCallback, fit, predict
 from training.model import MultiLabelClassifier
@@ -246,6 +247,9 @@ def run_training(
         config=artifact_config,
         thresholds=threshold_values(thresholds),
         metrics=metrics,
+        validation=heldout_record(
+            [texts[i] for i in val_index], val.matrix, val_probs, labels, [texts[i] for i in train_index]
+        ),
         manifest=manifest,
     )
     return TrainingOutcome(

@@ -1,0 +1,52 @@
+"""The held-out split kept with an artifact, and what thresholds do on it."""
+
+import json
+
+import numpy as np
+import pytest
+
+from training.data import LabelMatrix
+from training.heldout import heldout_record, load_heldout, pr_curve, text_key, threshold_outcome
+from training.inference import Scorer
+
+
+@pytest.fixture(scope="module")
+def heldout(trained_artifact):
+    return load_heldout(trained_artifact.artifact_path)
+
+
+def test_the_artifact_keeps_its_validation_split_with_the_models_scores(trained_artifact, heldout):
+    assert len(heldout) == trained_artifact.val_size and heldout.labels == list(trained_artifact.thresholds)
+    rescored = Scorer(trained_artifact.artifact_path).score(heldout.texts[:20])
+    np.testing.assert_allclose(rescored, heldout.scores[:20], atol=1e-4)
+    # The split was held out: none of its texts is among the training texts.
+    assert not {text_key(text) for text in heldout.texts} & heldout.train_text_keys
+    assert len(heldout.train_text_keys) > len(heldout)
+
+
+def test_unknown_labels_stay_unknown(tmp_path):
+    matrix = LabelMatrix(y=np.array([[1, 0], [0, 0]], dtype=np.float32), mask=np.array([[1, 0], [1, 1]], "float32"))
+    record = heldout_record(["a", "b"], matrix, np.array([[0.9, 0.1], [0.2, 0.3]]), ["toxic", "racism"], ["c"])
+    (tmp_path / "validation.json").write_text(json.dumps(record))
+    loaded = load_heldout(tmp_path)
+    assert record["truth"] == [[True, None], [False, False]]
+    np.testing.assert_array_equal(loaded.mask, matrix.mask)
+    assert threshold_outcome(loaded, "racism", review=0.0, reject=1.0).known == 1
+
+
+def test_threshold_outcomes_are_counted_on_known_examples(heldout):
+    everything = threshold_outcome(heldout, "toxic", review=0.0, reject=1.01)
+    assert everything.reviewed == everything.known and everything.auto_rejected == 0
+    assert everything.recall == 1.0 and everything.precision == everything.positives / everything.known
+    nothing = threshold_outcome(heldout, "toxic", review=1.01, reject=1.01)
+    assert nothing.reviewed == 0 and nothing.precision is None and nothing.recall == 0.0
+    split = threshold_outcome(heldout, "toxic", review=0.3, reject=0.7)
+    j = heldout.label_index("toxic")
+    scores = heldout.scores[heldout.mask[:, j] > 0, j]
+    assert split.auto_rejected == int((scores >= 0.7).sum())
+    assert split.reviewed == int(((scores >= 0.3) & (scores < 0.7)).sum())
+
+
+def test_a_pr_curve_needs_both_classes(heldout):
+    precision, recall, thresholds = pr_curve(heldout, "toxic")
+    assert len(precision) == len(recall) == len(thresholds) + 1 and recall[0] == 1.0

@@ -1,0 +1,136 @@
+"""The held-out (validation) split a model was calibrated and evaluated on, kept with its artifact.
+
+`validation.json` holds the split's texts, known labels and the model's scores, plus a short
+hash of every training text. With it an admin can look at a version's precision–recall curves
+and score histograms, simulate thresholds, and compare two versions on the same comments,
+leaving out those the other version trained on.
+"""
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from training.artifacts import resolve_inside
+from training.data import LabelMatrix
+
+FILE = "validation.json"
+
+
+def text_key(text: str) -> str:
+    """64 bits of SHA-256: enough to tell a corpus's texts apart, a sixth of the full digest's size."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def heldout_record(
+    texts: Sequence[str], matrix: LabelMatrix, probs: np.ndarray, labels: Sequence[str], train_texts: Sequence[str]
+) -> dict:
+    known_labels = [
+        [bool(matrix.y[i, j]) if matrix.mask[i, j] else None for j in range(len(labels))] for i in range(len(texts))
+    ]
+    return {
+        "labels": list(labels),
+        "texts": list(texts),
+        "truth": known_labels,
+        "scores": np.round(probs, 5).tolist(),
+        "train_text_keys": sorted({text_key(text) for text in train_texts}),
+    }
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    labels: list[str]
+    texts: list[str]
+    y: np.ndarray  # (n, L) 0/1, meaningless where mask is 0
+    mask: np.ndarray  # (n, L) 1 where the label is known
+    scores: np.ndarray  # (n, L) this version's scores
+    train_text_keys: frozenset[str]
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def without(self, keys: frozenset[str]) -> "HeldOut":
+        """The examples whose text is not among `keys` (another version's training texts)."""
+        keep = np.array([text_key(text) not in keys for text in self.texts], dtype=bool)
+        return HeldOut(
+            self.labels,
+            [text for text, kept in zip(self.texts, keep, strict=True) if kept],
+            self.y[keep],
+            self.mask[keep],
+            self.scores[keep],
+            self.train_text_keys,
+        )
+
+    def label_index(self, label: str) -> int:
+        return self.labels.index(label)
+
+
+def load_heldout(path: str | Path, root: str | Path | None = None) -> HeldOut:
+    record = json.loads((resolve_inside(path, root) / FILE).read_text())
+    truth = record["truth"]
+    width = len(record["labels"])
+    y = np.array([[1.0 if value else 0.0 for value in row] for row in truth], dtype=np.float32).reshape(-1, width)
+    mask = np.array([[0.0 if value is None else 1.0 for value in row] for row in truth], dtype=np.float32)
+    return HeldOut(
+        labels=record["labels"],
+        texts=record["texts"],
+        y=y,
+        mask=mask.reshape(-1, width),
+        scores=np.array(record["scores"], dtype=np.float32).reshape(-1, width),
+        train_text_keys=frozenset(record["train_text_keys"]),
+    )
+
+
+@dataclass(frozen=True)
+class ThresholdOutcome:
+    """What a review threshold and an auto-reject threshold do to one label on held-out data."""
+
+    known: int
+    positives: int
+    reviewed: int  # review threshold ≤ score < auto-reject threshold
+    auto_rejected: int  # score ≥ auto-reject threshold
+    precision: float | None  # of flagging (reviewed or rejected) as this label
+    recall: float | None
+    auto_reject_precision: float | None
+
+
+def threshold_outcome(heldout: HeldOut, label: str, review: float, reject: float) -> ThresholdOutcome:
+    j = heldout.label_index(label)
+    known = heldout.mask[:, j] > 0
+    truth = heldout.y[known, j] > 0.5
+    scores = heldout.scores[known, j]
+    flagged = scores >= review
+    rejected = scores >= reject
+    true_flags = int((flagged & truth).sum())
+    return ThresholdOutcome(
+        known=int(known.sum()),
+        positives=int(truth.sum()),
+        reviewed=int((flagged & ~rejected).sum()),
+        auto_rejected=int(rejected.sum()),
+        precision=true_flags / int(flagged.sum()) if flagged.any() else None,
+        recall=true_flags / int(truth.sum()) if truth.any() else None,
+        auto_reject_precision=int((rejected & truth).sum()) / int(rejected.sum()) if rejected.any() else None,
+    )
+
+
+def pr_curve(heldout: HeldOut, label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(precision, recall, thresholds) over the label's known examples; None without both classes."""
+    from sklearn.metrics import precision_recall_curve
+
+    j = heldout.label_index(label)
+    known = heldout.mask[:, j] > 0
+    truth = heldout.y[known, j] > 0.5
+    if truth.all() or not truth.any():
+        return None
+    return precision_recall_curve(truth, heldout.scores[known, j])
+
+
+def class_scores(heldout: HeldOut, label: str) -> tuple[np.ndarray, np.ndarray]:
+    """The label's scores for its known positives and its known negatives."""
+    j = heldout.label_index(label)
+    known = heldout.mask[:, j] > 0
+    truth = heldout.y[:, j] > 0.5
+    return heldout.scores[known & truth, j], heldout.scores[known & ~truth, j]
