@@ -158,6 +158,8 @@ class ModelVersion(models.Model):
     train_size = models.PositiveIntegerField(default=0)
     seed = models.IntegerField(default=0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.CANDIDATE)
+    # A shadow version scores live traffic beside the active one, without routing anything.
+    is_shadow = models.BooleanField(default=False)
     # A recalibrated version shares its parent's weights with new thresholds.
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     created_by = models.ForeignKey(
@@ -174,6 +176,10 @@ class ModelVersion(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["candidate", "active", "retired"]), name="model_version_status_valid"
+            ),
+            models.UniqueConstraint(fields=["is_shadow"], condition=Q(is_shadow=True), name="model_version_one_shadow"),
+            models.CheckConstraint(
+                condition=~Q(is_shadow=True, status="active"), name="model_version_shadow_not_active"
             ),
         ]
 

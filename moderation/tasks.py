@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from moderation.services import routing, training, webhooks
+from moderation.services import model_lifecycle, routing, training, webhooks
 
 
 @shared_task(
@@ -49,3 +49,14 @@ def webhook_deliver(self, delivery_id: int) -> None:
 @shared_task
 def webhook_deliveries_resend_due() -> int:
     return webhooks.webhook_deliveries_resend_due()
+
+
+@shared_task
+def comments_shadow_score(comment_ids: list[int]) -> int:
+    return model_lifecycle.comments_shadow_score(comment_ids=comment_ids)
+
+
+@shared_task
+def training_retrain_if_due() -> int | None:
+    run = model_lifecycle.training_retrain_if_due()
+    return run.pk if run else None

@@ -218,6 +218,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "moderation.tasks.comments_route_waiting",
         "schedule": 60.0,
     },
+    "scheduled-retrain": {
+        "task": "moderation.tasks.training_retrain_if_due",
+        "schedule": 3600.0,
+    },
     "resend-due-webhook-deliveries": {
         "task": "moderation.tasks.webhook_deliveries_resend_due",
         "schedule": 300.0,
@@ -247,6 +251,17 @@ TOXISCOPE_CLAIM_SECONDS = int(os.environ.get("TOXISCOPE_CLAIM_SECONDS", 5 * 60))
 TOXISCOPE_UNDO_SECONDS = int(os.environ.get("TOXISCOPE_UNDO_SECONDS", 2 * 60))
 # The share of automatic decisions sent, blind, to the audit queue to measure their precision.
 TOXISCOPE_AUDIT_SAMPLE_RATE = float(os.environ.get("TOXISCOPE_AUDIT_SAMPLE_RATE", 0.02))
+# The admins' model lifecycle: a candidate more than this much below the active version's
+# macro-F1 (on the same held-out comments) is promoted only with an audited override.
+TOXISCOPE_PROMOTION_MARGIN = float(os.environ.get("TOXISCOPE_PROMOTION_MARGIN", 0.02))
+# How many recent comments a comparison re-routes with the candidate.
+TOXISCOPE_COMPARE_TRAFFIC = int(os.environ.get("TOXISCOPE_COMPARE_TRAFFIC", 500))
+# Scheduled retraining (off unless TOXISCOPE_RETRAIN_MIN_DECISIONS > 0): at most every
+# TOXISCOPE_RETRAIN_INTERVAL_DAYS, once that many new moderator decisions exist; the new
+# version is promoted automatically only with TOXISCOPE_RETRAIN_AUTO_PROMOTE and a passed gate.
+TOXISCOPE_RETRAIN_MIN_DECISIONS = int(os.environ.get("TOXISCOPE_RETRAIN_MIN_DECISIONS", 0))
+TOXISCOPE_RETRAIN_INTERVAL_DAYS = float(os.environ.get("TOXISCOPE_RETRAIN_INTERVAL_DAYS", 7))
+TOXISCOPE_RETRAIN_AUTO_PROMOTE = env_bool("TOXISCOPE_RETRAIN_AUTO_PROMOTE", False)
 # When set, /metrics asks for `Authorization: Bearer <token>` (Prometheus' bearer_token).
 TOXISCOPE_METRICS_TOKEN = os.environ.get("TOXISCOPE_METRICS_TOKEN", "")
 TOXISCOPE_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("TOXISCOPE_WEBHOOK_MAX_ATTEMPTS", 8))

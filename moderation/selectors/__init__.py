@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
@@ -34,6 +35,25 @@ def training_examples(
     """Every comment with at least one known label among `labels`, from annotations of the
     given origins. A moderator's value beats an imported one; a label without an annotation
     stays unknown. `since`/`until` filter on when the annotation was made."""
+    return [
+        Example(text=row.text, labels=row.labels)
+        for row in labelled_comments(labels=labels, origins=origins, since=since, until=until)
+    ]
+
+
+@dataclass(frozen=True)
+class LabelledComment:
+    id: int
+    external_id: str | None
+    source: str
+    text: str
+    labels: dict[str, bool]
+
+
+def labelled_comments(
+    *, labels: Sequence[str], origins: Sequence[str], since: str | None = None, until: str | None = None
+) -> list[LabelledComment]:
+    """The known label values of each labelled comment, by comment id (see training_examples)."""
     annotations = LabelAnnotation.objects.filter(origin__in=origins, label__name__in=labels)
     if since:
         annotations = annotations.filter(updated_at__gte=aware(since))
@@ -47,9 +67,14 @@ def training_examples(
         current = known[comment_id].get(label)
         if current is None or rank[origin] >= current[0]:
             known[comment_id][label] = (rank[origin], value)
-    texts = dict(Comment.objects.filter(pk__in=known.keys()).values_list("pk", "text").iterator(chunk_size=5000))
+    comments = {
+        pk: (external_id, source, text)
+        for pk, external_id, source, text in Comment.objects.filter(pk__in=known.keys())
+        .values_list("pk", "external_id", "source", "text")
+        .iterator(chunk_size=5000)
+    }
     return [
-        Example(text=texts[comment_id], labels={label: value for label, (_, value) in values.items()})
+        LabelledComment(comment_id, *comments[comment_id], {label: value for label, (_, value) in values.items()})
         for comment_id, values in sorted(known.items())
     ]
 

@@ -28,8 +28,9 @@ def model_version_promote(*, version: ModelVersion, promoted_by=None) -> ModelVe
         previous.status = ModelVersion.Status.RETIRED
         previous.save(update_fields=["status"])
     before = version.status
-    version.status, version.promoted_at = ModelVersion.Status.ACTIVE, timezone.now()
-    version.save(update_fields=["status", "promoted_at"])
+    # A shadow that is promoted stops shadowing: it now routes.
+    version.status, version.promoted_at, version.is_shadow = ModelVersion.Status.ACTIVE, timezone.now(), False
+    version.save(update_fields=["status", "promoted_at", "is_shadow"])
     audit_event_record(
         actor=promoted_by,
         action="model_version.promote",

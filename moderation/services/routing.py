@@ -33,6 +33,7 @@ class Routing:
     decisions: list[RouteDecision]
     queues: list[ReviewQueue | None]
     audit_queue: ReviewQueue | None
+    shadow: bool
 
 
 def routing_decide(comments: Sequence[Comment]) -> Routing:
@@ -58,7 +59,7 @@ def routing_decide(comments: Sequence[Comment]) -> Routing:
             for c, s in zip(comments, scores, strict=True)
         ]
     queues = [config.queues.get(d.queue, fallback) if d.action == REVIEW else None for d in decisions]
-    return Routing(version, scores, decisions, queues, config.audit_queue)
+    return Routing(version, scores, decisions, queues, config.audit_queue, config.has_shadow)
 
 
 def _apply(comment: Comment, routing: Routing, index: int) -> None:
@@ -113,6 +114,20 @@ def _observe(routing: Routing, indexes: Sequence[int]) -> None:
             metrics.FLAGGED.labels(label).inc()
 
 
+def _shadow_score_later(routing: Routing, comments: Sequence[Comment]) -> None:
+    """Hand the comments to a worker for the shadow version, off the request's path."""
+    if not routing.shadow or not comments:
+        return
+    ids = [comment.pk for comment in comments]
+
+    def enqueue():
+        from moderation.tasks import comments_shadow_score
+
+        comments_shadow_score.delay(ids)
+
+    transaction.on_commit(enqueue, robust=True)  # a broker outage costs shadow data, not the submit
+
+
 def _write_predictions(comments: Sequence[Comment], routing: Routing) -> None:
     if routing.version is not None:
         Prediction.objects.bulk_create(
@@ -139,6 +154,7 @@ def comments_create_routed(comments: Sequence[Comment]) -> None:
         + _audit_samples(routing, list(enumerate(comments)), now)
     )
     _observe(routing, range(len(comments)))
+    _shadow_score_later(routing, comments)
 
 
 @transaction.atomic
@@ -186,6 +202,7 @@ def comments_route(*, comments: Sequence[Comment]) -> list[RouteDecision]:
     )
     ReviewItem.objects.bulk_create(new_items + _audit_samples(routing, routed, now))
     _observe(routing, [index for index, _ in routed])
+    _shadow_score_later(routing, [comment for _, comment in routed])
     return routing.decisions
 
 

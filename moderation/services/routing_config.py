@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from moderation import selectors
-from moderation.models import ReviewQueue
+from moderation.models import ModelVersion, ReviewQueue
 from moderation.routing import Rule
 
 
@@ -24,6 +24,7 @@ class RoutingConfig:
     queues: dict[str, ReviewQueue]
     default_queue: ReviewQueue
     audit_queue: ReviewQueue | None
+    has_shadow: bool  # a shadow version scores every comment too (services/model_lifecycle.py)
 
 
 class RoutingConfigCache:
@@ -50,6 +51,7 @@ class RoutingConfigCache:
             queues={queue.slug: queue for queue in ReviewQueue.objects.all()},
             default_queue=default,
             audit_queue=ReviewQueue.objects.filter(is_audit=True).order_by("pk").first(),
+            has_shadow=ModelVersion.objects.filter(is_shadow=True).exists(),
         )
 
     def invalidate(self) -> None:

@@ -89,6 +89,22 @@ class ActiveModel:
         self._checked_at = float("-inf")
 
 
+_other_scorers: dict[str, Scorer] = {}
+_other_scorers_lock = threading.Lock()
+
+
+def scorer_for(version: ModelVersion) -> Scorer:
+    """A scorer for any version (a shadow, a candidate under comparison), the last few kept."""
+    with _other_scorers_lock:
+        scorer = _other_scorers.get(version.artifact_path)
+        if scorer is None:
+            scorer = Scorer(version.artifact_path, root=settings.TOXISCOPE_ARTIFACTS_DIR)
+            if len(_other_scorers) >= 3:
+                _other_scorers.pop(next(iter(_other_scorers)))
+            _other_scorers[version.artifact_path] = scorer
+        return scorer
+
+
 def _identity(version: ModelVersion) -> tuple:
     return version.pk, version.name, version.artifact_path, version.thresholds
 

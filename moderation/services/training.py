@@ -78,10 +78,16 @@ def _enqueue(task_name: str, run: TrainingRun) -> None:
 
 @transaction.atomic
 def training_run_start(
-    *, config: dict | None = None, data: dict | None = None, requested_by=None, enqueue: bool = True
+    *,
+    config: dict | None = None,
+    data: dict | None = None,
+    requested_by=None,
+    enqueue: bool = True,
+    auto_promote: bool = False,
 ) -> TrainingRun:
     """Create a queued training run and, with `enqueue`, send it to the `training` queue once
-    this transaction commits (without, the caller executes it: `manage.py train`)."""
+    this transaction commits (without, the caller executes it: `manage.py train`). With
+    `auto_promote`, the new version is promoted if it passes the promotion gate."""
     train_config = training_config_build(config)
     data_options = training_data_options(data)
     _serialize_run_starts()
@@ -94,7 +100,7 @@ def training_run_start(
         )
     run = TrainingRun.objects.create(
         kind=TrainingRun.Kind.TRAIN,
-        config={"training": train_config.to_dict(), "data": data_options},
+        config={"training": train_config.to_dict(), "data": data_options, "auto_promote": auto_promote},
         requested_by=requested_by,
         total_epochs=train_config.max_epochs,
     )
@@ -210,7 +216,21 @@ def training_run_execute(*, run_id: int) -> TrainingRun | None:
 
     _run_guarded(run, work)
     run.refresh_from_db()
+    if run.status == TrainingRun.Status.SUCCEEDED and run.config.get("auto_promote"):
+        _auto_promote(run.model_version)
     return run
+
+
+def _auto_promote(version: ModelVersion) -> None:
+    from moderation.services.model_lifecycle import model_version_promote_gated
+
+    try:
+        model_version_promote_gated(version=version, promoted_by=None)
+    except ValidationError as exc:
+        logger.warning("scheduled retrain: %s stays a candidate: %s", version.name, exc.messages[0])
+        audit_event_record(
+            actor=None, action="model_version.auto_promote_refused", target=version, after={"why": exc.messages}
+        )
 
 
 @transaction.atomic

@@ -1,0 +1,260 @@
+"""Reads for the admins' model pages: comparisons, shadow disagreement, threshold simulation."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import numpy as np
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from moderation.models import Comment, Decision, ModelVersion, Prediction
+from moderation.routing import decide_route
+from moderation.services.routing_config import routing_config
+from moderation.services.scoring import scorer_for
+from training.artifacts import resolve_inside
+from training.evaluation import evaluate
+from training.heldout import FILE as HELDOUT_FILE
+from training.heldout import HeldOut, load_heldout, threshold_outcome
+
+
+def heldout_of(version: ModelVersion) -> HeldOut | None:
+    """The version's held-out split, or None for an artifact made before it was kept."""
+    root = settings.TOXISCOPE_ARTIFACTS_DIR
+    if not (resolve_inside(version.artifact_path, root) / HELDOUT_FILE).is_file():
+        return None
+    return load_heldout(version.artifact_path, root)
+
+
+@dataclass(frozen=True)
+class LabelComparison:
+    label: str
+    candidate_f1: float | None
+    active_f1: float | None
+    candidate_auc: float | None
+    active_auc: float | None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    candidate: str
+    active: str
+    examples: int
+    excluded: int  # held-out examples the active version trained on, left out
+    per_label: list[LabelComparison]
+    candidate_macro_f1: float | None
+    active_macro_f1: float | None
+    route_changes: int  # of `examples`, routed differently by the two
+    traffic_examples: int
+    traffic_route_changes: int
+    margin: float = field(default_factory=lambda: settings.TOXISCOPE_PROMOTION_MARGIN)
+
+    @property
+    def gate_passes(self) -> bool:
+        if self.candidate_macro_f1 is None or self.active_macro_f1 is None:
+            return True  # nothing to compare on: the admin decides
+        return self.candidate_macro_f1 >= self.active_macro_f1 - self.margin
+
+
+def _routes(score_rows: list[dict[str, float]], thresholds: dict[str, float], sources: list[str]) -> list[tuple]:
+    config = routing_config.get()
+    decisions = [
+        decide_route(
+            scores=scores,
+            calibrated_thresholds=thresholds,
+            rules=config.rules,
+            source=source,
+            default_queue=config.default_queue.slug,
+            severity=config.severity,
+        )
+        for scores, source in zip(score_rows, sources, strict=True)
+    ]
+    return [(decision.action, decision.queue) for decision in decisions]
+
+
+def _rows(scores: np.ndarray, labels: list[str]) -> list[dict[str, float]]:
+    return [dict(zip(labels, map(float, row), strict=True)) for row in scores]
+
+
+def model_versions_compare(*, candidate: ModelVersion, active: ModelVersion) -> Comparison | None:
+    """The candidate against the active version on the same comments: the candidate's held-out
+    split less anything the active version trained on, each version at its own thresholds;
+    plus how many of those, and of recent traffic, the two would route differently. None when
+    the candidate's artifact keeps no held-out split. Cached: scoring takes a while."""
+    key = f"compare:{candidate.pk}:{active.pk}:{hash(str(candidate.thresholds))}:{hash(str(active.thresholds))}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    heldout = heldout_of(candidate)
+    if heldout is None:
+        return None
+    active_heldout = heldout_of(active)
+    shared = heldout.without(active_heldout.train_text_keys) if active_heldout else heldout
+    labels = [label for label in heldout.labels if label in active.labels]
+    columns = [heldout.label_index(label) for label in labels]
+    # Both versions score the comments the same way now (the stored held-out scores are
+    # rounded, and came from the training loop's batching).
+    candidate_scores = _score(candidate, shared.texts, labels)
+    active_scores = _score(active, shared.texts, labels)
+    y, mask = shared.y[:, columns], shared.mask[:, columns]
+    candidate_eval = evaluate(candidate_scores, y, mask, labels, candidate.thresholds)
+    active_eval = evaluate(active_scores, y, mask, labels, active.thresholds)
+
+    def stat(evaluation, label, name):
+        entry = evaluation["labels"][label]
+        return entry.get(name) if entry.get("evaluated") else None
+
+    sources = ["default"] * len(shared)
+    changed = sum(
+        a != b
+        for a, b in zip(
+            _routes(_rows(candidate_scores, labels), candidate.thresholds, sources),
+            _routes(_rows(active_scores, labels), active.thresholds, sources),
+            strict=True,
+        )
+    )
+    traffic, traffic_changed = _traffic_route_changes(candidate, active, labels)
+    comparison = Comparison(
+        candidate=candidate.name,
+        active=active.name,
+        examples=len(shared),
+        excluded=len(heldout) - len(shared),
+        per_label=[
+            LabelComparison(
+                label,
+                stat(candidate_eval, label, "f1"),
+                stat(active_eval, label, "f1"),
+                stat(candidate_eval, label, "roc_auc"),
+                stat(active_eval, label, "roc_auc"),
+            )
+            for label in labels
+        ],
+        candidate_macro_f1=candidate_eval.get("macro_f1"),
+        active_macro_f1=active_eval.get("macro_f1"),
+        route_changes=changed,
+        traffic_examples=traffic,
+        traffic_route_changes=traffic_changed,
+    )
+    cache.set(key, comparison, 3600)
+    return comparison
+
+
+def _score(version: ModelVersion, texts: list[str], labels: list[str]) -> np.ndarray:
+    if not texts:
+        return np.zeros((0, len(labels)), dtype=np.float32)
+    return scorer_for(version).score(texts)[:, [version.labels.index(label) for label in labels]]
+
+
+def _traffic_route_changes(candidate: ModelVersion, active: ModelVersion, labels: list[str]) -> tuple[int, int]:
+    """Recent comments the active version scored, re-scored by the candidate and routed both ways."""
+    predictions = list(
+        Prediction.objects.filter(model_version=active)
+        .select_related("comment")
+        .order_by("-created_at")[: settings.TOXISCOPE_COMPARE_TRAFFIC]
+    )
+    if not predictions:
+        return 0, 0
+    texts = [prediction.comment.text for prediction in predictions]
+    sources = [prediction.comment.source for prediction in predictions]
+    candidate_scores = _score(candidate, texts, labels)
+    active_rows = [{label: prediction.scores[label] for label in labels} for prediction in predictions]
+    before = _routes(active_rows, active.thresholds, sources)
+    after = _routes(_rows(candidate_scores, labels), candidate.thresholds, sources)
+    return len(predictions), sum(a != b for a, b in zip(before, after, strict=True))
+
+
+@dataclass(frozen=True)
+class ShadowReport:
+    shadow: str
+    active: str
+    compared: int
+    per_label: dict[str, float]  # label -> share of comments flagged by one version only
+    sample: list[dict]  # disagreements: comment, label, both scores
+
+
+def shadow_disagreement(*, shadow: ModelVersion, active: ModelVersion, limit: int = 2000) -> ShadowReport:
+    """On the latest comments both versions scored: per label, how often exactly one of them
+    puts the comment at or over its threshold, with a sample of such comments."""
+    shadow_scores = dict(
+        Prediction.objects.filter(model_version=shadow)
+        .order_by("-created_at")
+        .values_list("comment_id", "scores")[:limit]
+    )
+    active_scores = dict(
+        Prediction.objects.filter(model_version=active, comment_id__in=shadow_scores).values_list(
+            "comment_id", "scores"
+        )
+    )
+    labels = [label for label in active.labels if label in shadow.labels]
+    differing: Counter = Counter()
+    sample = []
+    texts = dict(Comment.objects.filter(pk__in=list(active_scores)[:limit]).values_list("pk", "text"))
+    for comment_id, scores in active_scores.items():
+        other = shadow_scores[comment_id]
+        for label in labels:
+            if (scores[label] >= active.thresholds[label]) != (other[label] >= shadow.thresholds[label]):
+                differing[label] += 1
+                if len(sample) < 20:
+                    sample.append(
+                        {
+                            "comment_id": comment_id,
+                            "text": texts.get(comment_id, ""),
+                            "label": label,
+                            "active": scores[label],
+                            "shadow": other[label],
+                        }
+                    )
+    compared = len(active_scores)
+    return ShadowReport(
+        shadow=shadow.name,
+        active=active.name,
+        compared=compared,
+        per_label={label: differing[label] / compared if compared else 0.0 for label in labels},
+        sample=sample,
+    )
+
+
+@dataclass(frozen=True)
+class Simulation:
+    label: str
+    review: float
+    reject: float
+    heldout: object  # ThresholdOutcome, or None without a held-out split
+    days: int
+    traffic: int  # comments this version scored in the period
+    daily_review: float  # projected queue volume per day from this label
+    daily_auto_reject: float
+
+
+def simulate_thresholds(*, version: ModelVersion, label: str, review: float, reject: float, days: int) -> Simulation:
+    """What a review and an auto-reject threshold for `label` would do: precision and recall on
+    the held-out split, and on the last `days` days of traffic the daily number of comments
+    that would go to review (review ≤ score < reject) or be rejected (score ≥ reject)."""
+    heldout = heldout_of(version)
+    since = timezone.now() - timedelta(days=days)
+    scores = np.array(
+        [
+            scores[label]
+            for scores in Prediction.objects.filter(model_version=version, created_at__gte=since).values_list(
+                "scores", flat=True
+            )
+            if label in scores
+        ],
+        dtype=np.float32,
+    )
+    return Simulation(
+        label=label,
+        review=review,
+        reject=reject,
+        heldout=threshold_outcome(heldout, label, review, reject) if heldout and label in heldout.labels else None,
+        days=days,
+        traffic=len(scores),
+        daily_review=float(((scores >= review) & (scores < reject)).sum()) / days,
+        daily_auto_reject=float((scores >= reject).sum()) / days,
+    )
+
+
+def decisions_since(*, moment) -> int:
+    """Moderator decisions (approve/reject, not undone) made since `moment`: new training signal."""
+    return Decision.objects.filter(created_at__gte=moment, undone_at__isnull=True).exclude(action="escalate").count()

@@ -1,0 +1,165 @@
+"""Compare, gate, shadow, simulate, thresholds as rules, scheduled retrain, export."""
+
+import csv
+import io
+import json
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+
+from moderation.models import AuditEvent, Comment, Decision, Label, LabelAnnotation, ModelVersion, RoutingRule
+from moderation.selectors.models import model_versions_compare, shadow_disagreement, simulate_thresholds
+from moderation.services import comments_submit_many
+from moderation.services.model_lifecycle import (
+    comments_shadow_score,
+    label_thresholds_save,
+    model_version_promote_gated,
+    model_version_shadow_set,
+    training_retrain_if_due,
+)
+from moderation.services.model_versions import model_version_promote
+from tests.factories import (
+    AdminFactory,
+    ApiClientFactory,
+    CommentFactory,
+    LabelAnnotationFactory,
+    ModeratorFactory,
+    install_version,
+)
+
+pytestmark = pytest.mark.django_db
+HOPELESS = dict.fromkeys(["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate", "racism"], 0.999)
+
+
+@pytest.fixture
+def candidate(trained_artifact, artifacts_dir, active_version):
+    return install_version(trained_artifact, artifacts_dir, "candidate", status="candidate")
+
+
+def submit(texts):
+    return comments_submit_many(client=ApiClientFactory(), items=[{"text": text} for text in texts])
+
+
+def test_the_same_model_compares_equal_and_routes_nothing_differently(candidate, active_version):
+    submit(["you are an idiot", "lovely weather today", "I will hurt you"])
+    comparison = model_versions_compare(candidate=candidate, active=active_version)
+    assert comparison.examples > 0 and comparison.excluded == 0
+    assert comparison.candidate_macro_f1 == pytest.approx(comparison.active_macro_f1, abs=1e-4)
+    assert comparison.route_changes == 0 and comparison.gate_passes
+    assert (comparison.traffic_examples, comparison.traffic_route_changes) == (3, 0)
+    assert {row.label for row in comparison.per_label} == set(candidate.labels)
+
+
+def test_a_worse_candidate_needs_an_audited_override(candidate, active_version):
+    ModelVersion.objects.filter(pk=candidate.pk).update(thresholds=HOPELESS)
+    candidate.refresh_from_db()
+    admin = AdminFactory()
+    with pytest.raises(ValidationError, match="worse than the active version"):
+        model_version_promote_gated(version=candidate, promoted_by=admin)
+    with pytest.raises(ValidationError, match="Say why"):
+        model_version_promote_gated(version=candidate, promoted_by=admin, override=True, reason=" ")
+    assert ModelVersion.objects.get(status="active") == active_version
+    model_version_promote_gated(version=candidate, promoted_by=admin, override=True, reason="fixes a blind spot")
+    assert ModelVersion.objects.get(status="active") == candidate
+    event = AuditEvent.objects.get(action="model_version.promote_override")
+    assert event.actor == admin and event.after["reason"] == "fixes a blind spot"
+    # Rolling back to the retired version is not gated.
+    active_version.refresh_from_db()
+    model_version_promote_gated(version=active_version, promoted_by=admin)
+    assert ModelVersion.objects.get(status="active") == active_version
+
+
+def test_a_shadow_scores_traffic_and_its_disagreement_is_measured(candidate, active_version):
+    admin = AdminFactory()
+    with pytest.raises(ValidationError):
+        model_version_shadow_set(version=active_version, changed_by=admin)
+    model_version_shadow_set(version=candidate, changed_by=admin)
+    comments = [result.comment for result in submit([f"comment number {i}, you fool" for i in range(8)])]
+    assert comments_shadow_score(comment_ids=[c.pk for c in comments]) == 8
+    assert comments_shadow_score(comment_ids=[c.pk for c in comments]) == 0  # idempotent
+    report = shadow_disagreement(shadow=candidate, active=active_version)
+    assert report.compared == 8 and set(report.per_label.values()) == {0.0} and report.sample == []
+    ModelVersion.objects.filter(pk=candidate.pk).update(thresholds=HOPELESS)
+    candidate.refresh_from_db()
+    report = shadow_disagreement(shadow=candidate, active=active_version)
+    flagged_by_active = Comment.objects.filter(pk__in=[c.pk for c in comments]).exclude(flagged_labels=[]).count()
+    assert max(report.per_label.values()) > 0 or flagged_by_active == 0
+    assert Comment.objects.filter(routed_by=candidate).count() == 0  # a shadow never routes
+    model_version_promote(version=candidate)
+    candidate.refresh_from_db()
+    assert not candidate.is_shadow
+
+
+def test_simulated_thresholds_project_the_daily_queue(active_version):
+    submit([f"text {i}" for i in range(10)])
+    everything = simulate_thresholds(version=active_version, label="toxic", review=0.0, reject=1.01, days=1)
+    assert (everything.traffic, everything.daily_review, everything.daily_auto_reject) == (10, 10.0, 0.0)
+    assert everything.heldout.recall == 1.0
+    rejecting = simulate_thresholds(version=active_version, label="toxic", review=0.0, reject=0.0, days=2)
+    assert (rejecting.daily_review, rejecting.daily_auto_reject) == (0.0, 5.0)
+
+
+def test_saved_thresholds_replace_the_rules_and_keep_the_old_ones():
+    admin = AdminFactory()
+    threat = Label.objects.get(name="threat")
+    before = RoutingRule.objects.get(label=threat, action="review", is_active=True)
+    saved = label_thresholds_save(label=threat, review=0.35, reject=0.9, changed_by=admin)
+    before.refresh_from_db()
+    assert not before.is_active
+    active = RoutingRule.objects.filter(label=threat, is_active=True)
+    assert {(rule.action, rule.threshold) for rule in active} == {("review", 0.35), ("auto_reject", 0.9)}
+    assert saved[0].queue == before.queue  # threats still go to the same queue
+    assert AuditEvent.objects.filter(action="routing_rule.create", actor=admin).count() == 2
+    with pytest.raises(ValidationError):
+        label_thresholds_save(label=threat, review=0.8, reject=0.5, changed_by=admin)
+
+
+def test_scheduled_retrain_waits_for_enough_new_decisions(settings):
+    assert training_retrain_if_due() is None  # off by default
+    settings.TOXISCOPE_RETRAIN_MIN_DECISIONS = 2
+    moderator = ModeratorFactory()
+    Decision.objects.create(comment=CommentFactory(), moderator=moderator, action="reject")
+    assert training_retrain_if_due() is None
+    Decision.objects.create(comment=CommentFactory(), moderator=moderator, action="approve")
+    run = training_retrain_if_due()
+    assert run is not None and run.status == "queued" and run.config["auto_promote"] is False
+    assert training_retrain_if_due() is None  # the interval has not passed since that run
+
+
+def test_export_writes_jigsaw_csv_with_unknown_racism_and_jsonl_that_imports_again(tmp_path):
+    comment = CommentFactory(text="you utter clown", external_id="j-1", source="jigsaw")
+    LabelAnnotationFactory(comment=comment, label=Label.objects.get(name="toxic"), value=True)
+    LabelAnnotationFactory(comment=comment, label=Label.objects.get(name="insult"), value=False)
+    LabelAnnotation.objects.create(
+        comment=comment, label=Label.objects.get(name="insult"), value=True, origin="moderator"
+    )
+    out = io.StringIO()
+    call_command("export_comments", "-", "--format", "csv", stdout=out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert list(rows[0])[:3] == ["id", "comment_text", "toxic"] and "racism" in rows[0]
+    assert rows == [
+        {
+            "id": "j-1",
+            "comment_text": "you utter clown",
+            "toxic": "1",
+            "severe_toxic": "",
+            "obscene": "",
+            "threat": "",
+            "insult": "1",  # the moderator's value beats the imported one
+            "identity_hate": "",
+            "racism": "",
+        }
+    ]
+    path = tmp_path / "labelled.jsonl"
+    call_command("export_comments", str(path))
+    record = json.loads(path.read_text())
+    assert record == {
+        "id": "j-1",
+        "source": "jigsaw",
+        "text": "you utter clown",
+        "labels": {"toxic": True, "insult": True},
+    }
+    call_command("import_comments", str(path), "--source", "again", "--no-progress")
+    again = Comment.objects.get(source="again")
+    assert dict(again.annotations.values_list("label__name", "value")) == {"toxic": True, "insult": True}
