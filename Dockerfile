@@ -1,6 +1,6 @@
 FROM python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 TOXISCOPE_VAR_DIR=/var/lib/toxiscope
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 TOXISCOPE_VAR_DIR=/var/lib/toxiscope MPLCONFIGDIR=/tmp/matplotlib
 # Point PIP_EXTRA_INDEX_URL at PyTorch's CPU wheel index to get the small CPU build of
 # torch==2.13.0; without it pip takes the default (CUDA) build, which also runs on CPU.
 ARG PIP_EXTRA_INDEX_URL=""

@@ -104,6 +104,8 @@ def install_version(trained_artifact, artifacts_dir, name: str, status: str = "a
         base_model="scratch",
         labels=list(trained_artifact.thresholds),
         thresholds=thresholds or trained_artifact.thresholds,
+        metrics=trained_artifact.metrics,
+        train_size=trained_artifact.train_size,
         data_hash=trained_artifact.data_hash,
         status=status,
     )

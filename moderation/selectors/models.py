@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from moderation.models import Comment, Decision, ModelVersion, Prediction
+from moderation.models import AuditEvent, Comment, Decision, ModelVersion, Prediction
 from moderation.routing import decide_route
 from moderation.services.routing_config import routing_config
 from moderation.services.scoring import scorer_for
@@ -253,6 +253,15 @@ def simulate_thresholds(*, version: ModelVersion, label: str, review: float, rej
         daily_review=float(((scores >= review) & (scores < reject)).sum()) / days,
         daily_auto_reject=float((scores >= reject).sum()) / days,
     )
+
+
+def version_replaced_by(version: ModelVersion) -> ModelVersion | None:
+    """The version that was active until `version`'s latest promotion: the rollback target."""
+    promotion = AuditEvent.objects.filter(
+        action="model_version.promote", target_type="moderation.modelversion", target_id=str(version.pk)
+    ).first()
+    name = (promotion.before or {}).get("active") if promotion else None
+    return ModelVersion.objects.filter(name=name).exclude(pk=version.pk).first() if name else None
 
 
 def decisions_since(*, moment) -> int:

@@ -70,3 +70,76 @@ class HistorySearchForm(forms.Form):
     q = forms.CharField(required=False, max_length=200)
     moderator = forms.CharField(required=False, max_length=150)
     action = forms.ChoiceField(required=False, choices=[("", "any action")] + Decision.Action.choices)
+
+
+class RetrainForm(forms.Form):
+    """A training run: base model, data, the main hyper-parameters (reference defaults shown)."""
+
+    base_model = forms.CharField(
+        max_length=300,
+        help_text="scratch (BERT-tiny shape, vocabulary from your data), minilm (packaged, pretrained), "
+        "a hub id such as prajjwal1/bert-tiny (needs internet), or a local directory",
+    )
+    origins = forms.MultipleChoiceField(
+        choices=[("imported", "imported labels"), ("moderator", "moderators' decisions")],
+        widget=forms.CheckboxSelectMultiple,
+        initial=["imported", "moderator"],
+    )
+    since = forms.DateField(required=False, help_text="only annotations made on or after this day")
+    until = forms.DateField(required=False, help_text="only annotations made on or before this day")
+    max_epochs = forms.IntegerField(min_value=1, max_value=100)
+    lr = forms.FloatField(min_value=1e-7, max_value=1.0, label="Learning rate")
+    batch_size = forms.IntegerField(min_value=1, max_value=1024)
+    max_len = forms.IntegerField(min_value=8, max_value=512, label="Max length (tokens)")
+    patience = forms.IntegerField(min_value=1, max_value=20, help_text="epochs without gain before stopping")
+    focal_gamma = forms.FloatField(min_value=0, max_value=10)
+    focal_alpha = forms.FloatField(min_value=0, max_value=1)
+    seed = forms.IntegerField()
+    advanced = forms.JSONField(
+        required=False,
+        initial=dict,
+        help_text='any other training option as JSON, e.g. {"vocab_size": 4000, "scratch_layers": 1}',
+    )
+
+    MAIN_FIELDS = ("base_model", "max_epochs", "lr", "batch_size", "max_len", "patience", "focal_gamma", "focal_alpha")
+
+    def clean_advanced(self):
+        value = self.cleaned_data["advanced"] or {}
+        if not isinstance(value, dict):
+            raise forms.ValidationError("a JSON object of option names and values")
+        return value
+
+    def training_config(self) -> dict:
+        data = self.cleaned_data
+        return {**data["advanced"], **{name: data[name] for name in (*self.MAIN_FIELDS, "seed")}}
+
+    def data_options(self) -> dict:
+        data = self.cleaned_data
+        options = {"origins": data["origins"]}
+        if data["since"]:
+            options["since"] = data["since"].isoformat()
+        if data["until"]:
+            options["until"] = f"{data['until'].isoformat()}T23:59:59"
+        return options
+
+
+class PromoteForm(forms.Form):
+    override = forms.BooleanField(required=False, label="Promote anyway (override the gate)")
+    reason = forms.CharField(required=False, max_length=500)
+
+
+class SimulatorForm(forms.Form):
+    label = forms.ChoiceField()
+    review = forms.FloatField(min_value=0, max_value=1)
+    reject = forms.FloatField(min_value=0, max_value=1, help_text="1 means no auto-reject")
+    days = forms.IntegerField(min_value=1, max_value=90, initial=7)
+
+    def __init__(self, *args, labels: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["label"].choices = [(label, label) for label in labels]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("review") is not None and data.get("reject") is not None and data["reject"] < data["review"]:
+            self.add_error("reject", "The auto-reject threshold is at or above the review threshold.")
+        return data

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, re_path
 
-from moderation.web import views
+from moderation.web import model_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -23,4 +23,15 @@ urlpatterns = [
     path("review/<slug:slug>/bulk/", views.bulk, name="bulk"),
     path("review/<slug:slug>/items/<int:item_id>/decide/", views.decide, name="decide"),
     path("review/<slug:slug>/items/<int:item_id>/skip/", views.skip, name="skip"),
+    path("models/", model_views.models_overview, name="models"),
+    path("models/retrain/", model_views.retrain, name="retrain"),
+    re_path(r"^models/export\.(?P<fmt>csv|jsonl)$", model_views.export, name="export"),
+    path("models/runs/<int:run_id>/", model_views.run_detail, name="run"),
+    path("models/runs/<int:run_id>/cancel/", model_views.run_cancel, name="run-cancel"),
+    path("models/<int:version_id>/", model_views.version_detail, name="version"),
+    path("models/<int:version_id>/plots/<slug:kind>.svg", model_views.version_plot, name="version-plot"),
+    path("models/<int:version_id>/compare/", model_views.compare, name="compare"),
+    path("models/<int:version_id>/promote/", model_views.promote, name="promote"),
+    path("models/<int:version_id>/shadow/", model_views.shadow, name="shadow"),
+    path("models/<int:version_id>/simulate/", model_views.simulator, name="simulator"),
 ]

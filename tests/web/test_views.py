@@ -16,7 +16,7 @@ MODERATOR_PAGES = [
     ("web:work", ["general"]),
     ("web:history", []),
 ]
-ADMIN_PAGES = [("web:activity", []), ("web:audit", [])]
+ADMIN_PAGES = [("web:activity", []), ("web:audit", []), ("web:models", []), ("web:retrain", [])]
 MODERATOR_ACTIONS = [
     ("web:decide", ["general", 1]),
     ("web:skip", ["general", 1]),
@@ -32,6 +32,12 @@ WEB_ACCESS = {
     "web:logout": "public",
     **{name: "moderator" for name, _ in MODERATOR_PAGES + MODERATOR_ACTIONS},
     **{name: "admin" for name, _ in ADMIN_PAGES},
+    # The model pages: tests/web/test_model_views.py.
+    **dict.fromkeys(
+        ["web:models", "web:retrain", "web:export", "web:run", "web:run-cancel", "web:version", "web:version-plot"]
+        + ["web:compare", "web:promote", "web:shadow", "web:simulator"],
+        "admin",
+    ),
 }
 
 

@@ -1,0 +1,262 @@
+"""The admins' model pages: versions, retraining with live progress, plots, comparison,
+promotion and rollback, shadow mode, the threshold simulator, export."""
+
+import io
+from dataclasses import asdict
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from moderation import selectors
+from moderation.exporting import write_csv, write_jsonl
+from moderation.models import Label, ModelVersion, TrainingRun
+from moderation.selectors.models import (
+    model_versions_compare,
+    shadow_disagreement,
+    simulate_thresholds,
+    version_replaced_by,
+)
+from moderation.services.model_lifecycle import (
+    label_thresholds_save,
+    model_version_promote_gated,
+    model_version_shadow_set,
+)
+from moderation.services.training import DATA_ORIGINS, training_config_build, training_run_cancel, training_run_start
+from moderation.web.forms import PromoteForm, RetrainForm, SimulatorForm
+from moderation.web.plots import KINDS, plot_svg
+from moderation.web.views import admin_required
+
+
+def _errors(exc: ValidationError) -> str:
+    if hasattr(exc, "error_dict"):
+        return "; ".join(f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items())
+    return " ".join(exc.messages)
+
+
+@require_GET
+@admin_required
+def models_overview(request):
+    versions = list(ModelVersion.objects.select_related("created_by").order_by("-created_at"))
+    return render(
+        request,
+        "moderation/web/models/overview.html",
+        {
+            "active": next((v for v in versions if v.status == ModelVersion.Status.ACTIVE), None),
+            "versions": versions,
+            "runs": TrainingRun.objects.select_related("model_version", "requested_by")[:10],
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def retrain(request):
+    defaults = training_config_build().to_dict()
+    initial = {name: defaults[name] for name in (*RetrainForm.MAIN_FIELDS, "seed")} | {"advanced": {}}
+    form = RetrainForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                run = training_run_start(
+                    config=form.training_config(), data=form.data_options(), requested_by=request.user
+                )
+            except ValidationError as exc:
+                form.add_error(None, _errors(exc))
+            else:
+                return redirect("web:run", run.pk)
+        status = 400
+    return render(request, "moderation/web/models/retrain.html", {"form": form, "defaults": defaults}, status=status)
+
+
+def _progress(run: TrainingRun) -> dict:
+    """How far the run is, and an estimate of the time left from the pace so far."""
+    if run.status == TrainingRun.Status.SUCCEEDED:
+        fraction = 1.0
+    elif run.total_epochs and run.total_steps and run.epoch:
+        fraction = min(((run.epoch - 1) + run.step / run.total_steps) / run.total_epochs, 0.99)
+    else:
+        fraction = 0.0
+    end = run.finished_at or timezone.now()
+    elapsed = (end - run.started_at).total_seconds() if run.started_at else 0.0
+    remaining = elapsed / fraction - elapsed if 0 < fraction < 1 and run.status == "running" else None
+    return {"percent": round(fraction * 100, 1), "elapsed": elapsed, "remaining": remaining}
+
+
+@require_GET
+@admin_required
+def run_detail(request, run_id: int):
+    run = get_object_or_404(TrainingRun.objects.select_related("model_version", "requested_by"), pk=run_id)
+    partial = request.headers.get("HX-Request") == "true"  # the progress poll
+    template = "moderation/web/models/_progress.html" if partial else "moderation/web/models/run.html"
+    return render(request, template, {"run": run, "progress": _progress(run)})
+
+
+@require_POST
+@admin_required
+def run_cancel(request, run_id: int):
+    run = get_object_or_404(TrainingRun, pk=run_id)
+    try:
+        training_run_cancel(run=run, cancelled_by=request.user)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.info(request, "Cancelling: the worker stops at its next step.")
+    return redirect("web:run", run.pk)
+
+
+@require_GET
+@admin_required
+def version_detail(request, version_id: int):
+    version = get_object_or_404(ModelVersion.objects.select_related("created_by", "parent"), pk=version_id)
+    active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
+    model_metrics = (version.metrics.get("model") or {}).get("calibrated") or {}
+    rollback_to = version_replaced_by(version) if version.status == ModelVersion.Status.ACTIVE else None
+    return render(
+        request,
+        "moderation/web/models/version.html",
+        {
+            "version": version,
+            "active": active,
+            "per_label": model_metrics.get("labels", {}),
+            "summary": model_metrics,
+            "baseline": ((version.metrics.get("baseline") or {}).get("calibrated") or {}),
+            "kinds": KINDS,
+            "rollback_to": rollback_to,
+            "shadow": shadow_disagreement(shadow=version, active=active) if version.is_shadow and active else None,
+            "run": TrainingRun.objects.filter(model_version=version).first(),
+        },
+    )
+
+
+@require_GET
+@admin_required
+def version_plot(request, version_id: int, kind: str):
+    version = get_object_or_404(ModelVersion, pk=version_id)
+    if kind not in KINDS:
+        raise Http404("no such plot")
+    svg = plot_svg(version, kind)
+    if svg is None:
+        raise Http404("this version's artifact has no data for that plot")
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@require_GET
+@admin_required
+def compare(request, version_id: int):
+    version = get_object_or_404(ModelVersion, pk=version_id)
+    active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
+    comparison = None
+    if active is not None and active != version:
+        comparison = model_versions_compare(candidate=version, active=active)
+    return render(
+        request,
+        "moderation/web/models/compare.html",
+        {"version": version, "active": active, "comparison": comparison, "form": PromoteForm()},
+    )
+
+
+@require_POST
+@admin_required
+def promote(request, version_id: int):
+    version = get_object_or_404(ModelVersion, pk=version_id)
+    form = PromoteForm(request.POST)
+    form.is_valid()  # two optional fields: always valid
+    try:
+        model_version_promote_gated(
+            version=version,
+            promoted_by=request.user,
+            override=form.cleaned_data.get("override", False),
+            reason=form.cleaned_data.get("reason", ""),
+        )
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+        return redirect("web:compare", version.pk)
+    messages.success(request, f"{version.name} is now the active version; every server uses it within seconds.")
+    return redirect("web:version", version.pk)
+
+
+@require_POST
+@admin_required
+def shadow(request, version_id: int):
+    version = get_object_or_404(ModelVersion, pk=version_id)
+    enable = request.POST.get("enable") == "1"
+    try:
+        model_version_shadow_set(version=version if enable else None, changed_by=request.user)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.info(
+            request, f"{version.name} {'now scores' if enable else 'no longer scores'} live traffic in shadow."
+        )
+    return redirect("web:version", version.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def simulator(request, version_id: int):
+    version = get_object_or_404(ModelVersion, pk=version_id)
+    label = request.GET.get("label") or version.labels[0]
+    initial = {
+        "label": label,
+        "review": version.thresholds.get(label, 0.5),
+        "reject": 1.0,
+        "days": 7,
+    }
+    form = SimulatorForm(request.POST or request.GET or None, labels=version.labels, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            label_thresholds_save(
+                label=Label.objects.get(name=data["label"]),
+                review=data["review"],
+                reject=data["reject"] if data["reject"] < 1 else None,
+                changed_by=request.user,
+            )
+        except (ValidationError, Label.DoesNotExist) as exc:
+            messages.error(request, _errors(exc) if isinstance(exc, ValidationError) else "unknown label")
+        else:
+            messages.success(request, f"Saved the {data['label']} thresholds as routing rules.")
+        return redirect(f"{reverse('web:simulator', args=[version.pk])}?label={data['label']}")
+    simulation = None
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        simulation = simulate_thresholds(
+            version=version, label=data["label"], review=data["review"], reject=data["reject"], days=data["days"]
+        )
+    elif not form.is_bound:
+        simulation = simulate_thresholds(version=version, label=label, review=initial["review"], reject=1.0, days=7)
+    context = {
+        "version": version,
+        "form": form,
+        "simulation": simulation,
+        "heldout": asdict(simulation.heldout) if simulation and simulation.heldout else None,
+        "values": form.cleaned_data if form.is_bound and form.is_valid() else initial,
+    }
+    template = "moderation/web/models/_simulation.html" if request.headers.get("HX-Request") else None
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    return render(request, template or "moderation/web/models/simulator.html", context, status=status)
+
+
+@require_GET
+@admin_required
+def export(request, fmt: str):
+    """The labelled data as a download: Jigsaw CSV (plus every other label) or JSONL."""
+    labels = list(Label.objects.values_list("name", flat=True))
+    rows = selectors.labelled_comments(labels=labels, origins=list(DATA_ORIGINS))
+    out = io.StringIO()
+    if fmt == "csv":
+        write_csv(rows, labels, out)
+    else:
+        write_jsonl(rows, out)
+    response = HttpResponse(out.getvalue(), content_type="text/csv" if fmt == "csv" else "application/x-ndjson")
+    stamp = timezone.now().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="toxiscope-labelled-{stamp}.{fmt}"'
+    return response

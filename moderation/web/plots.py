@@ -1,0 +1,127 @@
+"""Plots of a model version, rendered server-side to SVG with matplotlib and cached on disk
+beside the artifacts (under `.plots/`, keyed by the version and its thresholds): an artifact
+directory itself is never written to after training."""
+
+import hashlib
+import io
+import json
+import math
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display; must precede pyplot
+import matplotlib.pyplot as plt  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+from moderation.models import ModelVersion  # noqa: E402
+from moderation.selectors.models import heldout_of  # noqa: E402
+from training.heldout import HeldOut, class_scores, pr_curve  # noqa: E402
+
+KINDS = ("learning-curve", "pr-curves", "histograms")
+COLOURS = {"train": "#2f6fde", "val": "#c2352b", "pos": "#c2352b", "neg": "#8aa9e0"}
+
+
+def plot_svg(version: ModelVersion, kind: str) -> bytes | None:
+    """The SVG of one plot of `version`; None when its artifact lacks the data for it."""
+    key = hashlib.sha256(json.dumps([version.name, version.thresholds, kind], sort_keys=True).encode()).hexdigest()
+    cached = Path(settings.TOXISCOPE_ARTIFACTS_DIR) / ".plots" / f"{key[:24]}.svg"
+    if cached.is_file():
+        return cached.read_bytes()
+    svg = _render(version, kind)
+    if svg is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(svg)
+        partial.replace(cached)  # atomic: a concurrent reader sees the old file or the whole new one
+    return svg
+
+
+def _render(version: ModelVersion, kind: str) -> bytes | None:
+    if kind == "learning-curve":
+        curve = version.metrics.get("learning_curve") or []
+        return _learning_curve(curve, version.metrics.get("best_epoch")) if curve else None
+    heldout = heldout_of(version)
+    if heldout is None:
+        return None
+    if kind == "pr-curves":
+        return _pr_curves(heldout, version.thresholds)
+    return _histograms(heldout, version.thresholds)
+
+
+def _svg(figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def _learning_curve(curve: list[dict], best_epoch: int | None) -> bytes:
+    epochs = [point["epoch"] for point in curve]
+    figure, loss_axis = plt.subplots(figsize=(7, 3.2))
+    loss_axis.plot(epochs, [p.get("train_loss") for p in curve], "o-", color=COLOURS["train"], label="train loss")
+    if any("val_loss" in p for p in curve):
+        loss_axis.plot(epochs, [p.get("val_loss") for p in curve], "o--", color=COLOURS["train"], label="val loss")
+    loss_axis.set_xlabel("epoch")
+    loss_axis.set_ylabel("focal loss")
+    f1_axis = loss_axis.twinx()
+    f1_axis.plot(epochs, [p.get("val_macro_f1") for p in curve], "s-", color=COLOURS["val"], label="val macro-F1")
+    f1_axis.set_ylabel("val macro-F1")
+    f1_axis.set_ylim(0, 1)
+    if best_epoch:
+        loss_axis.axvline(best_epoch, color="#999", linestyle=":", label=f"kept: epoch {best_epoch}")
+    lines = loss_axis.get_legend_handles_labels()
+    extra = f1_axis.get_legend_handles_labels()
+    loss_axis.legend(lines[0] + extra[0], lines[1] + extra[1], fontsize=8, loc="center right")
+    loss_axis.set_xticks(epochs)
+    return _svg(figure)
+
+
+def _grid(labels: list[str]):
+    columns = min(4, len(labels))
+    rows = math.ceil(len(labels) / columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 2.8 * rows), squeeze=False)
+    for axis in axes.flat[len(labels) :]:
+        axis.set_visible(False)
+    return figure, list(axes.flat)
+
+
+def _pr_curves(heldout: HeldOut, thresholds: dict[str, float]) -> bytes:
+    figure, axes = _grid(heldout.labels)
+    for axis, label in zip(axes, heldout.labels, strict=False):
+        axis.set_title(label, fontsize=10)
+        curve = pr_curve(heldout, label)
+        if curve is None:
+            axis.text(0.5, 0.5, "no positives\nin the held-out split", ha="center", va="center", fontsize=8)
+            continue
+        precision, recall, cutoffs = curve
+        axis.plot(recall, precision, color=COLOURS["train"])
+        threshold = thresholds.get(label)
+        if threshold is not None and len(cutoffs):
+            at = min(range(len(cutoffs)), key=lambda i: abs(cutoffs[i] - threshold))
+            axis.plot(recall[at], precision[at], "o", color=COLOURS["val"], label=f"threshold {threshold:.2f}")
+            axis.legend(fontsize=7, loc="lower left")
+        axis.set_xlim(0, 1.02)
+        axis.set_ylim(0, 1.02)
+        axis.set_xlabel("recall", fontsize=8)
+        axis.set_ylabel("precision", fontsize=8)
+    figure.tight_layout()
+    return _svg(figure)
+
+
+def _histograms(heldout: HeldOut, thresholds: dict[str, float]) -> bytes:
+    figure, axes = _grid(heldout.labels)
+    bins = [i / 20 for i in range(21)]
+    for axis, label in zip(axes, heldout.labels, strict=False):
+        positives, negatives = class_scores(heldout, label)
+        axis.set_title(label, fontsize=10)
+        axis.hist(negatives, bins=bins, color=COLOURS["neg"], alpha=0.8, label=f"negatives ({len(negatives)})")
+        axis.hist(positives, bins=bins, color=COLOURS["pos"], alpha=0.7, label=f"positives ({len(positives)})")
+        if label in thresholds:
+            axis.axvline(thresholds[label], color="#1d2330", linestyle="--", linewidth=1)
+        axis.set_yscale("log")
+        axis.set_xlabel("score", fontsize=8)
+        axis.legend(fontsize=7)
+    figure.tight_layout()
+    return _svg(figure)

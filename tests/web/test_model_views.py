@@ -1,0 +1,136 @@
+"""The admins' model pages through Django's test client."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from moderation.models import AuditEvent, ModelVersion, RoutingRule, TrainingRun
+from tests.factories import AdminFactory, LabelAnnotationFactory, ModeratorFactory, install_version
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin():
+    client = Client()
+    client.force_login(AdminFactory())
+    return client
+
+
+@pytest.fixture
+def candidate(trained_artifact, artifacts_dir, active_version):
+    return install_version(trained_artifact, artifacts_dir, "candidate", status="candidate")
+
+
+def test_moderators_cannot_reach_the_model_pages(active_version):
+    client = Client()
+    client.force_login(ModeratorFactory())
+    for url in (reverse("web:models"), reverse("web:retrain"), reverse("web:version", args=[active_version.pk])):
+        assert client.get(url).status_code == 403
+    assert client.post(reverse("web:promote", args=[active_version.pk])).status_code == 403
+
+
+def test_models_page_lists_versions_with_their_metrics(admin, active_version, candidate):
+    page = admin.get(reverse("web:models")).content.decode()
+    assert "tiny-active" in page and "candidate" in page and active_version.data_hash[:12] in page
+
+
+def test_retrain_form_shows_reference_defaults_and_starts_a_run(admin):
+    form = admin.get(reverse("web:retrain")).content.decode()
+    assert 'value="0.0005"' in form and 'value="16"' in form and 'value="128"' in form  # lr, batch, max length
+    data = {
+        "base_model": "scratch",
+        "origins": ["imported", "moderator"],
+        "max_epochs": 2,
+        "lr": 0.003,
+        "batch_size": 16,
+        "max_len": 64,
+        "patience": 2,
+        "focal_gamma": 2,
+        "focal_alpha": 0.25,
+        "seed": 7,
+        "advanced": '{"vocab_size": 800, "scratch_layers": 1}',
+    }
+    response = admin.post(reverse("web:retrain"), data)
+    run = TrainingRun.objects.get()
+    assert response.status_code == 302 and response.url == reverse("web:run", args=[run.pk])
+    assert run.config["training"]["vocab_size"] == 800 and run.config["training"]["lr"] == 0.003
+    assert run.config["data"]["origins"] == ["imported", "moderator"]
+
+
+def test_retrain_with_bad_options_is_a_400_with_the_messages(admin):
+    bad = {"base_model": "scratch", "origins": ["imported"], "max_epochs": 0, "lr": 5e-4, "batch_size": 16}
+    response = admin.post(reverse("web:retrain"), bad | {"advanced": '{"no_such_option": 1}'})
+    assert response.status_code == 400 and not TrainingRun.objects.exists()
+    assert b"Ensure this value is greater than or equal to 1" in response.content
+
+
+def test_run_page_polls_its_progress_until_it_finishes(admin):
+    run = TrainingRun.objects.create(status="running", epoch=2, total_epochs=4, step=5, total_steps=10)
+    partial = admin.get(reverse("web:run", args=[run.pk]), HTTP_HX_REQUEST="true").content.decode()
+    assert "37.5 %" in partial and 'hx-trigger="every 1s"' in partial and "<html" not in partial
+    TrainingRun.objects.filter(pk=run.pk).update(status="cancelled")
+    done = admin.get(reverse("web:run", args=[run.pk]), HTTP_HX_REQUEST="true").content.decode()
+    assert "every 1s" not in done
+    admin.post(reverse("web:run-cancel", args=[run.pk]))  # already finished: a message, no change
+    assert TrainingRun.objects.get(pk=run.pk).status == "cancelled"
+
+
+def test_version_page_and_its_plots(admin, active_version):
+    page = admin.get(reverse("web:version", args=[active_version.pk])).content.decode()
+    assert "Held-out metrics" in page
+    for kind in ("learning-curve", "pr-curves", "histograms"):
+        plot = admin.get(reverse("web:version-plot", args=[active_version.pk, kind]))
+        assert plot.status_code == 200 and plot["Content-Type"] == "image/svg+xml"
+        assert plot.content.lstrip().startswith(b"<?xml") and b"<svg" in plot.content
+    assert admin.get(reverse("web:version-plot", args=[active_version.pk, "pie-chart"])).status_code == 404
+
+
+def test_compare_then_promote_then_roll_back(admin, active_version, candidate):
+    page = admin.get(reverse("web:compare", args=[candidate.pk])).content.decode()
+    assert "The gate passes" in page and "Routes that would change" in page
+    admin.post(reverse("web:promote", args=[candidate.pk]))
+    assert ModelVersion.objects.get(status="active") == candidate
+    page = admin.get(reverse("web:version", args=[candidate.pk])).content.decode()
+    assert "Roll back to tiny-active" in page
+    admin.post(reverse("web:promote", args=[active_version.pk]))
+    assert ModelVersion.objects.get(status="active") == active_version
+    assert AuditEvent.objects.filter(action="model_version.promote").count() == 2
+
+
+def test_a_failing_gate_shows_and_needs_an_override(admin, active_version, candidate):
+    ModelVersion.objects.filter(pk=candidate.pk).update(thresholds=dict.fromkeys(candidate.labels, 0.999))
+    assert "The gate fails" in admin.get(reverse("web:compare", args=[candidate.pk])).content.decode()
+    admin.post(reverse("web:promote", args=[candidate.pk]))
+    assert ModelVersion.objects.get(status="active") == active_version
+    admin.post(reverse("web:promote", args=[candidate.pk]), {"override": "on", "reason": "urgent fix"})
+    assert ModelVersion.objects.get(status="active").pk == candidate.pk
+
+
+def test_shadow_toggle(admin, candidate):
+    admin.post(reverse("web:shadow", args=[candidate.pk]), {"enable": "1"})
+    assert ModelVersion.objects.get(is_shadow=True) == candidate
+    assert "Shadow disagreement" in admin.get(reverse("web:version", args=[candidate.pk])).content.decode()
+    admin.post(reverse("web:shadow", args=[candidate.pk]), {"enable": "0"})
+    assert not ModelVersion.objects.filter(is_shadow=True).exists()
+
+
+def test_simulator_recomputes_and_saves_rules(admin, active_version):
+    url = reverse("web:simulator", args=[active_version.pk])
+    assert "Threshold simulator" in admin.get(url).content.decode()
+    partial = admin.get(url, {"label": "threat", "review": 0.3, "reject": 0.8, "days": 7}, HTTP_HX_REQUEST="true")
+    assert partial.status_code == 200 and "review at 0.30" in partial.content.decode()
+    bad = admin.get(url, {"label": "threat", "review": 0.9, "reject": 0.2, "days": 7}, HTTP_HX_REQUEST="true")
+    assert bad.status_code == 400
+    admin.post(url, {"label": "threat", "review": 0.3, "reject": 0.8, "days": 7})
+    rules = RoutingRule.objects.filter(label__name="threat", is_active=True)
+    assert {(rule.action, rule.threshold) for rule in rules} == {("review", 0.3), ("auto_reject", 0.8)}
+
+
+def test_export_downloads(admin):
+    LabelAnnotationFactory(comment__text="hello there", comment__external_id="e1")
+    csv_response = admin.get(reverse("web:export", args=["csv"]))
+    assert csv_response["Content-Disposition"].endswith('.csv"')
+    assert csv_response.content.decode().splitlines()[1].startswith("e1,hello there,1")
+    jsonl = admin.get(reverse("web:export", args=["jsonl"])).content.decode()
+    assert '"labels": {"toxic": true}' in jsonl
