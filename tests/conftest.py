@@ -4,9 +4,11 @@ import warnings
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
+from django.db import connections
 
 from moderation.services.routing_config import routing_config
 from moderation.services.scoring import active_model
@@ -14,6 +16,8 @@ from tests.factories import install_version
 from tests.tiny import DEMO_CSV, JIGSAW_CSV, tiny_config
 from training import DEFAULT_LABELS
 from training.data import read_csv_examples
+
+CHROMIUM = Path(os.environ.get("TOXISCOPE_CHROMIUM", "/usr/bin/chromium"))
 
 # Random audit samples would make item counts vary: tests that sample set a rate of their own.
 # Set in the environment too, for the workers and servers the integration tests start.
@@ -109,3 +113,31 @@ def receiver():
     yield make
     for server in made:
         server.close()
+
+
+@pytest.fixture
+def browser():
+    """Chromium, started for one test. Not once per session: while Playwright's sync API is
+    active, this thread counts as "async" and Django hands it other database connections than
+    the test database's own, which the next test's setup would not find."""
+    if not CHROMIUM.is_file():
+        message = f"SKIPPED: no Chromium at {CHROMIUM}: `make test` installs Debian's chromium package"
+        warnings.warn(message, stacklevel=1)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with mock.patch.dict(os.environ, {"DJANGO_ALLOW_ASYNC_UNSAFE": "true"}), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-background-networking"]
+        )
+        yield browser
+        browser.close()
+        connections.close_all()  # those opened in Playwright's context
+
+
+@pytest.fixture
+def screenshots(tmp_path) -> Path:
+    """Where pages are photographed: docs/screenshots with `make screenshots`, else a temp dir."""
+    target = Path(os.environ.get("TOXISCOPE_SCREENSHOTS_DIR", tmp_path))
+    target.mkdir(parents=True, exist_ok=True)
+    return target

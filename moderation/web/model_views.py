@@ -123,7 +123,11 @@ def version_detail(request, version_id: int):
         {
             "version": version,
             "active": active,
-            "per_label": model_metrics.get("labels", {}),
+            "per_label": [
+                (label, model_metrics["labels"][label])
+                for label in version.labels
+                if label in model_metrics.get("labels", {})
+            ],
             "summary": model_metrics,
             "baseline": ((version.metrics.get("baseline") or {}).get("calibrated") or {}),
             "kinds": KINDS,
@@ -204,14 +208,14 @@ def shadow(request, version_id: int):
 def simulator(request, version_id: int):
     version = get_object_or_404(ModelVersion, pk=version_id)
     label = request.GET.get("label") or version.labels[0]
-    initial = {
-        "label": label,
-        "review": version.thresholds.get(label, 0.5),
-        "reject": 1.0,
-        "days": 7,
-    }
-    form = SimulatorForm(request.POST or request.GET or None, labels=version.labels, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    defaults = {"label": label, "review": version.thresholds.get(label, 0.5), "reject": 1.0, "days": 7}
+    # Always bound: the page opens on the label's calibrated threshold and no auto-reject.
+    form = SimulatorForm(
+        request.POST if request.method == "POST" else defaults | request.GET.dict(), labels=version.labels
+    )
+    if not form.is_valid():
+        simulation = None
+    elif request.method == "POST":
         data = form.cleaned_data
         try:
             label_thresholds_save(
@@ -220,29 +224,26 @@ def simulator(request, version_id: int):
                 reject=data["reject"] if data["reject"] < 1 else None,
                 changed_by=request.user,
             )
-        except (ValidationError, Label.DoesNotExist) as exc:
-            messages.error(request, _errors(exc) if isinstance(exc, ValidationError) else "unknown label")
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
         else:
             messages.success(request, f"Saved the {data['label']} thresholds as routing rules.")
         return redirect(f"{reverse('web:simulator', args=[version.pk])}?label={data['label']}")
-    simulation = None
-    if form.is_bound and form.is_valid():
+    else:
         data = form.cleaned_data
         simulation = simulate_thresholds(
             version=version, label=data["label"], review=data["review"], reject=data["reject"], days=data["days"]
         )
-    elif not form.is_bound:
-        simulation = simulate_thresholds(version=version, label=label, review=initial["review"], reject=1.0, days=7)
     context = {
         "version": version,
         "form": form,
         "simulation": simulation,
         "heldout": asdict(simulation.heldout) if simulation and simulation.heldout else None,
-        "values": form.cleaned_data if form.is_bound and form.is_valid() else initial,
+        "values": form.cleaned_data if form.is_valid() else defaults,
     }
-    template = "moderation/web/models/_simulation.html" if request.headers.get("HX-Request") else None
-    status = 400 if form.is_bound and not form.is_valid() else 200
-    return render(request, template or "moderation/web/models/simulator.html", context, status=status)
+    partial = request.headers.get("HX-Request") == "true"
+    template = "moderation/web/models/_simulation.html" if partial else "moderation/web/models/simulator.html"
+    return render(request, template, context, status=200 if form.is_valid() else 400)
 
 
 @require_GET
