@@ -6,8 +6,9 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from moderation.models import Comment, ModelVersion, TrainingRun, WebhookDelivery
+from moderation.models import Comment, ModelVersion, Prediction, TrainingRun, WebhookDelivery
 from moderation.services import comments_submit_many
+from moderation.services.model_lifecycle import model_version_shadow_set
 from moderation.services.review import review_item_decide
 from moderation.services.training import training_run_start
 from tests.factories import ApiClientFactory, ModeratorFactory, ReviewItemFactory, WebhookFactory, install_version
@@ -102,3 +103,18 @@ def test_the_worker_reconnects_after_the_database_drops_its_connections(celery_w
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT pg_terminate_backend(pid) {others}", [db_name])
     scored_by_the_worker("after")
+
+
+def test_a_shadow_version_scores_live_traffic_through_the_worker(celery_worker, settings, trained_artifact):
+    settings.TOXISCOPE_ARTIFACTS_DIR = celery_worker.artifacts_dir
+    install_version(trained_artifact, celery_worker.artifacts_dir, "serving")
+    shadow = install_version(trained_artifact, celery_worker.artifacts_dir, "in-shadow", status="candidate")
+    model_version_shadow_set(version=shadow, changed_by=None)
+    results = comments_submit_many(client=ApiClientFactory(), items=[{"text": f"shadowed {i}"} for i in range(4)])
+    ids = [result.comment.pk for result in results]
+    assert {result.comment.routed_by.name for result in results} == {"serving"}  # routed by the active one
+
+    def shadow_scored():
+        return Prediction.objects.filter(comment_id__in=ids, model_version=shadow).count() == 4
+
+    wait_for(shadow_scored, 60, celery_worker, "the shadow scoring task")
