@@ -65,6 +65,7 @@ bench: install
 	HF_HUB_OFFLINE=1 $(PY) bench/score_throughput.py
 	HF_HUB_OFFLINE=1 $(PY) bench/api_latency.py
 	HF_HUB_OFFLINE=1 $(PY) bench/ingest_load.py
+	HF_HUB_OFFLINE=1 $(PY) bench/review_latency.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -1,5 +1,7 @@
 """Reads for the admins' model pages: comparisons, shadow disagreement, threshold simulation."""
 
+import hashlib
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -82,7 +84,8 @@ def model_versions_compare(*, candidate: ModelVersion, active: ModelVersion) -> 
     split less anything the active version trained on, each version at its own thresholds;
     plus how many of those, and of recent traffic, the two would route differently. None when
     the candidate's artifact keeps no held-out split. Cached: scoring takes a while."""
-    key = f"compare:{candidate.pk}:{active.pk}:{hash(str(candidate.thresholds))}:{hash(str(active.thresholds))}"
+    versions = json.dumps([candidate.pk, candidate.thresholds, active.pk, active.thresholds], sort_keys=True)
+    key = f"compare:{hashlib.sha256(versions.encode()).hexdigest()}"  # the same key in every process
     cached = cache.get(key)
     if cached is not None:
         return cached

@@ -145,6 +145,7 @@ def last_undoable_decision(*, moderator, window_s: float) -> Decision | None:
         Decision.objects.filter(
             moderator=moderator,
             undone_at__isnull=True,
+            is_bulk=False,  # a bulk action is not undone with z
             created_at__gte=timezone.now() - timedelta(seconds=window_s),
         )
         .select_related("comment", "review_item")

@@ -84,13 +84,22 @@ def _annotations_write(comment: Comment, labels: Mapping[str, bool], moderator) 
         )
     }
     previous = {name: existing[name].value if name in existing else None for name in labels}
-    for name, value in labels.items():
-        LabelAnnotation.objects.update_or_create(
-            comment=comment,
-            label=known[name],
-            origin=LabelAnnotation.Origin.MODERATOR,
-            defaults={"value": value, "created_by": moderator},
-        )
+    # One statement for all the labels: an insert, or an update of the moderator's earlier value.
+    LabelAnnotation.objects.bulk_create(
+        [
+            LabelAnnotation(
+                comment=comment,
+                label=known[name],
+                value=value,
+                origin=LabelAnnotation.Origin.MODERATOR,
+                created_by=moderator,
+            )
+            for name, value in labels.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["comment", "label", "origin"],
+        update_fields=["value", "created_by", "updated_at"],
+    )
     return previous
 
 

@@ -228,11 +228,11 @@ def undo(request):
     try:
         decision = decision_undo(moderator=request.user)
     except ReviewError as exc:
-        messages.error(request, str(exc))
         if _htmx(request):
             queue = get_object_or_404(ReviewQueue, slug=request.POST.get("queue", ""))
             item, _ = _claim_next(request, queue)
             return _render_work(request, queue, item, notice=str(exc))
+        messages.error(request, str(exc))
         return redirect("web:overview")
     item = decision.review_item
     # The item is this moderator's again; release whatever they had open meanwhile.
