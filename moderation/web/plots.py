@@ -9,15 +9,11 @@ import math
 import os
 from pathlib import Path
 
-import matplotlib
+from django.conf import settings
 
-matplotlib.use("Agg")  # no display; must precede pyplot
-import matplotlib.pyplot as plt  # noqa: E402
-from django.conf import settings  # noqa: E402
-
-from moderation.models import ModelVersion  # noqa: E402
-from moderation.selectors.models import heldout_of  # noqa: E402
-from training.heldout import HeldOut, class_scores, pr_curve  # noqa: E402
+from moderation.models import ModelVersion
+from moderation.selectors.models import heldout_of
+from training.heldout import HeldOut, class_scores, pr_curve
 
 KINDS = ("learning-curve", "pr-curves", "histograms")
 COLOURS = {"train": "#2f6fde", "val": "#c2352b", "pos": "#c2352b", "neg": "#8aa9e0"}
@@ -50,16 +46,27 @@ def _render(version: ModelVersion, kind: str) -> bytes | None:
     return _histograms(heldout, version.thresholds)
 
 
+def _pyplot():
+    """matplotlib, imported on the first plot: it adds a tenth to every process's heap and most
+    processes never draw."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display; must precede pyplot
+    import matplotlib.pyplot
+
+    return matplotlib.pyplot
+
+
 def _svg(figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight")
-    plt.close(figure)
+    _pyplot().close(figure)
     return buffer.getvalue()
 
 
 def _learning_curve(curve: list[dict], best_epoch: int | None) -> bytes:
     epochs = [point["epoch"] for point in curve]
-    figure, loss_axis = plt.subplots(figsize=(7, 3.2))
+    figure, loss_axis = _pyplot().subplots(figsize=(7, 3.2))
     loss_axis.plot(epochs, [p.get("train_loss") for p in curve], "o-", color=COLOURS["train"], label="train loss")
     if any("val_loss" in p for p in curve):
         loss_axis.plot(epochs, [p.get("val_loss") for p in curve], "o--", color=COLOURS["train"], label="val loss")
@@ -81,7 +88,7 @@ def _learning_curve(curve: list[dict], best_epoch: int | None) -> bytes:
 def _grid(labels: list[str]):
     columns = min(4, len(labels))
     rows = math.ceil(len(labels) / columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 2.8 * rows), squeeze=False)
+    figure, axes = _pyplot().subplots(rows, columns, figsize=(3.2 * columns, 2.8 * rows), squeeze=False)
     for axis in axes.flat[len(labels) :]:
         axis.set_visible(False)
     return figure, list(axes.flat)
