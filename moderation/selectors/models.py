@@ -84,8 +84,9 @@ def model_versions_compare(*, candidate: ModelVersion, active: ModelVersion) -> 
     split less anything the active version trained on, each version at its own thresholds;
     plus how many of those, and of recent traffic, the two would route differently. None when
     the candidate's artifact keeps no held-out split. Cached: scoring takes a while."""
-    versions = json.dumps([candidate.pk, candidate.thresholds, active.pk, active.thresholds], sort_keys=True)
-    key = f"compare:{hashlib.sha256(versions.encode()).hexdigest()}"  # the same key in every process
+    # The same key in every process; a rule edit (route changes) or a recalibration makes a new one.
+    inputs = [candidate.pk, candidate.thresholds, active.pk, active.thresholds, repr(routing_config.get().rules)]
+    key = f"compare:{hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()}"
     cached = cache.get(key)
     if cached is not None:
         return cached
