@@ -232,7 +232,10 @@ def audit_precision() -> list[AuditPrecision]:
     sampled = Counter(audit_items.values_list("comment__route_action", flat=True))
     decisions = (
         Decision.objects.filter(
-            review_item__queue__is_audit=True, undone_at__isnull=True, action__in=["approve", "reject"]
+            review_item__queue__is_audit=True,
+            undone_at__isnull=True,
+            is_bulk=False,
+            action__in=["approve", "reject"],
         )
         .select_related("comment")
         .order_by("created_at")

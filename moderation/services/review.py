@@ -230,6 +230,9 @@ def review_items_bulk_decide(
     comment's labels."""
     if action not in STATUS_AFTER:
         raise ReviewError("A bulk action approves or rejects.")
+    if queue.is_audit:
+        # Its verdicts measure the automatic decisions' precision: each needs a person's look.
+        raise ReviewError("The audit queue is judged one comment at a time.")
     if expected_count > settings.TOXISCOPE_MAX_BATCH:
         raise ReviewError(f"At most {settings.TOXISCOPE_MAX_BATCH} comments at once; narrow the selection.")
     now = timezone.now()

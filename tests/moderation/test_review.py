@@ -185,6 +185,15 @@ def test_bulk_reject_acts_on_the_confirmed_selection_only(general):
     assert AuditEvent.objects.get(action="decision.bulk_reject").after["comments"]
 
 
+def test_the_audit_queue_takes_no_bulk_decisions():
+    audit = ReviewQueue.objects.get(slug="audit")
+    ReviewItemFactory(queue=audit)
+    with pytest.raises(ReviewError, match="one comment at a time"):
+        review_items_bulk_decide(
+            queue=audit, moderator=ModeratorFactory(), filters=ItemFilters(), action="approve", expected_count=1
+        )
+
+
 def test_queue_overview_counts_size_claims_and_sla(general):
     late = ReviewItemFactory()
     ReviewItem.objects.filter(pk=late.pk).update(created_at=timezone.now() - timedelta(days=2))
