@@ -49,7 +49,6 @@ class ActiveModel:
         self._lock = threading.Lock()
         self._current: LoadedVersion | None = None
         self._checked_at = float("-inf")
-        self._scorers: dict[str, Scorer] = {}
 
     def get(self) -> LoadedVersion | None:
         """The active version, ready to score; None when no version is active."""
@@ -71,16 +70,13 @@ class ActiveModel:
         if current is not None and _identity(current.version) == _identity(version):
             return
         try:
-            scorer = self._scorers.get(version.artifact_path) or Scorer(
-                version.artifact_path, root=settings.TOXISCOPE_ARTIFACTS_DIR
-            )
+            scorer = scorer_for(version)
         except (ArtifactError, OSError) as exc:
             # Keep serving what we had: a broken artifact must not take scoring down.
             logger.error("cannot load active model version %s: %s", version.name, exc)
             return
         if settings.TOXISCOPE_TORCH_THREADS:
             torch.set_num_threads(settings.TOXISCOPE_TORCH_THREADS)
-        self._scorers = {version.artifact_path: scorer}
         self._current = LoadedVersion(version, scorer)
         logger.info("serving model version %s", version.name)
 
@@ -89,19 +85,22 @@ class ActiveModel:
         self._checked_at = float("-inf")
 
 
-_other_scorers: dict[str, Scorer] = {}
-_other_scorers_lock = threading.Lock()
+_scorers: dict[str, Scorer] = {}  # by artifact path, least recently used first
+_scorers_lock = threading.Lock()
+SCORERS_KEPT = 3  # the active version, a shadow, a candidate under comparison
 
 
 def scorer_for(version: ModelVersion) -> Scorer:
-    """A scorer for any version (a shadow, a candidate under comparison), the last few kept."""
-    with _other_scorers_lock:
-        scorer = _other_scorers.get(version.artifact_path)
+    """A loaded scorer for any version: the active one, a shadow, a candidate being compared.
+    One per artifact path, the last few used kept, so the active model is not loaded twice and
+    a recalibrated version (same weights) needs no reading of the weights."""
+    with _scorers_lock:
+        scorer = _scorers.pop(version.artifact_path, None)
         if scorer is None:
             scorer = Scorer(version.artifact_path, root=settings.TOXISCOPE_ARTIFACTS_DIR)
-            if len(_other_scorers) >= 3:
-                _other_scorers.pop(next(iter(_other_scorers)))
-            _other_scorers[version.artifact_path] = scorer
+            while len(_scorers) >= SCORERS_KEPT:
+                _scorers.pop(next(iter(_scorers)))
+        _scorers[version.artifact_path] = scorer
         return scorer
 
 
