@@ -4,6 +4,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils import timezone
 
@@ -140,17 +141,15 @@ def active_labels() -> list[str]:
     return list(Label.objects.filter(is_active=True).values_list("name", flat=True))
 
 
-def last_undoable_decision(*, moderator, window_s: float) -> Decision | None:
-    return (
-        Decision.objects.filter(
-            moderator=moderator,
-            undone_at__isnull=True,
-            is_bulk=False,  # a bulk action is not undone with z
-            created_at__gte=timezone.now() - timedelta(seconds=window_s),
-        )
-        .select_related("comment", "review_item")
-        .first()
-    )
+def undoable_decisions(*, moderator) -> QuerySet[Decision]:
+    """The moderator's decisions that z may still undo, latest first: made one by one (a bulk
+    action is not undone with z), not undone yet, within `TOXISCOPE_UNDO_SECONDS`."""
+    return Decision.objects.filter(
+        moderator=moderator,
+        undone_at__isnull=True,
+        is_bulk=False,
+        created_at__gte=timezone.now() - timedelta(seconds=settings.TOXISCOPE_UNDO_SECONDS),
+    ).select_related("comment", "review_item")
 
 
 def decision_history(*, search: str = "", moderator: str = "", action: str = "") -> QuerySet[Decision]:

@@ -14,7 +14,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from moderation.models import Comment, Decision, Label, LabelAnnotation, ReviewItem, ReviewQueue
-from moderation.selectors.review import ItemFilters, claim_held_by, claim_is_free, review_queue_items
+from moderation.selectors.review import (
+    ItemFilters,
+    claim_held_by,
+    claim_is_free,
+    review_queue_items,
+    undoable_decisions,
+)
 from moderation.services.audit import audit_event_record
 from moderation.services.webhooks import webhook_deliveries_create
 
@@ -45,7 +51,7 @@ def review_item_claim_next(
     items = review_queue_items(queue=queue, filters=filters).exclude(pk__in=skip)
     if item_id is not None:
         items = items.filter(pk=item_id)
-    held = items.filter(claimed_by=moderator, claimed_until__gt=now).select_for_update(of=("self",)).first()
+    held = items.filter(claim_held_by(moderator, now)).select_for_update(of=("self",)).first()
     item = held or items.filter(claim_is_free(now)).select_for_update(skip_locked=True, of=("self",)).first()
     if item is None:
         return None
@@ -173,13 +179,7 @@ def decision_undo(*, moderator) -> Decision:
     """Undo this moderator's latest decision, if it is recent enough and nothing has happened to
     the comment since: its status and labels are restored and its item is back, claimed by
     them."""
-    cutoff = timezone.now() - timedelta(seconds=settings.TOXISCOPE_UNDO_SECONDS)
-    decision = (
-        Decision.objects.select_for_update(of=("self",))
-        .filter(moderator=moderator, undone_at__isnull=True, created_at__gte=cutoff, is_bulk=False)
-        .select_related("comment", "review_item")
-        .first()
-    )
+    decision = undoable_decisions(moderator=moderator).select_for_update(of=("self",)).first()
     if decision is None:
         raise ReviewError("Nothing to undo: no decision of yours in the last few minutes.")
     comment, item = decision.comment, decision.review_item

@@ -8,7 +8,6 @@ keyboard without page loads.
 from functools import wraps
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -99,7 +98,7 @@ def _render_work(request, queue: ReviewQueue, item: ReviewItem | None, form=None
         "filter_query": request.POST.get("filters", _filter_query(request)),
         "queues": ReviewQueue.objects.exclude(pk=queue.pk).exclude(is_audit=True),
         "reasons": DecisionReason.objects.filter(is_active=True),
-        "undo": selectors.last_undoable_decision(moderator=request.user, window_s=settings.TOXISCOPE_UNDO_SECONDS),
+        "undo": selectors.undoable_decisions(moderator=request.user).exists(),
     }
     if item is not None:
         blind = queue.is_audit
