@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from moderation.models import AuditEvent, Comment, Decision, ModelVersion, Prediction
-from moderation.routing import decide_route
+from moderation.services.routing import routes_decide
 from moderation.services.routing_config import routing_config
 from moderation.services.scoring import scorer_for
 from training.artifacts import resolve_inside
@@ -60,18 +60,7 @@ class Comparison:
 
 
 def _routes(score_rows: list[dict[str, float]], thresholds: dict[str, float], sources: list[str]) -> list[tuple]:
-    config = routing_config.get()
-    decisions = [
-        decide_route(
-            scores=scores,
-            calibrated_thresholds=thresholds,
-            rules=config.rules,
-            source=source,
-            default_queue=config.default_queue.slug,
-            severity=config.severity,
-        )
-        for scores, source in zip(score_rows, sources, strict=True)
-    ]
+    decisions = routes_decide(scores=score_rows, thresholds=thresholds, sources=sources)
     return [(decision.action, decision.queue) for decision in decisions]
 
 

@@ -2,7 +2,7 @@
 async scoring task, re-scoring once a model becomes active, and `manage.py score_pending`."""
 
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from moderation.models import Comment, Prediction, ReviewItem, ReviewQueue
 from moderation.routing import AUTO_APPROVE, AUTO_REJECT, REVIEW, RouteDecision, decide_route
-from moderation.services.routing_config import routing_config
+from moderation.services.routing_config import RoutingConfig, routing_config
 from moderation.services.scoring import LoadedVersion, active_model
 from toxiscope import metrics
 
@@ -36,6 +36,29 @@ class Routing:
     shadow: bool
 
 
+def routes_decide(
+    *,
+    scores: Sequence[Mapping[str, float]],
+    thresholds: Mapping[str, float],
+    sources: Sequence[str],
+    config: RoutingConfig | None = None,
+) -> list[RouteDecision]:
+    """Each comment's route from its scores and a version's thresholds, under the current
+    routing rules (the cached configuration unless one is given)."""
+    config = config or routing_config.get()
+    return [
+        decide_route(
+            scores=comment_scores,
+            calibrated_thresholds=thresholds,
+            rules=config.rules,
+            source=source,
+            default_queue=config.default_queue.slug,
+            severity=config.severity,
+        )
+        for comment_scores, source in zip(scores, sources, strict=True)
+    ]
+
+
 def routing_decide(comments: Sequence[Comment]) -> Routing:
     """Score `comments` in one model call (if a model is active) and decide each one's route;
     reads the cached model and rules, writes nothing."""
@@ -47,17 +70,9 @@ def routing_decide(comments: Sequence[Comment]) -> Routing:
         decisions = [RouteDecision(REVIEW, fallback.slug, NO_MODEL_REASON) for _ in comments]
     else:
         scores = version.score([comment.text for comment in comments])
-        decisions = [
-            decide_route(
-                scores=s,
-                calibrated_thresholds=version.thresholds,
-                rules=config.rules,
-                source=c.source,
-                default_queue=fallback.slug,
-                severity=config.severity,
-            )
-            for c, s in zip(comments, scores, strict=True)
-        ]
+        decisions = routes_decide(
+            scores=scores, thresholds=version.thresholds, sources=[c.source for c in comments], config=config
+        )
     queues = [config.queues.get(d.queue, fallback) if d.action == REVIEW else None for d in decisions]
     return Routing(version, scores, decisions, queues, config.audit_queue, config.has_shadow)
 
