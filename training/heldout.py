@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from training.artifacts import resolve_inside
-from training.data import LabelMatrix
+from training.data import Example, label_matrix
 
 FILE = "validation.json"
 
@@ -26,15 +26,13 @@ def text_key(text: str) -> str:
 
 
 def heldout_record(
-    texts: Sequence[str], matrix: LabelMatrix, probs: np.ndarray, labels: Sequence[str], train_texts: Sequence[str]
+    examples: Sequence[Example], probs: np.ndarray, labels: Sequence[str], train_texts: Sequence[str]
 ) -> dict:
-    known_labels = [
-        [bool(matrix.y[i, j]) if matrix.mask[i, j] else None for j in range(len(labels))] for i in range(len(texts))
-    ]
     return {
         "labels": list(labels),
-        "texts": list(texts),
-        "truth": known_labels,
+        "texts": [example.text for example in examples],
+        # Known labels only, as in an Example: an unknown label stays absent.
+        "truth": [{label: value for label, value in example.labels.items() if label in labels} for example in examples],
         "scores": np.round(probs, 5).tolist(),
         "train_text_keys": sorted({text_key(text) for text in train_texts}),
     }
@@ -70,16 +68,16 @@ class HeldOut:
 
 def load_heldout(path: str | Path, root: str | Path | None = None) -> HeldOut:
     record = json.loads((resolve_inside(path, root) / FILE).read_text())
-    truth = record["truth"]
-    width = len(record["labels"])
-    y = np.array([[1.0 if value else 0.0 for value in row] for row in truth], dtype=np.float32).reshape(-1, width)
-    mask = np.array([[0.0 if value is None else 1.0 for value in row] for row in truth], dtype=np.float32)
+    labels = record["labels"]
+    matrix = label_matrix(
+        [Example(text, truth) for text, truth in zip(record["texts"], record["truth"], strict=True)], labels
+    )
     return HeldOut(
-        labels=record["labels"],
+        labels=labels,
         texts=record["texts"],
-        y=y,
-        mask=mask.reshape(-1, width),
-        scores=np.array(record["scores"], dtype=np.float32).reshape(-1, width),
+        y=matrix.y,
+        mask=matrix.mask,
+        scores=np.array(record["scores"], dtype=np.float32).reshape(-1, len(labels)),
         train_text_keys=frozenset(record["train_text_keys"]),
     )
 

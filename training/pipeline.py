@@ -247,9 +247,7 @@ def run_training(
         config=artifact_config,
         thresholds=threshold_values(thresholds),
         metrics=metrics,
-        validation=heldout_record(
-            [texts[i] for i in val_index], val.matrix, val_probs, labels, [texts[i] for i in train_index]
-        ),
+        validation=heldout_record([examples[i] for i in val_index], val_probs, labels, [texts[i] for i in train_index]),
         manifest=manifest,
     )
     return TrainingOutcome(

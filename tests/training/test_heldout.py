@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from training.data import LabelMatrix
+from training.data import Example
 from training.heldout import heldout_record, load_heldout, pr_curve, text_key, threshold_outcome
 from training.inference import Scorer
 
@@ -25,12 +25,13 @@ def test_the_artifact_keeps_its_validation_split_with_the_models_scores(trained_
 
 
 def test_unknown_labels_stay_unknown(tmp_path):
-    matrix = LabelMatrix(y=np.array([[1, 0], [0, 0]], dtype=np.float32), mask=np.array([[1, 0], [1, 1]], "float32"))
-    record = heldout_record(["a", "b"], matrix, np.array([[0.9, 0.1], [0.2, 0.3]]), ["toxic", "racism"], ["c"])
+    examples = [Example("a", {"toxic": True}), Example("b", {"toxic": False, "racism": False})]
+    record = heldout_record(examples, np.array([[0.9, 0.1], [0.2, 0.3]]), ["toxic", "racism"], ["c"])
     (tmp_path / "validation.json").write_text(json.dumps(record))
     loaded = load_heldout(tmp_path)
-    assert record["truth"] == [[True, None], [False, False]]
-    np.testing.assert_array_equal(loaded.mask, matrix.mask)
+    assert record["truth"] == [{"toxic": True}, {"toxic": False, "racism": False}]
+    np.testing.assert_array_equal(loaded.mask, [[1, 0], [1, 1]])
+    np.testing.assert_array_equal(loaded.y, [[1, 0], [0, 0]])
     assert threshold_outcome(loaded, "racism", review=0.0, reject=1.0).known == 1
 
 
