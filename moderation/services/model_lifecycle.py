@@ -17,6 +17,7 @@ from moderation.services.model_versions import model_version_promote
 from moderation.services.routing_config import routing_config
 from moderation.services.routing_rules import routing_rule_create, routing_rule_deactivate
 from moderation.services.scoring import scorer_for
+from moderation.services.training import training_run_start
 
 logger = logging.getLogger(__name__)
 
@@ -135,8 +136,6 @@ def label_thresholds_save(*, label: Label, review: float, reject: float | None, 
 def training_retrain_if_due() -> TrainingRun | None:
     """The scheduled retrain: start a run when retraining is on, the last run is old enough and
     enough new moderator decisions exist. Returns the run started, if any."""
-    from moderation.services.training import training_run_start
-
     if settings.TOXISCOPE_RETRAIN_MIN_DECISIONS <= 0:
         return None
     last = TrainingRun.objects.filter(kind=TrainingRun.Kind.TRAIN).order_by("-created_at").first()

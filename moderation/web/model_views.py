@@ -29,7 +29,7 @@ from moderation.services.model_lifecycle import (
 from moderation.services.training import DATA_ORIGINS, training_config_build, training_run_cancel, training_run_start
 from moderation.web.forms import PromoteForm, RetrainForm, SimulatorForm
 from moderation.web.plots import KINDS, plot_svg
-from moderation.web.views import admin_required
+from moderation.web.views import admin_required, is_htmx
 
 
 def _errors(exc: ValidationError) -> str:
@@ -92,8 +92,8 @@ def _progress(run: TrainingRun) -> dict:
 @admin_required
 def run_detail(request, run_id: int):
     run = get_object_or_404(TrainingRun.objects.select_related("model_version", "requested_by"), pk=run_id)
-    partial = request.headers.get("HX-Request") == "true"  # the progress poll
-    template = "moderation/web/models/_progress.html" if partial else "moderation/web/models/run.html"
+    # The progress poll swaps in the progress card only.
+    template = "moderation/web/models/_progress.html" if is_htmx(request) else "moderation/web/models/run.html"
     return render(request, template, {"run": run, "progress": _progress(run)})
 
 
@@ -241,8 +241,7 @@ def simulator(request, version_id: int):
         "heldout": asdict(simulation.heldout) if simulation and simulation.heldout else None,
         "values": form.cleaned_data if form.is_valid() else defaults,
     }
-    partial = request.headers.get("HX-Request") == "true"
-    template = "moderation/web/models/_simulation.html" if partial else "moderation/web/models/simulator.html"
+    template = "moderation/web/models/_simulation.html" if is_htmx(request) else "moderation/web/models/simulator.html"
     return render(request, template, context, status=200 if form.is_valid() else 400)
 
 

@@ -41,7 +41,7 @@ def role_required(*roles: str):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not any(user_has_role(request.user, role) for role in roles):
-                raise PermissionDenied("This page is for moderators and admins.")
+                raise PermissionDenied(f"This page is for: {', '.join(roles)}.")
             return view(request, *args, **kwargs)
 
         return wrapped
@@ -113,11 +113,12 @@ def _render_work(request, queue: ReviewQueue, item: ReviewItem | None, form=None
             "history": selectors.author_history(item.comment),
             "form": form,
         }
-    template = "moderation/web/_work.html" if _htmx(request) else "moderation/web/work.html"
+    template = "moderation/web/_work.html" if is_htmx(request) else "moderation/web/work.html"
     return render(request, template, context, status=status)
 
 
-def _htmx(request) -> bool:
+def is_htmx(request) -> bool:
+    """An htmx request: answer with the fragment it swaps in, not the whole page."""
     return request.headers.get("HX-Request") == "true"
 
 
@@ -180,7 +181,7 @@ def _past_tense(decision: Decision) -> str:
 
 
 def _respond(request, queue: ReviewQueue, item: ReviewItem | None, notice: str):
-    if _htmx(request):
+    if is_htmx(request):
         return _render_work(request, queue, item, notice=notice)
     messages.info(request, notice)
     url = reverse("web:work", args=[queue.slug])
@@ -227,7 +228,7 @@ def undo(request):
     try:
         decision = decision_undo(moderator=request.user)
     except ReviewError as exc:
-        if _htmx(request):
+        if is_htmx(request):
             queue = get_object_or_404(ReviewQueue, slug=request.POST.get("queue", ""))
             item, _ = _claim_next(request, queue)
             return _render_work(request, queue, item, notice=str(exc))
@@ -239,7 +240,7 @@ def undo(request):
     if current and current.isdigit() and int(current) != item.pk:
         review_item_release(item_id=int(current), moderator=request.user)
     notice = f"Undid the {decision.action} of comment #{decision.comment_id}."
-    if _htmx(request):
+    if is_htmx(request):
         return _render_work(request, item.queue, item, notice=notice)
     messages.info(request, notice)
     return redirect(f"{reverse('web:work', args=[item.queue.slug])}?item={item.pk}")
