@@ -9,6 +9,8 @@ from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from moderation.models import Comment, Decision, Label, LabelAnnotation, ModelVersion, ReviewItem, ReviewQueue
+from moderation.routing import review_thresholds, rules_for_source
+from moderation.services.routing_config import routing_config
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,8 @@ class LabelScore:
 
 
 def item_scores(item: ReviewItem) -> list[LabelScore]:
-    """The scores that routed the item's comment, each with the threshold it was held to."""
+    """The scores that routed the item's comment, each with its review threshold as the routing
+    engine derives it under the current rules (a review rule's threshold, else the model's)."""
     comment = item.comment
     version = comment.routed_by
     if version is None:
@@ -106,9 +109,8 @@ def item_scores(item: ReviewItem) -> list[LabelScore]:
     prediction = comment.predictions.filter(model_version=version).first()
     if prediction is None:
         return []
-    thresholds = dict(version.thresholds)
-    if item.rule is not None and item.rule.threshold is not None and item.rule.label_id:
-        thresholds[item.rule.label.name] = item.rule.threshold
+    rules = rules_for_source(routing_config.get().rules, comment.source)
+    thresholds = review_thresholds(rules, version.thresholds)
     return [
         LabelScore(label, prediction.scores[label], thresholds.get(label), label in comment.flagged_labels)
         for label in version.labels

@@ -4,7 +4,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from moderation.models import Comment, Decision, LabelAnnotation, ReviewItem
+from moderation.models import Comment, Decision, Label, LabelAnnotation, ReviewItem, ReviewQueue, RoutingRule
+from moderation.selectors.review import item_scores
 from tests.factories import AdminFactory, ApiClientFactory, ModeratorFactory, ReviewItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -204,3 +205,17 @@ def test_admins_see_activity_and_audit_precision():
     activity = admin.get(reverse("web:activity"), {"days": "7"})
     assert b"maria" in activity.content
     assert b"Auto-reject" in admin.get(reverse("web:audit")).content
+
+
+def test_score_bars_mark_the_thresholds_routing_uses(scored_item):
+    RoutingRule.objects.create(
+        order=5,
+        label=Label.objects.get(name="insult"),
+        action="review",
+        threshold=0.3,
+        queue=ReviewQueue.objects.first(),
+    )
+    item = scored_item("a mild jab", {"insult": 0.35, "toxic": 0.2})
+    bars = {bar.label: bar for bar in item_scores(item)}
+    assert bars["insult"].threshold == 0.3 and bars["insult"].score == 0.35  # the review rule's threshold
+    assert bars["toxic"].threshold == 0.6  # the model's calibrated one
