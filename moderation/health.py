@@ -4,8 +4,8 @@ from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 
+from moderation.engine.scoring import active_model
 from moderation.models import ModelVersion
-from moderation.services.scoring import active_model
 from toxiscope.celery import app
 
 

@@ -278,7 +278,7 @@ class ReviewQueue(models.Model):
 
 
 class RoutingRule(models.Model):
-    """One step of routing, evaluated in `order`; the classification issue fills in the engine."""
+    """One step of routing, evaluated in `order` by the rule engine (moderation/engine/rules.py)."""
 
     class Action(models.TextChoices):
         REVIEW = "review"

@@ -10,8 +10,8 @@ import pytest
 from django.core.cache import cache
 from django.db import connections
 
-from moderation.services.routing_config import routing_config
-from moderation.services.scoring import active_model
+from moderation.engine.config import routing_config
+from moderation.engine.scoring import active_model
 from tests.factories import install_version
 from tests.tiny import DEMO_CSV, JIGSAW_CSV, tiny_config
 from training import DEFAULT_LABELS

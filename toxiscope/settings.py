@@ -185,9 +185,10 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/
 # comment's route), and nothing waits on a task's return value.
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Task names: moderation/jobs.py.
 CELERY_TASK_ROUTES = {
     "moderation.tasks.training_run_execute": {"queue": "training"},
-    "moderation.tasks.threshold_recalibrate": {"queue": "training"},
+    "moderation.tasks.recalibration_execute": {"queue": "training"},
 }
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
@@ -215,7 +216,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "route-waiting-comments": {
-        "task": "moderation.tasks.comments_route_waiting",
+        "task": "moderation.tasks.comments_triage_waiting",
         "schedule": 60.0,
     },
     "scheduled-retrain": {

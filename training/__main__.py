@@ -1,4 +1,4 @@
-"""python -m training --data PATH.csv --base scratch|minilm|<hub id>|<dir> --out DIR"""
+"""python -m training --data PATH.csv --base scratch|minilm|<hub id>|<dir> --out DIR [--any-setting VALUE]"""
 
 import argparse
 import json
@@ -7,7 +7,7 @@ import sys
 from tqdm import tqdm
 
 from training.base_models import BaseModelError
-from training.config import ConfigError, TrainConfig
+from training.config import ConfigError, TrainConfig, add_config_arguments, config_overrides
 from training.data import read_csv_examples
 from training.loop import Progress
 from training.pipeline import DataError, run_training
@@ -15,46 +15,19 @@ from training.report import results_table
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    defaults = TrainConfig()
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
     parser.add_argument("--data", required=True, help="CSV in the Jigsaw layout (comment_text + label columns)")
-    parser.add_argument(
-        "--base",
-        default=defaults.base_model,
-        help=f"scratch, minilm, a hub id or a local model directory (default {defaults.base_model})",
-    )
     parser.add_argument("--out", required=True, help="directory the artifact directory is created in")
     parser.add_argument("--name", help="artifact directory name (default: timestamp + data hash)")
-    parser.add_argument("--epochs", type=int, default=defaults.max_epochs, help="maximum epochs (early stopping)")
-    parser.add_argument("--patience", type=int, default=defaults.patience)
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    parser.add_argument("--lr", type=float, default=defaults.lr)
-    parser.add_argument("--max-len", type=int, default=defaults.max_len)
-    parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--calibration", choices=["holdout", "oof"], default=defaults.calibration)
-    parser.add_argument("--folds", type=int, default=defaults.calibration_folds, help="folds for --calibration oof")
-    parser.add_argument("--no-baseline", action="store_true", help="skip the TF-IDF baseline")
-    parser.add_argument("--device", default=defaults.device, help="cpu, cuda, ...")
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON instead of the table")
+    add_config_arguments(parser)
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        config = TrainConfig(
-            base_model=args.base,
-            max_epochs=args.epochs,
-            patience=args.patience,
-            batch_size=args.batch_size,
-            lr=args.lr,
-            max_len=args.max_len,
-            seed=args.seed,
-            calibration=args.calibration,
-            calibration_folds=args.folds,
-            baseline=not args.no_baseline,
-            device=args.device,
-        )
+        config = TrainConfig.from_mapping(config_overrides(args))
         examples = read_csv_examples(args.data, config.labels)
     except ConfigError as exc:
         print(f"error: invalid settings: {exc}", file=sys.stderr)

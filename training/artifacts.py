@@ -59,11 +59,8 @@ def write_artifact(
     manifest: dict,
 ) -> Path:
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / name
-    if final.exists():
-        raise ArtifactError(f"artifact {final} already exists")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out_dir))
+    tmp = _staging(out_dir, name)
     try:
         # safetensors refuses tensors that share memory (tied embeddings): save copies.
         state = {key: value.detach().clone().contiguous() for key, value in model.state_dict().items()}
@@ -73,15 +70,51 @@ def write_artifact(
         _write_json(tmp / "thresholds.json", thresholds)
         _write_json(tmp / "metrics.json", metrics)
         (tmp / "validation.json").write_text(json.dumps(validation, separators=(",", ":")))
-        files = {file: _sha256(tmp / file) for file in FILES}
-        _write_json(tmp / MANIFEST, {**manifest, "files": files})
-        for path in (tmp, *tmp.iterdir()):
-            os.chmod(path, 0o755 if path.is_dir() else 0o644)
-        os.rename(tmp, final)
+        return _seal(tmp, final, manifest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _staging(out_dir: Path, name: str) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if (out_dir / name).exists():
+        raise ArtifactError(f"artifact {out_dir / name} already exists")
+    return Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out_dir))
+
+
+def _seal(tmp: Path, final: Path, manifest: dict) -> Path:
+    """Checksum every file, write the manifest, and rename the staging directory into place."""
+    files = {file: _sha256(tmp / file) for file in FILES}
+    _write_json(tmp / MANIFEST, {**manifest, "files": files})
+    for path in (tmp, *tmp.iterdir()):
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    os.rename(tmp, final)
     return final
+
+
+def derive_artifact(
+    source: str | Path, out_dir: Path, name: str, *, thresholds: dict[str, float], metrics: dict, manifest: dict
+) -> Path:
+    """A new artifact that shares `source`'s weights, tokeniser, config and held-out split (hard
+    links, or copies across file systems) with new thresholds and metrics: a recalibration.
+    The source is verified first, so its checksums carry over intact."""
+    source = Path(source)
+    verify_artifact(source)
+    out_dir = Path(out_dir)
+    tmp = _staging(out_dir, name)
+    try:
+        for file in ("model.safetensors", "tokenizer.json", "config.json", "validation.json"):
+            try:
+                os.link(source / file, tmp / file)
+            except OSError:
+                shutil.copy2(source / file, tmp / file)
+        _write_json(tmp / "thresholds.json", thresholds)
+        _write_json(tmp / "metrics.json", metrics)
+        return _seal(tmp, out_dir / name, manifest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 @dataclass
@@ -90,7 +123,6 @@ class LoadedArtifact:
     model: MultiLabelClassifier
     tokenizer: Tokenizer
     config: dict
-    thresholds: dict[str, float]
     manifest: dict
 
     @property
@@ -149,6 +181,5 @@ def load_artifact(path: str | Path, root: str | Path | None = None) -> LoadedArt
         model=model,
         tokenizer=Tokenizer.from_file(str(path / "tokenizer.json")),
         config=config,
-        thresholds=json.loads((path / "thresholds.json").read_text()),
         manifest=manifest,
     )

@@ -1,7 +1,8 @@
 """The one configuration of a training run. Frozen: a run's config is a fact, not a variable."""
 
+import argparse
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, get_args, get_origin
 
 from training import DEFAULT_LABELS
@@ -17,48 +18,50 @@ class ConfigError(ValueError):
         super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
 
 
+def _option(default, help: str):
+    """A setting with the sentence every front end (CLI, command, form) shows for it."""
+    return field(default=default, metadata={"help": help})
+
+
 @dataclass(frozen=True)
 class TrainConfig:
-    # What to start from: a hub id, a local directory, "minilm" or "scratch".
-    base_model: str = REFERENCE_BASE_MODEL
-    labels: tuple[str, ...] = DEFAULT_LABELS
-    max_len: int = 128
-    batch_size: int = 16
-    lr: float = 5e-4
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.1
-    max_epochs: int = 10
-    # Early stopping on validation macro-F1: stop after this many epochs without improvement.
-    patience: int = 2
-    focal_gamma: float = 2.0
-    focal_alpha: float = 0.25
-    dropout: float = 0.1
-    grad_clip: float = 1.0
-    seed: int = 13
-    val_fraction: float = 0.2
-    # "holdout": thresholds from the validation split. "oof": from out-of-fold predictions over
-    # the training split (k extra models), which sees every positive once and picks steadier
-    # thresholds for rare labels.
-    calibration: Literal["holdout", "oof"] = "holdout"
-    calibration_folds: int = 5
-    # Thresholds never go below this: a label with few positives would otherwise get a
-    # near-zero threshold that flags everything.
-    threshold_floor: float = 0.05
-    # With fewer validation positives than this, a label keeps the 0.5 default.
-    min_calibration_positives: int = 3
-    # Batches are formed from windows of this many batches sorted by length (dynamic padding).
-    bucket_batches: int = 50
-    # `scratch` base: the BERT-tiny shape and its corpus-trained WordPiece vocabulary.
-    vocab_size: int = 8000
-    vocab_min_frequency: int = 2
-    scratch_layers: int = 2
-    scratch_hidden: int = 128
-    scratch_heads: int = 2
-    scratch_intermediate: int = 512
-    # 0 = all cores.
-    num_threads: int = 0
-    device: str = "cpu"
-    baseline: bool = True
+    base_model: str = _option(
+        REFERENCE_BASE_MODEL,
+        "scratch (BERT-tiny shape, vocabulary from your data), minilm (packaged, pretrained), "
+        "a hub id such as prajjwal1/bert-tiny (needs internet), or a local model directory",
+    )
+    labels: tuple[str, ...] = _option(DEFAULT_LABELS, "labels to learn (comma-separated)")
+    max_len: int = _option(128, "tokens read per comment (at most 512)")
+    batch_size: int = _option(16, "comments per training step")
+    lr: float = _option(5e-4, "peak learning rate (AdamW)")
+    weight_decay: float = _option(0.01, "AdamW weight decay")
+    warmup_ratio: float = _option(0.1, "share of the steps spent warming the learning rate up")
+    max_epochs: int = _option(10, "maximum epochs (early stopping decides)")
+    patience: int = _option(2, "epochs without improvement before stopping")
+    focal_gamma: float = _option(2.0, "focal loss focusing parameter γ")
+    focal_alpha: float = _option(0.25, "focal loss weight α of the positive class")
+    dropout: float = _option(0.1, "dropout before the classification head")
+    grad_clip: float = _option(1.0, "gradient norm clip")
+    seed: int = _option(13, "random seed: the same seed and data give the same model")
+    val_fraction: float = _option(0.2, "share of the labelled comments held out for validation")
+    # "oof" sees every positive once and picks steadier thresholds for rare labels.
+    calibration: Literal["holdout", "oof"] = _option(
+        "holdout", "thresholds from the validation split (holdout) or out-of-fold predictions (oof)"
+    )
+    calibration_folds: int = _option(5, "folds for out-of-fold calibration")
+    # A label with few positives would otherwise get a near-zero threshold that flags everything.
+    threshold_floor: float = _option(0.05, "lowest threshold calibration may choose")
+    min_calibration_positives: int = _option(3, "fewer validation positives than this: the label keeps 0.5")
+    bucket_batches: int = _option(50, "batches sorted by length together (dynamic padding)")
+    vocab_size: int = _option(8000, "scratch base: WordPiece vocabulary size")
+    vocab_min_frequency: int = _option(2, "scratch base: least frequency of a vocabulary entry")
+    scratch_layers: int = _option(2, "scratch base: transformer layers")
+    scratch_hidden: int = _option(128, "scratch base: hidden size")
+    scratch_heads: int = _option(2, "scratch base: attention heads")
+    scratch_intermediate: int = _option(512, "scratch base: feed-forward size")
+    num_threads: int = _option(0, "CPU threads (0: all cores)")
+    device: str = _option("cpu", "cpu, cuda, ...")
+    baseline: bool = _option(True, "also train the TF-IDF + logistic regression baseline for comparison")
 
     def __post_init__(self):
         errors = self.validation_errors()
@@ -139,6 +142,46 @@ class TrainConfig:
         return dataclasses.replace(self, **changes)
 
 
+# Shorter flags kept from the first CLI.
+FLAG_ALIASES = {"base_model": "--base", "max_epochs": "--epochs", "calibration_folds": "--folds"}
+
+
+def add_config_arguments(parser: argparse.ArgumentParser, *, exclude: tuple[str, ...] = ()) -> None:
+    """One command-line option per setting, named after it (`--max-len`), with its help and
+    default. An option left out is not in the namespace (see `config_overrides`)."""
+    defaults = TrainConfig()
+    for spec in dataclasses.fields(TrainConfig):
+        if spec.name in exclude:
+            continue
+        flags = [f"--{spec.name.replace('_', '-')}"] + ([FLAG_ALIASES[spec.name]] if spec.name in FLAG_ALIASES else [])
+        default = getattr(defaults, spec.name)
+        shown = ",".join(default) if isinstance(default, tuple) else default
+        options = {"dest": spec.name, "default": argparse.SUPPRESS, "help": f"{spec.metadata['help']} ({shown})"}
+        if spec.type is bool:
+            options["action"] = argparse.BooleanOptionalAction
+        elif get_origin(spec.type) is Literal:
+            options["choices"] = get_args(spec.type)
+        elif get_origin(spec.type) is tuple:
+            options["type"] = lambda text: [part.strip() for part in text.split(",") if part.strip()]
+        else:
+            options["type"] = spec.type
+        parser.add_argument(*flags, **options)
+
+
+def config_overrides(namespace: argparse.Namespace) -> dict[str, Any]:
+    """The settings given on the command line, for `TrainConfig.from_mapping`."""
+    names = {spec.name for spec in dataclasses.fields(TrainConfig)}
+    return {name: value for name, value in vars(namespace).items() if name in names}
+
+
+SCALARS = {
+    bool: (bool, "must be true or false"),
+    int: (int, "must be an integer"),
+    float: (int | float, "must be a number"),
+    str: (str, "must be a string"),
+}
+
+
 def _coerce(value, annotation):
     if get_origin(annotation) is Literal:
         if value not in get_args(annotation):
@@ -148,23 +191,13 @@ def _coerce(value, annotation):
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
             raise TypeError("must be a list of strings")
         return tuple(value)
-    if annotation is bool:
-        if not isinstance(value, bool):
-            raise TypeError("must be true or false")
-        return value
-    if annotation is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError("must be an integer")
-        return value
-    if annotation is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise TypeError("must be a number")
-        return float(value)
-    if annotation is str:
-        if not isinstance(value, str):
-            raise TypeError("must be a string")
-        return value
+    if annotation in SCALARS:
+        accepted, message = SCALARS[annotation]
+        # True is an int to Python, not to a config file.
+        if not isinstance(value, accepted) or (isinstance(value, bool) and annotation is not bool):
+            raise TypeError(message)
+        return float(value) if annotation is float else value
     raise TypeError(f"unsupported setting type {annotation}")
 
 
-__all__ = ["REFERENCE_BASE_MODEL", "ConfigError", "TrainConfig"]
+__all__ = ["REFERENCE_BASE_MODEL", "ConfigError", "TrainConfig", "add_config_arguments", "config_overrides"]

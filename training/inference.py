@@ -22,12 +22,12 @@ def unlabelled(token_ids: list[list[int]], n_labels: int, pad_id: int) -> Encode
 
 
 class Scorer:
-    """A loaded model that turns texts into per-label probabilities."""
+    """A loaded model that turns texts into per-label probabilities. Thresholds are not its
+    business: a version's thresholds are the database's (ModelVersion.thresholds)."""
 
     def __init__(self, artifact_path: str | Path, *, root: str | Path | None = None, batch_size: int = 64):
         self.artifact = load_artifact(artifact_path, root)
         self.labels: list[str] = list(self.artifact.labels)
-        self.thresholds: dict[str, float] = dict(self.artifact.thresholds)
         self.max_len: int = self.artifact.config["max_len"]
         self.pad_id: int = self.artifact.config["pad_id"]
         self.batch_size = batch_size

@@ -14,7 +14,7 @@ import tokenizers
 import torch
 import transformers
 
-from training.artifacts import write_artifact
+from training.artifacts import derive_artifact, write_artifact
 from training.base_models import load_base_model
 from training.baseline import TfidfBaseline
 from training.calibration import LabelThreshold, calibrate_thresholds, threshold_values
@@ -263,10 +263,9 @@ def run_training(
 
 @dataclass(frozen=True)
 class RecalibrationOutcome:
+    artifact_path: Path
     thresholds: dict[str, float]
-    before: dict
-    after: dict
-    calibration: dict
+    metrics: dict  # the parent's, plus a "recalibration" entry
     data_hash: str
     size: int
 
@@ -276,35 +275,66 @@ def recalibrate(
     examples: Sequence[Example],
     current_thresholds: dict[str, float],
     *,
-    floor: float,
-    min_positives: int,
+    out_dir: str | Path,
+    name: str,
+    context: dict | None = None,
     root: str | Path | None = None,
 ) -> RecalibrationOutcome:
-    """New thresholds for an existing model from newer labelled data, without retraining.
+    """New thresholds for an existing model from newer labelled data, without retraining,
+    written as a new artifact `out_dir/name` that shares the parent's weights. The threshold
+    floor and minimum positives are the parent run's own settings.
 
     A label with too few positives in the new data keeps its current threshold. Before/after
     metrics are measured on the same new data the thresholds were chosen on, so `after` is an
     optimistic estimate; the comparison still shows which labels moved and by how much.
+    `context` (what data was used) is recorded with them.
     """
     scorer = Scorer(artifact_path, root=root)
+    parent = TrainConfig.from_mapping(scorer.artifact.config["training"])
     labels = scorer.labels
     examples = canonical_order(examples)
     matrix = label_matrix(examples, labels)
     if not len(matrix):
         raise DataError("no labelled comments to recalibrate on")
     probs = scorer.score([example.text for example in examples])
-    chosen = calibrate_thresholds(probs, matrix.y, matrix.mask, labels, floor=floor, min_positives=min_positives)
+    chosen = calibrate_thresholds(
+        probs,
+        matrix.y,
+        matrix.mask,
+        labels,
+        floor=parent.threshold_floor,
+        min_positives=parent.min_calibration_positives,
+    )
     thresholds = {
         name: t.threshold if t.calibrated else current_thresholds.get(name, t.threshold) for name, t in chosen.items()
     }
-    return RecalibrationOutcome(
+    digest = data_hash(examples)
+    metrics = {
+        **scorer.artifact.metrics(),
+        "recalibration": {
+            "before": evaluate_both(probs, matrix.y, matrix.mask, labels, current_thresholds),
+            "after": evaluate_both(probs, matrix.y, matrix.mask, labels, thresholds),
+            "calibration": calibration_report(chosen),
+            "size": len(examples),
+            "evaluated_on": "the recalibration data",
+            **(context or {}),
+        },
+    }
+    path = derive_artifact(
+        scorer.artifact.path,
+        Path(out_dir),
+        name,
         thresholds=thresholds,
-        before=evaluate_both(probs, matrix.y, matrix.mask, labels, current_thresholds),
-        after=evaluate_both(probs, matrix.y, matrix.mask, labels, thresholds),
-        calibration=calibration_report(chosen),
-        data_hash=data_hash(examples),
-        size=len(examples),
+        metrics=metrics,
+        manifest={
+            **scorer.artifact.manifest,
+            "name": name,
+            "parent": scorer.artifact.path.name,
+            "recalibration_data_hash": digest,
+            "created_at": datetime.now(UTC).isoformat(),
+        },
     )
+    return RecalibrationOutcome(path, thresholds, metrics, digest, len(examples))
 
 
 __all__ = ["DataError", "RecalibrationOutcome", "TrainingOutcome", "recalibrate", "run_training"]

@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from moderation.api.authentication import ApiKeyAuthentication, user_for_raw_key
 from moderation.api.errors import NoActiveModel
 from moderation.api.permissions import IsApiClient
-from moderation.services.scoring import active_model
+from moderation.engine.analysis import comments_analyze
 
 # Perspective attribute -> ToxiScope label, where the two mean the same thing.
 ATTRIBUTES = {
@@ -111,10 +111,10 @@ class PerspectiveAnalyzeView(APIView):
             raise PerspectiveError(
                 f"Attribute {next(iter(requested))} does not support request languages: {', '.join(languages)}"
             )
-        version = active_model.get()
-        if version is None:
+        analysis = comments_analyze(texts=[text], sources=["default"])
+        if analysis.version is None:
             raise NoActiveModel()
-        scores = version.score([text])[0]
+        scores = analysis.scores[0]
         attribute_scores = {}
         for name, options in requested.items():
             value = scores[ATTRIBUTES[name]]

@@ -158,8 +158,6 @@ class CommentSerializer(serializers.ModelSerializer):
     def get_scores(self, comment: Comment) -> dict[str, float] | None:
         if comment.routed_by_id is None:
             return None
-        if hasattr(comment, "routed_scores"):  # scored in this request
-            return comment.routed_scores
         prediction = next((p for p in comment.predictions.all() if p.model_version_id == comment.routed_by_id), None)
         return prediction.scores if prediction else None
 
@@ -171,6 +169,9 @@ class CommentSerializer(serializers.ModelSerializer):
         return {"action": comment.route_action, "queue": queue, "reason": comment.route_reason}
 
     def to_representation(self, comment: Comment) -> dict:
+        return self.represent(comment, self.get_scores(comment))
+
+    def represent(self, comment: Comment, scores: dict[str, float] | None) -> dict:
         # Built by hand from the fields declared above (which the OpenAPI schema documents): in a
         # 1,000-comment answer DRF's per-field machinery took longer than scoring them.
         return {
@@ -183,7 +184,7 @@ class CommentSerializer(serializers.ModelSerializer):
             "created_at": CREATED_AT.to_representation(comment.created_at),
             "scored": self.get_scored(comment),
             "model_version": comment.routed_by.name if comment.routed_by_id else None,
-            "scores": self.get_scores(comment),
+            "scores": scores,
             "flagged_labels": comment.flagged_labels,
             "route": self.get_route(comment),
         }
@@ -201,7 +202,9 @@ class CommentSubmittedSerializer(CommentSerializer):
     def to_representation(self, result) -> dict:
         # `created` belongs to the submit, not the comment: a batch may name one comment twice
         # (a repeated external_id), created once and retried once.
-        return {**super().to_representation(result.comment), "created": result.created}
+        # Scored by this submit: no need to look the prediction up.
+        scores = result.scores if result.scores is not None else self.get_scores(result.comment)
+        return {**self.represent(result.comment, scores), "created": result.created}
 
 
 class AnalyzeSerializer(serializers.Serializer):

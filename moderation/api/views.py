@@ -19,11 +19,9 @@ from moderation.api.serializers import (
     CommentSubmittedSerializer,
     RoutingRuleSerializer,
 )
+from moderation.engine.analysis import comments_analyze
 from moderation.models import RoutingRule
-from moderation.routing import decide_route
 from moderation.services import SubmitResult, routing_rules
-from moderation.services.routing_config import routing_config
-from moderation.services.scoring import active_model
 
 
 def async_flag(request) -> bool:
@@ -81,7 +79,7 @@ class CommentListCreateView(generics.ListAPIView):
         if defer and created:
             # Queued for a worker, or (broker down) scored already: the answer says which.
             routed = selectors.comments_routed(ids=[c.pk for c in created])
-            results = [SubmitResult(routed.get(r.comment.pk, r.comment), r.created) for r in results]
+            results = [SubmitResult(routed.get(r.comment.pk, r.comment), r.created, r.scores) for r in results]
             code = status.HTTP_201_CREATED if len(routed) == len(created) else status.HTTP_202_ACCEPTED
         else:
             code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
@@ -106,23 +104,15 @@ class AnalyzeView(APIView):
     def post(self, request):
         serializer = AnalyzeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        version = active_model.get()
-        if version is None:
+        data = serializer.validated_data
+        analysis = comments_analyze(texts=[data["text"]], sources=[data["source"]])
+        if analysis.version is None:
             raise NoActiveModel()
-        scores = version.score([serializer.validated_data["text"]])[0]
-        config = routing_config.get()
-        decision = decide_route(
-            scores=scores,
-            calibrated_thresholds=version.thresholds,
-            rules=config.rules,
-            source=serializer.validated_data["source"],
-            default_queue=config.default_queue.slug,
-            severity=config.severity,
-        )
+        scores, decision = analysis.scores[0], analysis.decisions[0]
         return Response(
             AnalysisSerializer(
                 {
-                    "model_version": version.name,
+                    "model_version": analysis.version.name,
                     "scores": scores,
                     "thresholds": decision.review_thresholds,
                     "flagged_labels": list(decision.flagged),

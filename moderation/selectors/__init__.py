@@ -5,13 +5,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.text import slugify
 
-from moderation.models import Comment, Label, LabelAnnotation, RoutingRule
-from moderation.routing import Rule
+from moderation.models import Comment, LabelAnnotation
 from training.data import Example
 
 
@@ -88,27 +85,3 @@ def comments_routed(*, ids: Sequence[int]) -> dict[int, Comment]:
         .select_related("routed_by", "route_queue")
         .prefetch_related("predictions")
     }
-
-
-def routing_rules() -> list[Rule]:
-    """The active routing rules as plain values for the routing engine."""
-    return [
-        Rule(
-            id=rule.pk,
-            order=rule.order,
-            action=rule.action,
-            label=rule.label.name if rule.label else None,
-            threshold=rule.threshold,
-            queue=rule.queue.slug if rule.queue else None,
-            source=rule.source,
-        )
-        for rule in RoutingRule.objects.filter(is_active=True).select_related("label", "queue")
-    ]
-
-
-def label_severity() -> dict[str, float]:
-    return dict(Label.objects.values_list("name", "severity"))
-
-
-def default_queue_slug() -> str:
-    return slugify(settings.TOXISCOPE_DEFAULT_QUEUE)

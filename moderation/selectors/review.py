@@ -8,9 +8,9 @@ from django.conf import settings
 from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils import timezone
 
-from moderation.models import Comment, Decision, Label, LabelAnnotation, ModelVersion, ReviewItem, ReviewQueue
-from moderation.routing import review_thresholds, rules_for_source
-from moderation.services.routing_config import routing_config
+from moderation.engine.config import routing_config
+from moderation.engine.rules import review_thresholds, rules_for_source
+from moderation.models import Comment, Decision, Label, LabelAnnotation, ReviewItem, ReviewQueue
 
 
 @dataclass(frozen=True)
@@ -269,10 +269,6 @@ def audit_precision() -> list[AuditPrecision]:
         )
         for action in ("auto_reject", "auto_approve")
     ]
-
-
-def model_versions_for_filter() -> QuerySet[ModelVersion]:
-    return ModelVersion.objects.filter(routed_comments__isnull=False).distinct().order_by("-created_at")
 
 
 def queue_sources(*, queue: ReviewQueue) -> list[str]:

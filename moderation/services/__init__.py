@@ -2,10 +2,10 @@
 
 from moderation.services.api_keys import api_key_create, api_key_revoke
 from moderation.services.audit import audit_event_record
-from moderation.services.comments import SubmitResult, comment_submit, comments_submit_many
+from moderation.services.comments import SubmitResult, comments_submit_many
 from moderation.services.imports import ImportSummary, comments_import
-from moderation.services.model_versions import model_version_promote
-from moderation.services.routing import comments_route, comments_route_pending
+from moderation.services.model_versions import model_version_promote, model_version_promote_gated
+from moderation.services.triage import comments_triage, comments_triage_waiting
 
 __all__ = [
     "ImportSummary",
@@ -13,10 +13,10 @@ __all__ = [
     "api_key_create",
     "api_key_revoke",
     "audit_event_record",
-    "comment_submit",
     "comments_import",
-    "comments_route",
-    "comments_route_pending",
     "comments_submit_many",
+    "comments_triage",
+    "comments_triage_waiting",
     "model_version_promote",
+    "model_version_promote_gated",
 ]

@@ -1,14 +1,13 @@
-import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from moderation import jobs
+from moderation.engine.analysis import Analysis
 from moderation.models import Comment
-from moderation.services.routing import comments_create_routed, comments_route, comments_route_pending
-
-logger = logging.getLogger(__name__)
+from moderation.services.triage import comments_triage, comments_triage_new, comments_triage_waiting
 
 
 @dataclass(frozen=True)
@@ -16,25 +15,9 @@ class SubmitResult:
     comment: Comment
     # False when the client's external_id was already stored: the submit was a retry.
     created: bool
-
-
-def _new_comment(
-    client,
-    *,
-    text: str,
-    external_id: str | None = None,
-    source: str = "default",
-    author_id: str = "",
-    metadata: Mapping[str, Any] | None = None,
-) -> Comment:
-    return Comment(
-        client=client,
-        text=text,
-        external_id=external_id,
-        source=source,
-        author_id=author_id,
-        metadata=dict(metadata or {}),
-    )
+    # The scores this submit gave the comment; None for a retry or a deferred submit (the
+    # stored prediction answers then).
+    scores: dict[str, float] | None = None
 
 
 def _store_one(client, item: Mapping[str, Any]) -> SubmitResult:
@@ -46,7 +29,7 @@ def _store_one(client, item: Mapping[str, Any]) -> SubmitResult:
             return SubmitResult(comment=existing, created=False)
     try:
         with transaction.atomic():  # a savepoint: a duplicate fails alone
-            comment = _new_comment(client, **item)
+            comment = Comment(client=client, **item)
             comment.save()
     except IntegrityError:
         if external_id is None:
@@ -73,30 +56,24 @@ def _plan(client, items: Sequence[Mapping[str, Any]]) -> list[SubmitResult]:
         if external_id is not None and external_id in known:
             results.append(SubmitResult(comment=known[external_id], created=False))
             continue
-        comment = _new_comment(client, **item)
+        comment = Comment(client=client, **item)
         results.append(SubmitResult(comment=comment, created=True))
         if external_id is not None:
             known[external_id] = comment
     return results
 
 
-def _enqueue_scoring(comment_ids: list[int]) -> None:
-    """Hand stored comments to a worker; with the broker unreachable, score them here and now
-    rather than leave them waiting for the sweep."""
-    from moderation.tasks import comments_score
-
-    try:
-        comments_score.delay(comment_ids)
-    except Exception as exc:  # noqa: BLE001 - kombu/redis raise several connection error types
-        logger.warning("broker unavailable (%s): scoring %d comment(s) synchronously", exc, len(comment_ids))
-        comments_route_pending(comment_ids=comment_ids)
+def _with_scores(results: list[SubmitResult], fresh: Sequence[Comment], analysis: Analysis) -> list[SubmitResult]:
+    scores = {id(comment): row for comment, row in zip(fresh, analysis.scores, strict=True)}
+    return [SubmitResult(r.comment, r.created, scores.get(id(r.comment))) if r.created else r for r in results]
 
 
 @transaction.atomic
 def comments_submit_many(
     *, client, items: Sequence[Mapping[str, Any]], defer_scoring: bool = False
 ) -> list[SubmitResult]:
-    """Store a batch all-or-nothing, scored and routed with one model call.
+    """Store a batch all-or-nothing, scored and routed with one model call. Each item holds
+    a comment's fields as the API's submit serializer validated them.
 
     A retried item (same client and external_id) returns the stored comment unchanged. With
     `defer_scoring`, the comments are stored now and scored by a worker once this transaction
@@ -110,30 +87,14 @@ def comments_submit_many(
             if defer_scoring:
                 Comment.objects.bulk_create(fresh)
             else:
-                comments_create_routed(fresh)
+                results = _with_scores(results, fresh, comments_triage_new(comments=fresh))
     except IntegrityError:
         # A concurrent submit stored one of these external_ids after our query: the exact path.
         results = [_store_one(client, item) for item in items]
         fresh = [result.comment for result in results if result.created]
         if not defer_scoring:
-            comments_route(comments=fresh)
+            results = _with_scores(results, fresh, comments_triage(comments=fresh))
     if fresh and defer_scoring:
         ids = [comment.pk for comment in fresh]
-        transaction.on_commit(lambda: _enqueue_scoring(ids))
+        jobs.comments_score(comment_ids=ids, if_broker_down=lambda: comments_triage_waiting(comment_ids=ids))
     return results
-
-
-def comment_submit(
-    *,
-    client,
-    text: str,
-    external_id: str | None = None,
-    source: str = "default",
-    author_id: str = "",
-    metadata: Mapping[str, Any] | None = None,
-) -> SubmitResult:
-    """Store one comment, score it and route it (see `comments_submit_many`)."""
-    return comments_submit_many(
-        client=client,
-        items=[dict(text=text, external_id=external_id, source=source, author_id=author_id, metadata=metadata)],
-    )[0]

@@ -1,11 +1,18 @@
+"""Model versions: promotion (gated, or a rollback), shadow scoring."""
+
+from collections.abc import Sequence
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from moderation.models import ModelVersion
+from moderation import jobs
+from moderation.engine.config import routing_config
+from moderation.engine.scoring import active_model, scorer_for
+from moderation.models import Comment, ModelVersion, Prediction
+from moderation.selectors.model_versions import model_versions_compare
 from moderation.services.audit import audit_event_record
-from moderation.services.scoring import active_model
 from training.artifacts import ArtifactError, verify_artifact
 
 
@@ -39,11 +46,78 @@ def model_version_promote(*, version: ModelVersion, promoted_by=None) -> ModelVe
         after={"status": version.status},
     )
     transaction.on_commit(active_model.invalidate)
-    transaction.on_commit(_route_waiting_comments, robust=True)
+    jobs.comments_triage_waiting()  # comments routed without a model, or left by a lost task
     return version
 
 
-def _route_waiting_comments() -> None:
-    from moderation.tasks import comments_route_waiting
+def model_version_promote_gated(
+    *, version: ModelVersion, promoted_by, override: bool = False, reason: str = ""
+) -> ModelVersion:
+    """Promote a candidate only if its macro-F1, on the same held-out comments, is at most
+    `TOXISCOPE_PROMOTION_MARGIN` below the active version's; otherwise only with `override`
+    and a reason, both audited. Promoting a retired version (a rollback) is not gated."""
+    active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
+    if active is None or version.status != ModelVersion.Status.CANDIDATE:
+        return model_version_promote(version=version, promoted_by=promoted_by)
+    comparison = model_versions_compare(candidate=version, active=active)
+    if comparison is None or comparison.gate_passes:
+        return model_version_promote(version=version, promoted_by=promoted_by)
+    numbers = (
+        f"macro-F1 {comparison.candidate_macro_f1:.3f} against the active {comparison.active_macro_f1:.3f} "
+        f"on {comparison.examples} held-out comments (allowed margin {comparison.margin:.3f})"
+    )
+    if not override:
+        raise ValidationError(f"{version.name} is worse than the active version: {numbers}.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why you override the promotion gate."})
+    with transaction.atomic():
+        promoted = model_version_promote(version=version, promoted_by=promoted_by)
+        audit_event_record(
+            actor=promoted_by,
+            action="model_version.promote_override",
+            target=version,
+            before={"active": active.name, "active_macro_f1": comparison.active_macro_f1},
+            after={"candidate_macro_f1": comparison.candidate_macro_f1, "reason": reason.strip(), "gate": numbers},
+        )
+    return promoted
 
-    comments_route_waiting.delay()
+
+@transaction.atomic
+def model_version_shadow_set(*, version: ModelVersion | None, changed_by) -> ModelVersion | None:
+    """Make `version` the one shadow (None: no shadow). A shadow scores live traffic beside the
+    active version and stores its predictions; routing never sees them."""
+    if version is not None and version.status == ModelVersion.Status.ACTIVE:
+        raise ValidationError("The active version cannot be its own shadow.")
+    previous = ModelVersion.objects.select_for_update().filter(is_shadow=True).first()
+    if previous is not None:
+        previous.is_shadow = False
+        previous.save(update_fields=["is_shadow"])
+    if version is not None:
+        version = ModelVersion.objects.select_for_update().get(pk=version.pk)
+        version.is_shadow = True
+        version.save(update_fields=["is_shadow"])
+    audit_event_record(
+        actor=changed_by,
+        action="model_version.shadow",
+        target=version or previous,
+        before={"shadow": previous.name if previous else None},
+        after={"shadow": version.name if version else None},
+    )
+    transaction.on_commit(routing_config.invalidate)
+    return version
+
+
+def comments_shadow_score(*, comment_ids: Sequence[int]) -> int:
+    """Score comments with the shadow version, if one is set; returns how many were scored."""
+    shadow = ModelVersion.objects.filter(is_shadow=True).first()
+    if shadow is None:
+        return 0
+    comments = list(Comment.objects.filter(pk__in=comment_ids).exclude(predictions__model_version=shadow))
+    if not comments:
+        return 0
+    scores = scorer_for(shadow).score_dicts([comment.text for comment in comments])
+    Prediction.objects.bulk_create(
+        [Prediction(comment=c, model_version=shadow, scores=s) for c, s in zip(comments, scores, strict=True)],
+        ignore_conflicts=True,
+    )
+    return len(comments)

@@ -4,9 +4,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms.models import model_to_dict
 
-from moderation.models import RoutingRule
+from moderation.engine.config import routing_config
+from moderation.models import Label, ReviewQueue, RoutingRule
 from moderation.services.audit import audit_event_record
-from moderation.services.routing_config import routing_config
 
 FIELDS = ("order", "label", "action", "threshold", "queue", "source", "is_active")
 
@@ -15,7 +15,8 @@ def _snapshot(rule: RoutingRule) -> dict:
     return model_to_dict(rule, fields=FIELDS)
 
 
-def _validate(rule: RoutingRule) -> None:
+def routing_rule_validate(rule: RoutingRule) -> None:
+    """What makes a rule usable by the engine; raises ValidationError by field."""
     errors = {}
     if rule.action == RoutingRule.Action.REVIEW and rule.queue_id is None:
         errors["queue"] = "A review rule needs a queue."
@@ -33,7 +34,7 @@ def _validate(rule: RoutingRule) -> None:
 @transaction.atomic
 def routing_rule_create(*, changed_by, **values) -> RoutingRule:
     rule = RoutingRule(**values)
-    _validate(rule)
+    routing_rule_validate(rule)
     rule.save()
     audit_event_record(actor=changed_by, action="routing_rule.create", target=rule, after=_snapshot(rule))
     transaction.on_commit(routing_config.invalidate)
@@ -46,7 +47,7 @@ def routing_rule_update(*, rule: RoutingRule, changed_by, **values) -> RoutingRu
     before = _snapshot(rule)
     for name, value in values.items():
         setattr(rule, name, value)
-    _validate(rule)
+    routing_rule_validate(rule)
     rule.save()
     audit_event_record(
         actor=changed_by, action="routing_rule.update", target=rule, before=before, after=_snapshot(rule)
@@ -60,3 +61,41 @@ def routing_rule_deactivate(*, rule: RoutingRule, changed_by) -> RoutingRule:
     """Rules are never deleted: review items cite the rule that routed them, and the audit
     trail keeps every version. A deactivated rule stops applying within seconds everywhere."""
     return routing_rule_update(rule=rule, changed_by=changed_by, is_active=False)
+
+
+@transaction.atomic
+def label_thresholds_save(*, label: Label, review: float, reject: float | None, changed_by) -> list[RoutingRule]:
+    """Save a label's review threshold (and auto-reject threshold, if any) as its global routing
+    rules. The rules they replace are deactivated, not changed: each save is a new version of
+    the label's rules, and the old ones stay in the history."""
+    if not 0 <= review <= 1 or (reject is not None and not review <= reject <= 1):
+        raise ValidationError("Thresholds are between 0 and 1, and auto-reject is at or above review.")
+    current = list(
+        RoutingRule.objects.select_for_update().filter(
+            label=label,
+            source="",
+            is_active=True,
+            action__in=[RoutingRule.Action.REVIEW, RoutingRule.Action.AUTO_REJECT],
+        )
+    )
+    review_rule = next((rule for rule in current if rule.action == RoutingRule.Action.REVIEW), None)
+    queue = review_rule.queue if review_rule else ReviewQueue.objects.get(slug=routing_config.get().default_queue.slug)
+    for rule in current:
+        routing_rule_deactivate(rule=rule, changed_by=changed_by)
+    saved = [
+        routing_rule_create(
+            changed_by=changed_by,
+            order=review_rule.order if review_rule else 100,
+            label=label,
+            action=RoutingRule.Action.REVIEW,
+            threshold=review,
+            queue=queue,
+        )
+    ]
+    if reject is not None:
+        saved.append(
+            routing_rule_create(
+                changed_by=changed_by, order=10, label=label, action=RoutingRule.Action.AUTO_REJECT, threshold=reject
+            )
+        )
+    return saved

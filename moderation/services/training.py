@@ -7,6 +7,7 @@ ways of calling the same functions.
 import logging
 import time
 import traceback
+import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -14,9 +15,11 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from moderation import selectors
+from moderation import jobs, selectors
 from moderation.models import Label, ModelVersion, TrainingRun
+from moderation.selectors.model_versions import decisions_since
 from moderation.services.audit import audit_event_record
+from moderation.services.model_versions import model_version_promote_gated
 from training.config import ConfigError, TrainConfig
 from training.loop import Progress, TrainingCancelled
 
@@ -68,14 +71,6 @@ def _serialize_run_starts() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TRAINING_LOCK_KEY])
 
 
-def _enqueue(task_name: str, run: TrainingRun) -> None:
-    from moderation import tasks
-
-    task = getattr(tasks, task_name)
-    result = task.apply_async(args=[run.pk])
-    TrainingRun.objects.filter(pk=run.pk).update(celery_task_id=result.id)
-
-
 @transaction.atomic
 def training_run_start(
     *,
@@ -103,10 +98,11 @@ def training_run_start(
         config={"training": train_config.to_dict(), "data": data_options, "auto_promote": auto_promote},
         requested_by=requested_by,
         total_epochs=train_config.max_epochs,
+        celery_task_id=str(uuid.uuid4()) if enqueue else "",
     )
     audit_event_record(actor=requested_by, action="training_run.start", target=run, after=run.config)
     if enqueue:
-        transaction.on_commit(lambda: _enqueue("training_run_execute", run))
+        jobs.training_run_execute(run_id=run.pk, task_id=run.celery_task_id)
     return run
 
 
@@ -163,6 +159,28 @@ def _finish(run: TrainingRun, status: str, error: str = "") -> None:
     TrainingRun.objects.filter(pk=run.pk).update(status=status, error=error[-10_000:], finished_at=timezone.now())
 
 
+@transaction.atomic
+def _succeed(run: TrainingRun, outcome, run_fields: dict, **version_fields) -> ModelVersion:
+    """Record the run's artifact as a candidate version and end the run succeeded, together."""
+    version = ModelVersion.objects.create(
+        name=outcome.artifact_path.name,
+        artifact_path=str(outcome.artifact_path),
+        thresholds=outcome.thresholds,
+        metrics=outcome.metrics,
+        data_hash=outcome.data_hash,
+        created_by=run.requested_by,
+        **version_fields,
+    )
+    TrainingRun.objects.filter(pk=run.pk).update(
+        status=TrainingRun.Status.SUCCEEDED,
+        model_version=version,
+        finished_at=timezone.now(),
+        phase="done",
+        **run_fields,
+    )
+    return version
+
+
 def _run_guarded(run: TrainingRun, work) -> None:
     """Run `work`; any failure ends the run failed with its error, a cancel ends it cancelled."""
     try:
@@ -193,26 +211,15 @@ def training_run_execute(*, run_id: int) -> TrainingRun | None:
             labels=config.labels, origins=data["origins"], since=data["since"], until=data["until"]
         )
         outcome = run_training(config, examples, settings.TOXISCOPE_ARTIFACTS_DIR, on_progress=_ProgressRecorder(run))
-        with transaction.atomic():
-            version = ModelVersion.objects.create(
-                name=outcome.artifact_path.name,
-                artifact_path=str(outcome.artifact_path),
-                base_model=outcome.base_model,
-                labels=list(config.labels),
-                thresholds=outcome.thresholds,
-                metrics=outcome.metrics,
-                data_hash=outcome.data_hash,
-                train_size=outcome.train_size,
-                seed=config.seed,
-                created_by=run.requested_by,
-            )
-            TrainingRun.objects.filter(pk=run.pk).update(
-                status=TrainingRun.Status.SUCCEEDED,
-                model_version=version,
-                finished_at=timezone.now(),
-                phase="done",
-                val_macro_f1=outcome.metrics["model"]["calibrated"]["macro_f1"],
-            )
+        _succeed(
+            run,
+            outcome,
+            {"val_macro_f1": outcome.metrics["model"]["calibrated"]["macro_f1"]},
+            base_model=outcome.base_model,
+            labels=list(config.labels),
+            train_size=outcome.train_size,
+            seed=config.seed,
+        )
 
     _run_guarded(run, work)
     run.refresh_from_db()
@@ -222,8 +229,6 @@ def training_run_execute(*, run_id: int) -> TrainingRun | None:
 
 
 def _auto_promote(version: ModelVersion) -> None:
-    from moderation.services.model_lifecycle import model_version_promote_gated
-
     try:
         model_version_promote_gated(version=version, promoted_by=None)
     except ValidationError as exc:
@@ -265,17 +270,20 @@ def recalibration_start(
     *, model_version: ModelVersion, since: str | None = None, requested_by=None, enqueue: bool = True
 ) -> TrainingRun:
     """Queue new thresholds for `model_version` from moderator decisions (by default those made
-    since it was created), recorded as a new candidate version sharing its weights."""
+    since it was created), recorded as a new candidate version with an artifact of its own
+    that shares the parent's weights. The run keeps the parent's training config."""
     data = training_data_options({"origins": ["moderator"], "since": since or model_version.created_at.isoformat()})
+    parent_run = TrainingRun.objects.filter(model_version=model_version).first()
     run = TrainingRun.objects.create(
         kind=TrainingRun.Kind.RECALIBRATE,
         source_version=model_version,
         requested_by=requested_by,
-        config={"data": data},
+        config={"data": data, "training": parent_run.config.get("training") if parent_run else None},
+        celery_task_id=str(uuid.uuid4()) if enqueue else "",
     )
     audit_event_record(actor=requested_by, action="recalibration.start", target=run, after=run.config)
     if enqueue:
-        transaction.on_commit(lambda: _enqueue("threshold_recalibrate", run))
+        jobs.recalibration_execute(run_id=run.pk, task_id=run.celery_task_id)
     return run
 
 
@@ -288,7 +296,6 @@ def recalibration_execute(*, run_id: int) -> TrainingRun | None:
 
     def work():
         source = run.source_version
-        defaults = TrainConfig()
         data = run.config["data"]
         examples = selectors.training_examples(
             labels=source.labels, origins=data["origins"], since=data["since"], until=data["until"]
@@ -298,38 +305,37 @@ def recalibration_execute(*, run_id: int) -> TrainingRun | None:
             source.artifact_path,
             examples,
             source.thresholds,
-            floor=defaults.threshold_floor,
-            min_positives=defaults.min_calibration_positives,
+            out_dir=settings.TOXISCOPE_ARTIFACTS_DIR,
+            name=f"{source.name}-recal-{run.pk}",
+            context={"since": data["since"]},
             root=settings.TOXISCOPE_ARTIFACTS_DIR,
         )
-        with transaction.atomic():
-            version = ModelVersion.objects.create(
-                name=f"{source.name}-recal-{run.pk}",
-                artifact_path=source.artifact_path,
-                base_model=source.base_model,
-                labels=source.labels,
-                thresholds=outcome.thresholds,
-                metrics={
-                    **source.metrics,
-                    "recalibration": {
-                        "before": outcome.before,
-                        "after": outcome.after,
-                        "calibration": outcome.calibration,
-                        "size": outcome.size,
-                        "since": data["since"],
-                        "evaluated_on": "the recalibration data",
-                    },
-                },
-                data_hash=outcome.data_hash,
-                train_size=source.train_size,
-                seed=source.seed,
-                parent=source,
-                created_by=run.requested_by,
-            )
-            TrainingRun.objects.filter(pk=run.pk).update(
-                status=TrainingRun.Status.SUCCEEDED, model_version=version, finished_at=timezone.now(), phase="done"
-            )
+        _succeed(
+            run,
+            outcome,
+            {},
+            base_model=source.base_model,
+            labels=source.labels,
+            train_size=source.train_size,
+            seed=source.seed,
+            parent=source,
+        )
 
     _run_guarded(run, work)
     run.refresh_from_db()
     return run
+
+
+def training_retrain_if_due() -> TrainingRun | None:
+    """The scheduled retrain: start a run when retraining is on, the last run is old enough and
+    enough new moderator decisions exist. Returns the run started, if any."""
+    if settings.TOXISCOPE_RETRAIN_MIN_DECISIONS <= 0:
+        return None
+    last = TrainingRun.objects.filter(kind=TrainingRun.Kind.TRAIN).order_by("-created_at").first()
+    if last is not None and last.created_at > timezone.now() - timedelta(days=settings.TOXISCOPE_RETRAIN_INTERVAL_DAYS):
+        return None
+    new_decisions = decisions_since(moment=last.created_at if last else timezone.now() - timedelta(days=3650))
+    if new_decisions < settings.TOXISCOPE_RETRAIN_MIN_DECISIONS:
+        return None
+    logger.info("scheduled retrain: %d new moderator decisions", new_decisions)
+    return training_run_start(auto_promote=settings.TOXISCOPE_RETRAIN_AUTO_PROMOTE)

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from moderation import jobs
 from moderation.models import Decision, Webhook, WebhookDelivery
 
 SIGNATURE_HEADER = "X-ToxiScope-Signature"
@@ -67,16 +68,8 @@ def webhook_deliveries_create(*, decisions: Sequence[Decision], event: str) -> l
             for decision in decisions
         ]
     )
-    ids = [delivery.pk for delivery in deliveries]
-    transaction.on_commit(lambda: _enqueue(ids), robust=True)
+    jobs.webhook_deliveries(delivery_ids=[delivery.pk for delivery in deliveries])
     return deliveries
-
-
-def _enqueue(delivery_ids: Sequence[int]) -> None:
-    from moderation.tasks import webhook_deliver  # tasks import the services
-
-    for delivery_id in delivery_ids:
-        webhook_deliver.delay(delivery_id)
 
 
 def webhook_deliveries_resend_due(*, grace_s: float = 300) -> int:
@@ -87,7 +80,7 @@ def webhook_deliveries_resend_due(*, grace_s: float = 300) -> int:
         Q(next_attempt_at__lte=late) | Q(next_attempt_at__isnull=True, created_at__lte=late)
     )
     ids = list(due.values_list("pk", flat=True)[:1000])
-    _enqueue(ids)
+    jobs.webhook_deliveries(delivery_ids=ids)
     return len(ids)
 
 

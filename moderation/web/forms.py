@@ -1,7 +1,11 @@
+import dataclasses
+from typing import Literal, get_args, get_origin
+
 from django import forms
 
 from moderation.models import Decision, DecisionReason, ModelVersion, ReviewQueue
 from moderation.selectors.review import ItemFilters, active_labels
+from training.config import ConfigError, TrainConfig
 
 
 class ItemFiltersForm(forms.Form):
@@ -72,14 +76,26 @@ class HistorySearchForm(forms.Form):
     action = forms.ChoiceField(required=False, choices=[("", "any action")] + Decision.Action.choices)
 
 
-class RetrainForm(forms.Form):
-    """A training run: base model, data, the main hyper-parameters (reference defaults shown)."""
+def _config_field(spec: dataclasses.Field) -> forms.Field:
+    """A form field for a training setting: its type and help from TrainConfig, and no limits of
+    its own (TrainConfig's checks run in the form's clean)."""
+    options = {"help_text": spec.metadata["help"]}
+    if get_origin(spec.type) is Literal:
+        return forms.ChoiceField(choices=[(value, value) for value in get_args(spec.type)], **options)
+    if spec.type is bool:
+        return forms.BooleanField(required=False, **options)
+    return {int: forms.IntegerField, float: forms.FloatField, str: forms.CharField}[spec.type](**options)
 
-    base_model = forms.CharField(
-        max_length=300,
-        help_text="scratch (BERT-tiny shape, vocabulary from your data), minilm (packaged, pretrained), "
-        "a hub id such as prajjwal1/bert-tiny (needs internet), or a local directory",
-    )
+
+CONFIG_FIELDS = {spec.name: spec for spec in dataclasses.fields(TrainConfig)}
+
+
+class RetrainForm(forms.Form):
+    """A training run: base model, data, the main settings (reference defaults shown); any other
+    setting as JSON. Every setting is checked by TrainConfig, as from the CLI."""
+
+    MAIN_FIELDS = ("base_model", "max_epochs", "lr", "batch_size", "max_len", "patience", "focal_gamma", "focal_alpha")
+
     origins = forms.MultipleChoiceField(
         choices=[("imported", "imported labels"), ("moderator", "moderators' decisions")],
         widget=forms.CheckboxSelectMultiple,
@@ -87,27 +103,39 @@ class RetrainForm(forms.Form):
     )
     since = forms.DateField(required=False, help_text="only annotations made on or after this day")
     until = forms.DateField(required=False, help_text="only annotations made on or before this day")
-    max_epochs = forms.IntegerField(min_value=1, max_value=100)
-    lr = forms.FloatField(min_value=1e-7, max_value=1.0, label="Learning rate")
-    batch_size = forms.IntegerField(min_value=1, max_value=1024)
-    max_len = forms.IntegerField(min_value=8, max_value=512, label="Max length (tokens)")
-    patience = forms.IntegerField(min_value=1, max_value=20, help_text="epochs without gain before stopping")
-    focal_gamma = forms.FloatField(min_value=0, max_value=10)
-    focal_alpha = forms.FloatField(min_value=0, max_value=1)
-    seed = forms.IntegerField()
     advanced = forms.JSONField(
         required=False,
         initial=dict,
         help_text='any other training option as JSON, e.g. {"vocab_size": 4000, "scratch_layers": 1}',
     )
 
-    MAIN_FIELDS = ("base_model", "max_epochs", "lr", "batch_size", "max_len", "patience", "focal_gamma", "focal_alpha")
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in (*self.MAIN_FIELDS, "seed"):
+            self.fields[name] = _config_field(CONFIG_FIELDS[name])
+        self.order_fields(["base_model", "origins", "since", "until", *self.MAIN_FIELDS[1:], "seed", "advanced"])
+
+    def setting_fields(self) -> list[forms.BoundField]:
+        """The hyper-parameters, in the order shown."""
+        return [self[name] for name in (*self.MAIN_FIELDS[1:], "seed")]
 
     def clean_advanced(self):
         value = self.cleaned_data["advanced"] or {}
         if not isinstance(value, dict):
             raise forms.ValidationError("a JSON object of option names and values")
         return value
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            self.add_error("until", "The end of the period is before its start.")
+        if not self.errors:
+            try:
+                TrainConfig.from_mapping(self.training_config())
+            except ConfigError as exc:
+                for name, message in exc.errors.items():
+                    self.add_error(name if name in self.fields else "advanced", f"{name}: {message}")
+        return data
 
     def training_config(self) -> dict:
         data = self.cleaned_data

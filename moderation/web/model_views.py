@@ -14,28 +14,21 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from moderation import selectors
 from moderation.exporting import write_csv, write_jsonl
+from moderation.messages import validation_messages
 from moderation.models import Label, ModelVersion, TrainingRun
-from moderation.selectors.models import (
+from moderation.selectors.model_versions import (
     model_versions_compare,
     shadow_disagreement,
     simulate_thresholds,
+    training_run_progress,
     version_replaced_by,
 )
-from moderation.services.model_lifecycle import (
-    label_thresholds_save,
-    model_version_promote_gated,
-    model_version_shadow_set,
-)
+from moderation.services.model_versions import model_version_promote_gated, model_version_shadow_set
+from moderation.services.routing_rules import label_thresholds_save
 from moderation.services.training import DATA_ORIGINS, training_config_build, training_run_cancel, training_run_start
+from moderation.web.access import admin_required, is_htmx
 from moderation.web.forms import PromoteForm, RetrainForm, SimulatorForm
 from moderation.web.plots import KINDS, plot_svg
-from moderation.web.views import admin_required, is_htmx
-
-
-def _errors(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        return "; ".join(f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items())
-    return " ".join(exc.messages)
 
 
 @require_GET
@@ -67,25 +60,11 @@ def retrain(request):
                     config=form.training_config(), data=form.data_options(), requested_by=request.user
                 )
             except ValidationError as exc:
-                form.add_error(None, _errors(exc))
+                form.add_error(None, validation_messages(exc))
             else:
                 return redirect("web:run", run.pk)
         status = 400
     return render(request, "moderation/web/models/retrain.html", {"form": form, "defaults": defaults}, status=status)
-
-
-def _progress(run: TrainingRun) -> dict:
-    """How far the run is, and an estimate of the time left from the pace so far."""
-    if run.status == TrainingRun.Status.SUCCEEDED:
-        fraction = 1.0
-    elif run.total_epochs and run.total_steps and run.epoch:
-        fraction = min(((run.epoch - 1) + run.step / run.total_steps) / run.total_epochs, 0.99)
-    else:
-        fraction = 0.0
-    end = run.finished_at or timezone.now()
-    elapsed = (end - run.started_at).total_seconds() if run.started_at else 0.0
-    remaining = elapsed / fraction - elapsed if 0 < fraction < 1 and run.status == "running" else None
-    return {"percent": round(fraction * 100, 1), "elapsed": elapsed, "remaining": remaining}
 
 
 @require_GET
@@ -94,7 +73,7 @@ def run_detail(request, run_id: int):
     run = get_object_or_404(TrainingRun.objects.select_related("model_version", "requested_by"), pk=run_id)
     # The progress poll swaps in the progress card only.
     template = "moderation/web/models/_progress.html" if is_htmx(request) else "moderation/web/models/run.html"
-    return render(request, template, {"run": run, "progress": _progress(run)})
+    return render(request, template, {"run": run, "progress": training_run_progress(run)})
 
 
 @require_POST
@@ -104,7 +83,7 @@ def run_cancel(request, run_id: int):
     try:
         training_run_cancel(run=run, cancelled_by=request.user)
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, validation_messages(exc))
     else:
         messages.info(request, "Cancelling: the worker stops at its next step.")
     return redirect("web:run", run.pk)
@@ -181,7 +160,7 @@ def promote(request, version_id: int):
             reason=form.cleaned_data.get("reason", ""),
         )
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, validation_messages(exc))
         return redirect("web:compare", version.pk)
     messages.success(request, f"{version.name} is now the active version; every server uses it within seconds.")
     return redirect("web:version", version.pk)
@@ -195,7 +174,7 @@ def shadow(request, version_id: int):
     try:
         model_version_shadow_set(version=version if enable else None, changed_by=request.user)
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, validation_messages(exc))
     else:
         messages.info(
             request, f"{version.name} {'now scores' if enable else 'no longer scores'} live traffic in shadow."
@@ -225,7 +204,7 @@ def simulator(request, version_id: int):
                 changed_by=request.user,
             )
         except ValidationError as exc:
-            messages.error(request, _errors(exc))
+            messages.error(request, validation_messages(exc))
         else:
             messages.success(request, f"Saved the {data['label']} thresholds as routing rules.")
         return redirect(f"{reverse('web:simulator', args=[version.pk])}?label={data['label']}")

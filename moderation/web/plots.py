@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings
 
 from moderation.models import ModelVersion
-from moderation.selectors.models import heldout_of
+from moderation.selectors.model_versions import heldout_of
 from training.heldout import HeldOut, class_scores, pr_curve
 
 KINDS = ("learning-curve", "pr-curves", "histograms")

@@ -5,22 +5,18 @@ plain form post and redirect without JavaScript), so a moderator works a queue f
 keyboard without page loads.
 """
 
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from moderation.models import Decision, DecisionReason, ReviewItem, ReviewQueue
-from moderation.roles import ADMIN, MODERATOR, user_has_role
-from moderation.selectors import review as selectors
+from moderation.selectors import review as review_selectors
 from moderation.services.review import (
     ReviewError,
     decision_undo,
@@ -29,34 +25,14 @@ from moderation.services.review import (
     review_item_release,
     review_items_bulk_decide,
 )
+from moderation.web.access import admin_required, is_htmx, moderator_required
 from moderation.web.forms import BulkDecisionForm, DecisionForm, HistorySearchForm, ItemFiltersForm
-
-
-def role_required(*roles: str):
-    """Anonymous users go to the log-in page; a signed-in user without one of `roles` gets 403."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args, **kwargs):
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if not any(user_has_role(request.user, role) for role in roles):
-                raise PermissionDenied(f"This page is for: {', '.join(roles)}.")
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-moderator_required = role_required(MODERATOR, ADMIN)
-admin_required = role_required(ADMIN)
 
 
 @require_GET
 @moderator_required
 def overview(request):
-    return render(request, "moderation/web/overview.html", {"summaries": selectors.queue_overview()})
+    return render(request, "moderation/web/overview.html", {"summaries": review_selectors.queue_overview()})
 
 
 @require_GET
@@ -64,7 +40,7 @@ def overview(request):
 def queue_page(request, slug: str):
     queue = get_object_or_404(ReviewQueue, slug=slug)
     filter_form = ItemFiltersForm(request.GET or None)
-    items = selectors.review_queue_items(queue=queue, filters=filter_form.filters())
+    items = review_selectors.review_queue_items(queue=queue, filters=filter_form.filters())
     page = Paginator(items, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -75,7 +51,7 @@ def queue_page(request, slug: str):
             "page": page,
             "total": page.paginator.count,
             "filter_query": _filter_query(request),
-            "sources": selectors.queue_sources(queue=queue),
+            "sources": review_selectors.queue_sources(queue=queue),
             "now": timezone.now(),
         },
     )
@@ -98,28 +74,23 @@ def _render_work(request, queue: ReviewQueue, item: ReviewItem | None, form=None
         "filter_query": request.POST.get("filters", _filter_query(request)),
         "queues": ReviewQueue.objects.exclude(pk=queue.pk).exclude(is_audit=True),
         "reasons": DecisionReason.objects.filter(is_active=True),
-        "undo": selectors.undoable_decisions(moderator=request.user).exists(),
+        "undo": review_selectors.undoable_decisions(moderator=request.user).exists(),
     }
     if item is not None:
         blind = queue.is_audit
-        labels = selectors.active_labels()
-        ticked = selectors.moderator_labels(item.comment) or (
+        labels = review_selectors.active_labels()
+        ticked = review_selectors.moderator_labels(item.comment) or (
             {} if blind else {label: True for label in item.comment.flagged_labels}
         )
         context |= {
             "blind": blind,
-            "scores": [] if blind else selectors.item_scores(item),
+            "scores": [] if blind else review_selectors.item_scores(item),
             "labels": [(index + 1, name, ticked.get(name, False)) for index, name in enumerate(labels)],
-            "history": selectors.author_history(item.comment),
+            "history": review_selectors.author_history(item.comment),
             "form": form,
         }
     template = "moderation/web/_work.html" if is_htmx(request) else "moderation/web/work.html"
     return render(request, template, context, status=status)
-
-
-def is_htmx(request) -> bool:
-    """An htmx request: answer with the fragment it swaps in, not the whole page."""
-    return request.headers.get("HX-Request") == "true"
 
 
 def _claim_next(request, queue: ReviewQueue, item_id: int | None = None) -> tuple[ReviewItem | None, str]:
@@ -154,7 +125,7 @@ def work(request, slug: str):
 def decide(request, slug: str, item_id: int):
     queue = get_object_or_404(ReviewQueue, slug=slug)
     item = get_object_or_404(ReviewItem.objects.select_related("comment"), pk=item_id, queue=queue)
-    form = DecisionForm(request.POST, labels=selectors.active_labels())
+    form = DecisionForm(request.POST, labels=review_selectors.active_labels())
     if not form.is_valid():
         return _render_work(request, queue, item, form=form, status=400)
     try:
@@ -261,7 +232,7 @@ def bulk(request, slug: str):
         if action not in ("approve", "reject"):
             messages.error(request, "Choose approve or reject.")
             return redirect(queue_url)
-        count = selectors.review_queue_items(queue=queue, filters=filters).count()
+        count = review_selectors.review_queue_items(queue=queue, filters=filters).count()
         return render(
             request,
             "moderation/web/bulk_confirm.html",
@@ -298,7 +269,7 @@ def bulk(request, slug: str):
 def history(request):
     form = HistorySearchForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    decisions = selectors.decision_history(
+    decisions = review_selectors.decision_history(
         search=data.get("q", ""), moderator=data.get("moderator", ""), action=data.get("action", "")
     )
     page = Paginator(decisions, 50).get_page(request.GET.get("page"))
@@ -313,14 +284,14 @@ def activity(request):
     return render(
         request,
         "moderation/web/activity.html",
-        {"days": days, "rows": selectors.moderator_activity(since_days=days), "choices": [1, 7, 30, 365]},
+        {"days": days, "rows": review_selectors.moderator_activity(since_days=days), "choices": [1, 7, 30, 365]},
     )
 
 
 @require_GET
 @admin_required
 def audit(request):
-    return render(request, "moderation/web/audit.html", {"results": selectors.audit_precision()})
+    return render(request, "moderation/web/audit.html", {"results": review_selectors.audit_precision()})
 
 
 def home(request) -> HttpResponse:

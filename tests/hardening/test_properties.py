@@ -6,8 +6,8 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from moderation.engine.rules import AUTO_APPROVE, AUTO_REJECT, REVIEW, Rule, decide_route
 from moderation.importing import ParsedRow, RowError, read_csv, read_jsonl
-from moderation.routing import AUTO_APPROVE, AUTO_REJECT, REVIEW, Rule, decide_route
 
 LABELS = ["toxic", "threat", "insult"]
 unit = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)

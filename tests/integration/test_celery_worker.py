@@ -8,7 +8,7 @@ from django.db import connection
 
 from moderation.models import Comment, ModelVersion, Prediction, TrainingRun, WebhookDelivery
 from moderation.services import comments_submit_many
-from moderation.services.model_lifecycle import model_version_shadow_set
+from moderation.services.model_versions import model_version_shadow_set
 from moderation.services.review import review_item_decide
 from moderation.services.training import training_run_start
 from tests.factories import ApiClientFactory, ModeratorFactory, ReviewItemFactory, WebhookFactory, install_version

@@ -5,9 +5,9 @@ import time
 import pytest
 from django.core.management import call_command
 
+from moderation.engine.scoring import active_model
 from moderation.models import ModelVersion, TrainingRun
-from moderation.services import comment_submit
-from moderation.services.scoring import active_model
+from moderation.services import comments_submit_many
 from moderation.services.training import training_run_start, training_runs_reap_stale
 from tests.factories import ApiClientFactory, install_version
 from tests.integration.conftest import wait_for
@@ -48,6 +48,6 @@ def test_sigkill_mid_training_fails_the_run_and_keeps_the_active_model(celery_wo
 
     assert list(ModelVersion.objects.filter(status="active")) == [serving]
     active_model.invalidate()
-    comment = comment_submit(client=ApiClientFactory(), text="still scored?").comment
+    comment = comments_submit_many(client=ApiClientFactory(), items=[{"text": "still scored?"}])[0].comment
     assert comment.routed_by == serving
     assert TrainingRun.objects.filter(status="running").count() == 0

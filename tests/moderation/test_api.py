@@ -4,9 +4,9 @@ import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from moderation.engine.scoring import active_model
 from moderation.models import Comment, ModelVersion, ReviewItem
 from moderation.services import api_key_create, api_key_revoke
-from moderation.services.scoring import active_model
 from tests.factories import ApiClientFactory, ModeratorFactory
 
 pytestmark = pytest.mark.django_db

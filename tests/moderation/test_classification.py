@@ -10,11 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from moderation.engine.analysis import NO_MODEL_REASON
+from moderation.engine.config import routing_config
+from moderation.engine.scoring import active_model
 from moderation.models import AuditEvent, Comment, Label, ModelVersion, Prediction, ReviewItem, RoutingRule
-from moderation.services import api_key_create, comments_route_pending, model_version_promote
-from moderation.services.routing import NO_MODEL_REASON
-from moderation.services.routing_config import routing_config
-from moderation.services.scoring import active_model
+from moderation.services import api_key_create, comments_triage_waiting, model_version_promote
 from tests.factories import ApiClientFactory, install_version
 
 pytestmark = pytest.mark.django_db
@@ -78,11 +78,11 @@ def test_without_a_model_comments_wait_in_the_default_queue_and_are_scored_on_pr
         model_version_promote(version=version)
     assert len(callbacks) == 2  # reload the model here; route what waited (a task)
     callbacks[0]()  # the reload; the second would send the task that runs the next line
-    assert comments_route_pending() == 1
+    assert comments_triage_waiting() == 1
     comment = Comment.objects.get(pk=body["id"])
     assert comment.routed_by == version and comment.predictions.count() == 1
     assert ReviewItem.objects.filter(comment=comment, status="open").count() <= 1
-    assert comments_route_pending() == 0  # idempotent
+    assert comments_triage_waiting() == 0  # idempotent
 
 
 def test_a_batch_is_scored_in_one_go_and_retries_are_not_rescored(api, active_version):
@@ -101,7 +101,7 @@ def test_async_submit_answers_202_and_a_worker_routes_later(api, active_version,
     body = response.json()[0]
     assert body["route"] is None and body["scored"] is False
     assert len(callbacks) == 1  # the scoring task is sent once the comments are committed
-    assert comments_route_pending(comment_ids=[body["id"]]) == 1  # what the task runs
+    assert comments_triage_waiting(comment_ids=[body["id"]]) == 1  # what the task runs
     assert api.get(f"{URL}{body['id']}/").json()["scored"] is True
 
 

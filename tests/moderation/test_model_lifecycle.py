@@ -9,16 +9,16 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from moderation.models import AuditEvent, Comment, Decision, Label, LabelAnnotation, ModelVersion, RoutingRule
-from moderation.selectors.models import model_versions_compare, shadow_disagreement, simulate_thresholds
+from moderation.selectors.model_versions import model_versions_compare, shadow_disagreement, simulate_thresholds
 from moderation.services import comments_submit_many
-from moderation.services.model_lifecycle import (
+from moderation.services.model_versions import (
     comments_shadow_score,
-    label_thresholds_save,
+    model_version_promote,
     model_version_promote_gated,
     model_version_shadow_set,
-    training_retrain_if_due,
 )
-from moderation.services.model_versions import model_version_promote
+from moderation.services.routing_rules import label_thresholds_save
+from moderation.services.training import training_retrain_if_due
 from tests.factories import (
     AdminFactory,
     ApiClientFactory,

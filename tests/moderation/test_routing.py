@@ -2,7 +2,7 @@
 
 import pytest
 
-from moderation.routing import AUTO_APPROVE, AUTO_REJECT, REVIEW, Rule, decide_route
+from moderation.engine.rules import AUTO_APPROVE, AUTO_REJECT, REVIEW, Rule, decide_route
 
 THRESHOLDS = {"toxic": 0.5, "threat": 0.4, "insult": 0.6}
 URGENT_THREAT = Rule(id=1, order=10, action=REVIEW, label="threat", queue="urgent")

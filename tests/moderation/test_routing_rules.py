@@ -86,7 +86,7 @@ def test_django_admin_edits_are_audited_and_promotion_is_an_action(client, admin
         {"order": 1000, "action": "auto_approve", "threshold": 0.2, "source": "", "is_active": "on"},
     )
     assert response.status_code == 302
-    event = AuditEvent.objects.get(action="routingrule.update")
+    event = AuditEvent.objects.get(action="routing_rule.update")
     assert (event.before["threshold"], event.after["threshold"], event.actor) == (0.1, 0.2, admin_user)
     version = install_version(trained_artifact, artifacts_dir, "via-admin", status="candidate")
     client.post("/admin/moderation/modelversion/", {"action": "promote", "_selected_action": [version.pk]})

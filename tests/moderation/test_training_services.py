@@ -1,4 +1,6 @@
+import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -137,6 +139,8 @@ def test_a_run_whose_worker_vanished_is_reaped(settings):
 
 @pytest.mark.slow
 def test_recalibration_makes_a_candidate_that_shares_the_weights(demo_data, artifacts_dir):
+    """A recalibrated version has an artifact of its own (its thresholds.json matches the
+    database), sharing the parent's weights, and keeps the parent run's training config."""
     trained = training_run_execute(run_id=training_run_start(config=TINY, enqueue=False).pk).model_version
     moderator = UserFactory()
     for annotation in LabelAnnotation.objects.filter(origin="imported").select_related("comment", "label"):
@@ -150,7 +154,12 @@ def test_recalibration_makes_a_candidate_that_shares_the_weights(demo_data, arti
     run = recalibration_execute(run_id=recalibration_start(model_version=trained, enqueue=False).pk)
     assert run.status == TrainingRun.Status.SUCCEEDED, run.error
     new = run.model_version
-    assert new.parent == trained and new.artifact_path == trained.artifact_path
+    assert new.parent == trained and new.artifact_path != trained.artifact_path
+    new_path, parent_path = Path(new.artifact_path), Path(trained.artifact_path)
+    assert (new_path / "model.safetensors").stat().st_ino == (parent_path / "model.safetensors").stat().st_ino
+    assert json.loads((new_path / "thresholds.json").read_text()) == new.thresholds
+    assert json.loads((parent_path / "thresholds.json").read_text()) == trained.thresholds
+    assert run.config["training"] == TrainingRun.objects.get(model_version=trained).config["training"]
     assert new.status == ModelVersion.Status.CANDIDATE
     recalibration = new.metrics["recalibration"]
     assert recalibration["size"] == 281

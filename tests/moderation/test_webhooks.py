@@ -89,7 +89,7 @@ def test_an_undo_is_delivered_too_and_inactive_hooks_get_nothing():
 
 def test_deliveries_are_sent_only_once_the_decision_commits(django_capture_on_commit_callbacks, monkeypatch):
     sent = []
-    monkeypatch.setattr("moderation.tasks.webhook_deliver.delay", sent.append)
+    monkeypatch.setattr("moderation.jobs._send", lambda name, args, task_id=None: sent.extend(args))
     WebhookFactory()
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         delivery_id = WebhookDelivery.objects.get(decision=decide()).pk

@@ -1,4 +1,7 @@
+import hashlib
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -123,11 +126,46 @@ def test_corrupt_or_missing_files_and_outside_paths_are_refused(trained_artifact
         load_artifact(trained_artifact.artifact_path, root=tmp_path)
 
 
-def test_recalibration_moves_thresholds_on_new_data(trained_artifact, demo_examples):
+def test_recalibration_moves_thresholds_on_new_data(trained_artifact, demo_examples, tmp_path):
     outcome = recalibrate(
-        trained_artifact.artifact_path, demo_examples, trained_artifact.thresholds, floor=0.05, min_positives=3
+        trained_artifact.artifact_path, demo_examples, trained_artifact.thresholds, out_dir=tmp_path, name="recal"
     )
     assert set(outcome.thresholds) == set(trained_artifact.thresholds)
-    assert outcome.size == len(demo_examples)
+    recalibration = outcome.metrics["recalibration"]
+    assert recalibration["size"] == outcome.size == len(demo_examples)
     # Chosen on this very data, the new thresholds cannot do worse on it than the old ones.
-    assert outcome.after["calibrated"]["macro_f1"] >= outcome.before["calibrated"]["macro_f1"] - 1e-9
+    assert recalibration["after"]["calibrated"]["macro_f1"] >= recalibration["before"]["calibrated"]["macro_f1"] - 1e-9
+
+
+def test_recalibration_writes_an_artifact_of_its_own_sharing_the_weights(trained_artifact, demo_examples, tmp_path):
+    parent = Path(trained_artifact.artifact_path)
+    parent_thresholds = (parent / "thresholds.json").read_text()
+    changed = {label: 0.99 for label in trained_artifact.thresholds}  # far from what calibration picks
+    outcome = recalibrate(parent, demo_examples, changed, out_dir=tmp_path, name="recal", context={"since": "x"})
+    path = outcome.artifact_path
+    assert path == tmp_path / "recal" and path != parent
+    manifest = verify_artifact(path)  # every checksum holds, the shared files' included
+    assert manifest["parent"] == parent.name and set(manifest["files"]) == set(FILES)
+    assert json.loads((path / "thresholds.json").read_text()) == outcome.thresholds
+    assert json.loads((path / "metrics.json").read_text()) == outcome.metrics
+    assert outcome.metrics["recalibration"]["since"] == "x"
+    assert (path / "model.safetensors").stat().st_ino == (parent / "model.safetensors").stat().st_ino
+    assert (parent / "thresholds.json").read_text() == parent_thresholds  # the parent is untouched
+    verify_artifact(parent)
+
+
+def test_recalibration_keeps_the_parent_runs_threshold_floor(trained_artifact, demo_examples, tmp_path):
+    """A floor of 0.9 in the parent's config (not TrainConfig's default 0.05) bounds every
+    recalibrated threshold."""
+    parent = tmp_path / "high-floor"
+    shutil.copytree(trained_artifact.artifact_path, parent)
+    config = json.loads((parent / "config.json").read_text())
+    config["training"]["threshold_floor"] = 0.9
+    (parent / "config.json").write_text(json.dumps(config))
+    manifest = json.loads((parent / "manifest.json").read_text())
+    manifest["files"]["config.json"] = hashlib.sha256((parent / "config.json").read_bytes()).hexdigest()
+    (parent / "manifest.json").write_text(json.dumps(manifest))
+    outcome = recalibrate(parent, demo_examples, trained_artifact.thresholds, out_dir=tmp_path, name="recal")
+    calibrated = outcome.metrics["recalibration"]["calibration"]
+    assert any(entry["calibrated"] for entry in calibrated.values())
+    assert all(outcome.thresholds[label] >= 0.9 for label, entry in calibrated.items() if entry["calibrated"])

@@ -59,10 +59,18 @@ def test_retrain_form_shows_reference_defaults_and_starts_a_run(admin):
 
 
 def test_retrain_with_bad_options_is_a_400_with_the_messages(admin):
-    bad = {"base_model": "scratch", "origins": ["imported"], "max_epochs": 0, "lr": 5e-4, "batch_size": 16}
-    response = admin.post(reverse("web:retrain"), bad | {"advanced": '{"no_such_option": 1}'})
+    """The form has no limits of its own: TrainConfig's checks answer, as on the CLI."""
+    form = {"base_model": "scratch", "origins": ["imported"], "lr": 5e-4, "batch_size": 16, "max_len": 64}
+    form |= {"patience": 2, "focal_gamma": 2, "focal_alpha": 0.25, "seed": 1}
+    bad = form | {"max_epochs": 0, "advanced": '{"no_such_option": 1}'}
+    response = admin.post(reverse("web:retrain"), bad)
     assert response.status_code == 400 and not TrainingRun.objects.exists()
-    assert b"Ensure this value is greater than or equal to 1" in response.content
+    page = response.content.decode()
+    assert "max_epochs: must be at least 1" in page and "no_such_option: unknown setting" in page
+    backwards = form | {"max_epochs": 2, "since": "2026-05-02", "until": "2026-05-01"}
+    response = admin.post(reverse("web:retrain"), backwards)
+    assert response.status_code == 400 and "before its start" in response.content.decode()
+    assert not TrainingRun.objects.exists()
 
 
 def test_run_page_polls_its_progress_until_it_finishes(admin):

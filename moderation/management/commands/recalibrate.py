@@ -1,8 +1,9 @@
-from django.core.exceptions import ValidationError
+from functools import partial
+
 from django.core.management.base import BaseCommand, CommandError
 
-from moderation.management.messages import validation_messages
-from moderation.models import ModelVersion, TrainingRun
+from moderation.management.runs import run_here_or_queue
+from moderation.models import ModelVersion
 from moderation.services.training import recalibration_execute, recalibration_start
 
 
@@ -22,18 +23,10 @@ class Command(BaseCommand):
         source = versions.filter(name=version).first() if version else versions.filter(status="active").first()
         if source is None:
             raise CommandError(f"no model version named {version!r}" if version else "no active model version")
-        try:
-            run = recalibration_start(model_version=source, since=since, enqueue=enqueue)
-        except ValidationError as exc:
-            raise CommandError(validation_messages(exc)) from None
-        if enqueue:
-            self.stdout.write(f"recalibration run #{run.pk} queued on the `training` queue")
+        start = partial(recalibration_start, model_version=source, since=since, enqueue=enqueue)
+        run = run_here_or_queue(start, recalibration_execute, enqueue=enqueue, what="recalibration", out=self.stdout)
+        if run is None:
             return
-        run = recalibration_execute(run_id=run.pk)
-        if run.status != TrainingRun.Status.SUCCEEDED:
-            raise CommandError(
-                f"recalibration #{run.pk} {run.status}: {run.error.splitlines()[0] if run.error else ''}"
-            )
         new = run.model_version
         recal = new.metrics["recalibration"]
         self.stdout.write(f"{recal['size']} comments; thresholds of {source.name} -> {new.name}:")

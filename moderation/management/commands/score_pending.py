@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from moderation.services import comments_route_pending
-from moderation.services.scoring import active_model
+from moderation.engine.scoring import active_model
+from moderation.services import comments_triage_waiting
 
 
 class Command(BaseCommand):
@@ -20,5 +20,5 @@ class Command(BaseCommand):
         version = active_model.get()
         if version is None:
             raise CommandError("no model version is active: train one and promote it first")
-        count = comments_route_pending(rescore_all=rescore_all, batch_size=batch_size)
+        count = comments_triage_waiting(rescore_all=rescore_all, batch_size=batch_size)
         self.stdout.write(f"scored and routed {count} comment(s) with {version.name}")

@@ -1,12 +1,14 @@
+import argparse
 import json
+from functools import partial
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from moderation.management.messages import validation_messages
-from moderation.models import ModelVersion, TrainingRun
+from moderation.management.runs import run_here_or_queue
+from moderation.models import ModelVersion
 from moderation.services import model_version_promote
 from moderation.services.training import training_run_execute, training_run_start
+from training.config import add_config_arguments, config_overrides
 from training.report import results_table
 
 
@@ -17,10 +19,8 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--base", help="scratch, minilm, a hub id or a local directory (default: settings)")
-        parser.add_argument("--epochs", type=int, help="maximum epochs (early stopping decides)")
-        parser.add_argument("--calibration", choices=["holdout", "oof"])
-        parser.add_argument("--seed", type=int)
+        # Labels come from the database's active labels.
+        add_config_arguments(parser, exclude=("labels",))
         parser.add_argument("--config", help="more settings as JSON, e.g. '{\"lr\": 3e-4}'")
         parser.add_argument("--origins", default="imported,moderator", help="annotation origins to learn from")
         parser.add_argument("--since", help="only annotations made on or after this ISO date")
@@ -33,22 +33,7 @@ class Command(BaseCommand):
             help="make the new version active if no version is active yet (a first start)",
         )
 
-    def handle(
-        self,
-        *args,
-        base,
-        epochs,
-        calibration,
-        seed,
-        config,
-        origins,
-        since,
-        until,
-        enqueue,
-        if_missing,
-        promote,
-        **options,
-    ):
+    def handle(self, *args, config, origins, since, until, enqueue, if_missing, promote, **options):
         if if_missing and ModelVersion.objects.exists():
             self.stdout.write("a model version exists: not training (--if-missing)")
             return
@@ -58,21 +43,12 @@ class Command(BaseCommand):
             raise CommandError(f"--config is not valid JSON: {exc}") from None
         if not isinstance(overrides, dict):
             raise CommandError("--config must be a JSON object")
-        for key, value in {"base_model": base, "max_epochs": epochs, "calibration": calibration, "seed": seed}.items():
-            if value is not None:
-                overrides[key] = value
+        overrides |= config_overrides(argparse.Namespace(**options))
         data = {"origins": [o.strip() for o in origins.split(",") if o.strip()], "since": since, "until": until}
-        try:
-            run = training_run_start(config=overrides, data=data, enqueue=enqueue)
-        except ValidationError as exc:
-            raise CommandError(validation_messages(exc)) from None
-        if enqueue:
-            self.stdout.write(f"training run #{run.pk} queued on the `training` queue")
+        start = partial(training_run_start, config=overrides, data=data, enqueue=enqueue)
+        run = run_here_or_queue(start, training_run_execute, enqueue=enqueue, what="training run", out=self.stdout)
+        if run is None:
             return
-        self.stdout.write(f"training run #{run.pk}: training in this process...")
-        run = training_run_execute(run_id=run.pk)
-        if run.status != TrainingRun.Status.SUCCEEDED:
-            raise CommandError(f"training run #{run.pk} {run.status}: {run.error.splitlines()[0] if run.error else ''}")
         version = run.model_version
         self.stdout.write(results_table(version.metrics))
         self.stdout.write(self.style.SUCCESS(f"candidate model version {version.name} ({version.artifact_path})"))

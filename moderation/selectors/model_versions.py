@@ -1,4 +1,5 @@
-"""Reads for the admins' model pages: comparisons, shadow disagreement, threshold simulation."""
+"""Reads for the admins' model pages: comparisons, shadow disagreement, threshold simulation,
+training progress."""
 
 import hashlib
 import json
@@ -12,10 +13,10 @@ from django.core.cache import cache
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from moderation.models import AuditEvent, Comment, Decision, ModelVersion, Prediction
-from moderation.services.routing import routes_decide
-from moderation.services.routing_config import routing_config
-from moderation.services.scoring import scorer_for
+from moderation.engine.analysis import decide_routes
+from moderation.engine.config import routing_config
+from moderation.engine.scoring import scorer_for
+from moderation.models import AuditEvent, Comment, Decision, ModelVersion, Prediction, TrainingRun
 from training.artifacts import resolve_inside
 from training.evaluation import evaluate
 from training.heldout import FILE as HELDOUT_FILE
@@ -61,7 +62,7 @@ class Comparison:
 
 
 def _routes(score_rows: list[dict[str, float]], thresholds: dict[str, float], sources: list[str]) -> list[tuple]:
-    decisions = routes_decide(scores=score_rows, thresholds=thresholds, sources=sources)
+    decisions = decide_routes(scores=score_rows, thresholds=thresholds, sources=sources)
     return [(decision.action, decision.queue) for decision in decisions]
 
 
@@ -258,3 +259,17 @@ def version_replaced_by(version: ModelVersion) -> ModelVersion | None:
 def decisions_since(*, moment) -> int:
     """Moderator decisions (approve/reject, not undone) made since `moment`: new training signal."""
     return Decision.objects.filter(created_at__gte=moment, undone_at__isnull=True).exclude(action="escalate").count()
+
+
+def training_run_progress(run: TrainingRun) -> dict:
+    """How far the run is, and an estimate of the time left from the pace so far."""
+    if run.status == TrainingRun.Status.SUCCEEDED:
+        fraction = 1.0
+    elif run.total_epochs and run.total_steps and run.epoch:
+        fraction = min(((run.epoch - 1) + run.step / run.total_steps) / run.total_epochs, 0.99)
+    else:
+        fraction = 0.0
+    end = run.finished_at or timezone.now()
+    elapsed = (end - run.started_at).total_seconds() if run.started_at else 0.0
+    remaining = elapsed / fraction - elapsed if 0 < fraction < 1 and run.status == "running" else None
+    return {"percent": round(fraction * 100, 1), "elapsed": elapsed, "remaining": remaining}

@@ -1,3 +1,5 @@
+"""Messages for people: a ValidationError as one line, for a CLI or a page."""
+
 from django.core.exceptions import ValidationError
 
 

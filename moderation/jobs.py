@@ -1,0 +1,85 @@
+"""The one place that sends background work to Celery.
+
+Every send waits for the current transaction to commit, so a worker never looks for a row that
+is not there yet, and a rolled-back write sends nothing. Tasks are sent by their registered
+name: nothing here imports `moderation.tasks` (which import the services), so the services can
+use this module without an import cycle.
+"""
+
+import logging
+from collections.abc import Callable, Sequence
+
+from django.db import transaction
+
+from toxiscope.celery import app
+
+logger = logging.getLogger(__name__)
+
+TRAINING_RUN_EXECUTE = "moderation.tasks.training_run_execute"
+RECALIBRATION_EXECUTE = "moderation.tasks.recalibration_execute"
+TRAINING_RUNS_REAP_STALE = "moderation.tasks.training_runs_reap_stale"
+TRAINING_RETRAIN_IF_DUE = "moderation.tasks.training_retrain_if_due"
+COMMENTS_SCORE = "moderation.tasks.comments_score"
+COMMENTS_TRIAGE_WAITING = "moderation.tasks.comments_triage_waiting"
+COMMENTS_SHADOW_SCORE = "moderation.tasks.comments_shadow_score"
+WEBHOOK_DELIVER = "moderation.tasks.webhook_deliver"
+WEBHOOK_DELIVERIES_RESEND_DUE = "moderation.tasks.webhook_deliveries_resend_due"
+# Long work goes to its own queue, consumed by trainer workers only (toxiscope/celery.py).
+TRAINING_QUEUE_TASKS = (TRAINING_RUN_EXECUTE, RECALIBRATION_EXECUTE)
+
+
+def _send(name: str, args: Sequence, task_id: str | None = None) -> None:
+    if app.conf.task_always_eager:
+        app.tasks[name].apply(args=list(args), task_id=task_id)  # send_task ignores eager mode
+    else:
+        app.send_task(name, args=list(args), task_id=task_id)
+
+
+def _send_on_commit(name: str, args: Sequence, *, task_id: str | None = None) -> None:
+    """Send after commit; a broker outage is logged and costs nothing stored: every job sent
+    from here is also found again by a periodic sweep (see CELERY_BEAT_SCHEDULE)."""
+
+    def send():
+        try:
+            _send(name, args, task_id)
+        except Exception as exc:  # noqa: BLE001 - kombu/redis raise several connection error types
+            logger.warning("broker unavailable: %s not sent (%s); the periodic sweep will pick it up", name, exc)
+
+    transaction.on_commit(send)
+
+
+def training_run_execute(*, run_id: int, task_id: str) -> None:
+    _send_on_commit(TRAINING_RUN_EXECUTE, [run_id], task_id=task_id)
+
+
+def recalibration_execute(*, run_id: int, task_id: str) -> None:
+    _send_on_commit(RECALIBRATION_EXECUTE, [run_id], task_id=task_id)
+
+
+def comments_score(*, comment_ids: Sequence[int], if_broker_down: Callable[[], object]) -> None:
+    """Score stored comments in a worker; if the broker cannot be reached, `if_broker_down`
+    runs here and now (scoring in the request) rather than leave them to the sweep."""
+    ids = list(comment_ids)
+
+    def send():
+        try:
+            _send(COMMENTS_SCORE, [ids])
+        except Exception as exc:  # noqa: BLE001 - as above
+            logger.warning("broker unavailable (%s): scoring %d comment(s) synchronously", exc, len(ids))
+            if_broker_down()
+
+    transaction.on_commit(send)
+
+
+def comments_shadow_score(*, comment_ids: Sequence[int]) -> None:
+    """Off the request's path; a broker outage costs shadow data, not the submit."""
+    _send_on_commit(COMMENTS_SHADOW_SCORE, [list(comment_ids)])
+
+
+def comments_triage_waiting() -> None:
+    _send_on_commit(COMMENTS_TRIAGE_WAITING, [])
+
+
+def webhook_deliveries(*, delivery_ids: Sequence[int]) -> None:
+    for delivery_id in delivery_ids:
+        _send_on_commit(WEBHOOK_DELIVER, [delivery_id])

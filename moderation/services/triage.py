@@ -1,0 +1,196 @@
+"""Triage: put scored comments where they belong. One path for a synchronous submit, the async
+scoring task, re-scoring once a model becomes active, and `manage.py score_pending`."""
+
+import random
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from moderation import jobs
+from moderation.engine.analysis import Analysis, comments_analyze
+from moderation.engine.rules import AUTO_APPROVE, AUTO_REJECT, REVIEW
+from moderation.engine.scoring import active_model
+from moderation.models import Comment, Prediction, ReviewItem
+from toxiscope import metrics
+
+STATUS_FOR_ACTION = {
+    REVIEW: Comment.Status.PENDING,
+    AUTO_APPROVE: Comment.Status.APPROVED,
+    AUTO_REJECT: Comment.Status.REJECTED,
+}
+
+
+def _analyze(comments: Sequence[Comment]) -> Analysis:
+    return comments_analyze(texts=[c.text for c in comments], sources=[c.source for c in comments])
+
+
+def _apply(comment: Comment, analysis: Analysis, index: int) -> None:
+    decision = analysis.decisions[index]
+    comment.route_action, comment.route_reason = decision.action, decision.reason[:300]
+    comment.route_queue, comment.flagged_labels = analysis.queue(index), list(decision.flagged)
+    comment.routed_by = analysis.version.version if analysis.version else None
+    comment.status = STATUS_FOR_ACTION[decision.action]
+
+
+def _review_item(comment: Comment, analysis: Analysis, index: int, now) -> ReviewItem:
+    decision = analysis.decisions[index]
+    return ReviewItem(
+        comment=comment,
+        queue=analysis.queue(index),
+        rule_id=decision.rule_id,
+        reason=decision.reason[:300],
+        priority=decision.priority,
+        # `now` is the created_at auto_now_add gives it, to within the same request.
+        queue_order=ReviewItem.order_key(decision.priority, now),
+    )
+
+
+def _audit_samples(analysis: Analysis, routed: Sequence[tuple[int, Comment]], now) -> list[ReviewItem]:
+    """A random share of the automatic decisions among `routed` (index in the batch, comment),
+    for a person to judge blind: the measured precision of auto-approve and auto-reject (see
+    selectors.review.audit_precision)."""
+    rate = settings.TOXISCOPE_AUDIT_SAMPLE_RATE
+    audit_queue = analysis.config.audit_queue
+    if audit_queue is None or rate <= 0:
+        return []
+    return [
+        ReviewItem(
+            comment=comment,
+            queue=audit_queue,
+            reason="blind audit sample of an automatic decision",
+            queue_order=ReviewItem.order_key(0.0, now),
+        )
+        for index, comment in routed
+        if analysis.decisions[index].action != REVIEW and random.random() < rate
+    ]
+
+
+def _observe(analysis: Analysis, indexes: Sequence[int]) -> None:
+    """Count what was scored and decided, for /metrics."""
+    if analysis.version is not None and indexes:
+        metrics.PREDICTIONS.labels(analysis.version.name).inc(len(indexes))
+    for index in indexes:
+        decision = analysis.decisions[index]
+        metrics.ROUTES.labels(decision.action).inc()
+        for label in decision.flagged:
+            metrics.FLAGGED.labels(label).inc()
+
+
+def _shadow_score_later(analysis: Analysis, comments: Sequence[Comment]) -> None:
+    if analysis.config.has_shadow and comments:
+        jobs.comments_shadow_score(comment_ids=[comment.pk for comment in comments])
+
+
+def _write_predictions(comments: Sequence[Comment], analysis: Analysis) -> None:
+    if analysis.version is not None:
+        Prediction.objects.bulk_create(
+            [
+                Prediction(comment=c, model_version_id=analysis.version.id, scores=s)
+                for c, s in zip(comments, analysis.scores, strict=True)
+            ],
+            ignore_conflicts=True,  # re-scoring with the same version keeps the first prediction
+        )
+
+
+@transaction.atomic
+def comments_triage_new(*, comments: Sequence[Comment]) -> Analysis:
+    """Insert new, unsaved comments already routed: route fields go in with the INSERT, so a
+    batch is three INSERTs (comments, predictions, review items) and no UPDATE."""
+    analysis = _analyze(comments)
+    for index, comment in enumerate(comments):
+        _apply(comment, analysis, index)
+    Comment.objects.bulk_create(comments)
+    _write_predictions(comments, analysis)
+    now = timezone.now()
+    ReviewItem.objects.bulk_create(
+        [_review_item(c, analysis, i, now) for i, c in enumerate(comments) if analysis.decisions[i].action == REVIEW]
+        + _audit_samples(analysis, list(enumerate(comments)), now)
+    )
+    _observe(analysis, range(len(comments)))
+    _shadow_score_later(analysis, comments)
+    return analysis
+
+
+@transaction.atomic
+def comments_triage(*, comments: Sequence[Comment]) -> Analysis:
+    """Score and (re-)route stored comments: set each one's route and status, store a
+    Prediction each, and put those for review in a queue.
+
+    A comment already waiting in a queue has that item moved and re-prioritised, unless a
+    moderator has claimed it; a comment a person already decided is never re-routed.
+    """
+    analysis = _analyze(comments)
+    _write_predictions(comments, analysis)
+    open_items = {
+        item.comment_id: item
+        for item in ReviewItem.objects.select_for_update().filter(comment__in=comments, status=ReviewItem.Status.OPEN)
+    }
+    now = timezone.now()
+    new_items, moved_items, routed = [], [], []
+    for index, comment in enumerate(comments):
+        item = open_items.get(comment.pk)
+        if item is not None and item.claimed_by_id is not None and item.claimed_until > now:
+            continue  # a moderator is looking at it: leave it where it is
+        _apply(comment, analysis, index)
+        routed.append((index, comment))
+        decision = analysis.decisions[index]
+        if decision.action == REVIEW and item is None:
+            new_items.append(_review_item(comment, analysis, index, now))
+        elif item is not None:
+            if decision.action == REVIEW:
+                item.queue, item.rule_id = analysis.queue(index), decision.rule_id
+                item.reason, item.priority = decision.reason[:300], decision.priority
+                item.queue_order = ReviewItem.order_key(decision.priority, item.created_at)
+            else:
+                item.status = ReviewItem.Status.DECIDED  # decided by the model: it leaves the queue
+            item.claimed_by, item.claimed_until = None, None
+            moved_items.append(item)
+    Comment.objects.bulk_update(
+        [comment for _, comment in routed],
+        ["route_action", "route_reason", "route_queue", "flagged_labels", "routed_by", "status"],
+    )
+    # Close the items the model decided before sampling some of those comments for audit:
+    # a comment has at most one open item.
+    ReviewItem.objects.bulk_update(
+        moved_items, ["queue", "rule", "reason", "priority", "queue_order", "status", "claimed_by", "claimed_until"]
+    )
+    ReviewItem.objects.bulk_create(new_items + _audit_samples(analysis, routed, now))
+    _observe(analysis, [index for index, _ in routed])
+    _shadow_score_later(analysis, [comment for _, comment in routed])
+    return analysis
+
+
+def comments_triage_waiting(
+    *, comment_ids: Sequence[int] | None = None, rescore_all: bool = False, batch_size: int = 500
+) -> int:
+    """Route submitted comments still waiting for the active model: those never routed (an
+    async submit whose task was lost) and pending ones routed without a model. Imported
+    comments are training data and are never routed. With `comment_ids`, only
+    those. With `rescore_all`, every pending comment not yet scored by the active version.
+    Returns how many were routed."""
+    version = active_model.get()
+    condition = Q(route_action="")
+    if version is not None:
+        not_scored_by_active = Q(status=Comment.Status.PENDING) & ~Q(predictions__model_version_id=version.id)
+        condition |= not_scored_by_active if rescore_all else not_scored_by_active & Q(routed_by__isnull=True)
+    waiting = Comment.objects.filter(condition, client__isnull=False)
+    if comment_ids is not None:
+        waiting = waiting.filter(pk__in=comment_ids)
+    ids = list(waiting.order_by("pk").values_list("pk", flat=True).distinct())
+    routed = 0
+    for start in range(0, len(ids), batch_size):
+        with transaction.atomic():
+            # The scoring task and the sweep may reach for the same comments: each takes the
+            # rows it can lock, and re-checks under the lock that they still wait.
+            batch = list(
+                waiting.filter(pk__in=ids[start : start + batch_size])
+                .select_for_update(skip_locked=True)
+                .order_by("pk")
+            )
+            if batch:
+                comments_triage(comments=batch)
+            routed += len(batch)
+    return routed

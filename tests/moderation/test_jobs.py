@@ -1,0 +1,39 @@
+"""moderation.jobs sends tasks by name: each name must be a task the worker knows, and the
+training tasks must reach the training queue."""
+
+import pytest
+from django.conf import settings
+from django.db import transaction
+
+from moderation import jobs, tasks  # noqa: F401 - registers the tasks
+from toxiscope.celery import app
+
+NAMES = [value for name, value in vars(jobs).items() if name.isupper() and isinstance(value, str)]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_job_name_is_a_registered_task(name):
+    assert name in app.tasks
+
+
+def test_the_beat_schedule_names_registered_tasks():
+    assert {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()} <= set(NAMES)
+
+
+@pytest.mark.parametrize("name", jobs.TRAINING_QUEUE_TASKS)
+def test_training_work_goes_to_the_training_queue(name):
+    assert app.amqp.router.route({}, name)["queue"].name == "training"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_write_sends_nothing(monkeypatch):
+    sent = []
+    monkeypatch.setattr(jobs, "_send", lambda name, args, task_id=None: sent.append((name, args)))
+    with pytest.raises(RuntimeError), transaction.atomic():
+        jobs.comments_triage_waiting()
+        raise RuntimeError
+    assert sent == []
+    with transaction.atomic():
+        jobs.comments_triage_waiting()
+        assert sent == []
+    assert sent == [(jobs.COMMENTS_TRIAGE_WAITING, [])]
