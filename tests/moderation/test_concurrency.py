@@ -57,10 +57,7 @@ def test_a_duplicate_that_lands_between_planning_and_insert_takes_the_exact_path
 
     def plan_that_missed_it(client, items):
         # As if another request stored "late" right after our existence query.
-        return [
-            comments_service.SubmitResult(comment=comments_service._new_comment(client, **item), created=True)
-            for item in items
-        ]
+        return [comments_service.SubmitResult(comment=Comment(client=client, **item), created=True) for item in items]
 
     monkeypatch.setattr(comments_service, "_plan", plan_that_missed_it)
     results = comments_submit_many(client=client, items=[{"text": "again", "external_id": "late"}, {"text": "new"}])
