@@ -6,6 +6,7 @@ import sys
 
 from tqdm import tqdm
 
+from training.artifacts import ArtifactError
 from training.base_models import BaseModelError
 from training.config import ConfigError, TrainConfig, add_config_arguments, config_overrides
 from training.data import read_csv_examples
@@ -19,6 +20,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--data", required=True, help="CSV in the Jigsaw layout (comment_text + label columns)")
     parser.add_argument("--out", required=True, help="directory the artifact directory is created in")
     parser.add_argument("--name", help="artifact directory name (default: timestamp + data hash)")
+    parser.add_argument(
+        "--transfer", help="CSV of more comment texts (comment_text or text column) for a --teacher to score"
+    )
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON instead of the table")
     add_config_arguments(parser)
     return parser.parse_args(argv)
@@ -27,13 +31,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        config = TrainConfig.from_mapping(config_overrides(args))
+        config = TrainConfig.for_base(config_overrides(args))
         examples = read_csv_examples(args.data, config.labels)
+        transfer = [example.text for example in read_csv_examples(args.transfer, ())] if args.transfer else []
     except ConfigError as exc:
         print(f"error: invalid settings: {exc}", file=sys.stderr)
         return 2
     except (OSError, ValueError) as exc:
-        print(f"error: cannot read {args.data}: {exc}", file=sys.stderr)
+        print(f"error: cannot read the data: {exc}", file=sys.stderr)
         return 2
 
     bar = tqdm(total=0, unit="step", desc="prepare", file=sys.stderr)
@@ -55,8 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         bar.set_postfix(postfix, refresh=True)
 
     try:
-        outcome = run_training(config, examples, args.out, name=args.name, on_progress=show)
-    except (BaseModelError, DataError) as exc:
+        outcome = run_training(config, examples, args.out, transfer_texts=transfer, name=args.name, on_progress=show)
+    except (ArtifactError, BaseModelError, DataError) as exc:
         bar.close()
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -5,6 +5,7 @@ Layout of an artifact directory:
     tokenizer.json      the exact tokeniser (and vocabulary) the model was trained with
     config.json         training config, encoder config, labels, pad id
     thresholds.json     calibrated threshold per label
+    calibration.json    per label, the map from raw score to probability (training/calibration.py)
     metrics.json        evaluation (model and baseline), learning curve, timings
     validation.json     the held-out split: texts, known labels, scores (training/heldout.py)
     manifest.json       data hash, seed, sizes, SHA-256 of every file above
@@ -24,9 +25,18 @@ from pathlib import Path
 from safetensors.torch import load_file, save_file
 from tokenizers import Tokenizer
 
+from training.calibration import ProbabilityMap
 from training.model import MultiLabelClassifier
 
-FILES = ("model.safetensors", "tokenizer.json", "config.json", "thresholds.json", "metrics.json", "validation.json")
+FILES = (
+    "model.safetensors",
+    "tokenizer.json",
+    "config.json",
+    "calibration.json",
+    "thresholds.json",
+    "metrics.json",
+    "validation.json",
+)
 MANIFEST = "manifest.json"
 
 
@@ -54,6 +64,7 @@ def write_artifact(
     tokenizer: Tokenizer,
     config: dict,
     thresholds: dict[str, float],
+    probability_maps: dict[str, dict],
     metrics: dict,
     validation: dict,
     manifest: dict,
@@ -67,6 +78,7 @@ def write_artifact(
         save_file(state, tmp / "model.safetensors")
         tokenizer.save(str(tmp / "tokenizer.json"))
         _write_json(tmp / "config.json", config)
+        _write_json(tmp / "calibration.json", probability_maps)
         _write_json(tmp / "thresholds.json", thresholds)
         _write_json(tmp / "metrics.json", metrics)
         (tmp / "validation.json").write_text(json.dumps(validation, separators=(",", ":")))
@@ -85,7 +97,7 @@ def _staging(out_dir: Path, name: str) -> Path:
 
 def _seal(tmp: Path, final: Path, manifest: dict) -> Path:
     """Checksum every file, write the manifest, and rename the staging directory into place."""
-    files = {file: _sha256(tmp / file) for file in FILES}
+    files = {file: _sha256(tmp / file) for file in FILES if (tmp / file).is_file()}
     _write_json(tmp / MANIFEST, {**manifest, "files": files})
     for path in (tmp, *tmp.iterdir()):
         os.chmod(path, 0o755 if path.is_dir() else 0o644)
@@ -104,7 +116,8 @@ def derive_artifact(
     out_dir = Path(out_dir)
     tmp = _staging(out_dir, name)
     try:
-        for file in ("model.safetensors", "tokenizer.json", "config.json", "validation.json"):
+        shared = ("model.safetensors", "tokenizer.json", "config.json", "calibration.json", "validation.json")
+        for file in (file for file in shared if (source / file).is_file()):  # older artifacts lack some
             try:
                 os.link(source / file, tmp / file)
             except OSError:
@@ -124,6 +137,7 @@ class LoadedArtifact:
     tokenizer: Tokenizer
     config: dict
     manifest: dict
+    probability_maps: dict[str, ProbabilityMap]  # empty for artifacts made before calibration
 
     @property
     def labels(self) -> list[str]:
@@ -182,4 +196,10 @@ def load_artifact(path: str | Path, root: str | Path | None = None) -> LoadedArt
         tokenizer=Tokenizer.from_file(str(path / "tokenizer.json")),
         config=config,
         manifest=manifest,
+        probability_maps={
+            name: ProbabilityMap.from_dict(value)
+            for name, value in (
+                json.loads((path / "calibration.json").read_text()) if (path / "calibration.json").is_file() else {}
+            ).items()
+        },
     )

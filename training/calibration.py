@@ -1,4 +1,5 @@
-"""Per-label decision thresholds chosen on held-out predictions."""
+"""Per-label decision thresholds, and per-label maps from raw scores to probabilities, both
+fitted on held-out predictions."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -55,3 +56,110 @@ def calibrate_thresholds(
 def threshold_values(thresholds: dict[str, LabelThreshold]) -> dict[str, float]:
     # Never rounded: rounding up could step over the very score the threshold was chosen at.
     return {name: t.threshold for name, t in thresholds.items()}
+
+
+# Probability calibration: a monotone map per label from the model's raw score to a probability,
+# so that "0.8" means four in five such comments carry the label.
+ISOTONIC_MIN_POSITIVES = 30  # below this, isotonic steps overfit: Platt's two parameters only
+ECE_BINS = 15
+
+
+def _logit(scores: np.ndarray) -> np.ndarray:
+    clipped = np.clip(scores.astype(np.float64), 1e-7, 1 - 1e-7)
+    return np.log(clipped) - np.log1p(-clipped)
+
+
+@dataclass(frozen=True)
+class ProbabilityMap:
+    """`platt`: sigmoid(a·logit(p) + b). `isotonic`: piecewise linear through (x, y) knots.
+    `identity`: too little data to calibrate (the raw score stands)."""
+
+    method: str
+    a: float = 1.0
+    b: float = 0.0
+    x: tuple[float, ...] = ()
+    y: tuple[float, ...] = ()
+
+    def apply(self, scores: np.ndarray) -> np.ndarray:
+        if self.method == "platt":
+            return (1.0 / (1.0 + np.exp(-(self.a * _logit(scores) + self.b)))).astype(np.float32)
+        if self.method == "isotonic":
+            return np.interp(scores, self.x, self.y).astype(np.float32)
+        return scores.astype(np.float32)
+
+    def to_dict(self) -> dict:
+        return {"method": self.method, "a": self.a, "b": self.b, "x": list(self.x), "y": list(self.y)}
+
+    @classmethod
+    def from_dict(cls, value: dict) -> "ProbabilityMap":
+        return cls(value["method"], value["a"], value["b"], tuple(value["x"]), tuple(value["y"]))
+
+
+def fit_probability_map(method: str, scores: np.ndarray, truth: np.ndarray) -> ProbabilityMap:
+    from sklearn.isotonic import IsotonicRegression
+    from sklearn.linear_model import LogisticRegression
+
+    if method == "platt":
+        regression = LogisticRegression(C=1e4).fit(_logit(scores).reshape(-1, 1), truth)
+        return ProbabilityMap("platt", a=float(regression.coef_[0, 0]), b=float(regression.intercept_[0]))
+    isotonic = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(scores, truth)
+    return ProbabilityMap(
+        "isotonic", x=tuple(map(float, isotonic.X_thresholds_)), y=tuple(map(float, isotonic.y_thresholds_))
+    )
+
+
+def _cross_validated_brier(method: str, scores: np.ndarray, truth: np.ndarray, folds: int = 5) -> float:
+    """The map's Brier score on rows it was not fitted on (k folds, stratified by class)."""
+    order = np.argsort(truth, kind="stable")
+    fold_of = np.empty(len(truth), dtype=int)
+    fold_of[order] = np.arange(len(truth)) % folds
+    errors = []
+    for k in range(folds):
+        inside, held_out = fold_of != k, fold_of == k
+        if truth[inside].min() == truth[inside].max():
+            return float("inf")
+        fitted = fit_probability_map(method, scores[inside], truth[inside])
+        errors.append((fitted.apply(scores[held_out]) - truth[held_out]) ** 2)
+    return float(np.mean(np.concatenate(errors)))
+
+
+def fit_probability_maps(
+    probs: np.ndarray, y: np.ndarray, mask: np.ndarray, labels: Sequence[str], *, min_positives: int
+) -> dict[str, ProbabilityMap]:
+    """Per label, on held-out (or out-of-fold) predictions: Platt or isotonic, whichever gives
+    the lower cross-validated Brier score; identity where a label has too few positives (or
+    negatives) among its known rows."""
+    maps = {}
+    for j, name in enumerate(labels):
+        known = mask[:, j] > 0
+        scores, truth = probs[known, j].astype(np.float64), (y[known, j] > 0.5).astype(np.float64)
+        positives = int(truth.sum())
+        if min(positives, len(truth) - positives) < max(min_positives, 5):
+            maps[name] = ProbabilityMap("identity")
+            continue
+        methods = ["platt"] + (["isotonic"] if positives >= ISOTONIC_MIN_POSITIVES else [])
+        best = min(methods, key=lambda method: _cross_validated_brier(method, scores, truth))
+        maps[name] = fit_probability_map(best, scores, truth)
+    return maps
+
+
+def apply_probability_maps(probs: np.ndarray, maps: dict[str, ProbabilityMap], labels: Sequence[str]) -> np.ndarray:
+    if not maps:
+        return probs
+    return np.stack([maps[name].apply(probs[:, j]) for j, name in enumerate(labels)], axis=1)
+
+
+def calibration_error(scores: np.ndarray, truth: np.ndarray, bins: int = ECE_BINS) -> dict:
+    """Expected calibration error (equal-width bins, weighted by their share of rows) and Brier
+    score; plus the bins themselves, for a reliability diagram."""
+    truth = truth.astype(np.float64)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(scores, edges[1:-1]), 0, bins - 1)
+    rows, ece = [], 0.0
+    for b in range(bins):
+        inside = which == b
+        if inside.any():
+            mean_score, observed = float(scores[inside].mean()), float(truth[inside].mean())
+            ece += inside.mean() * abs(mean_score - observed)
+            rows.append({"score": mean_score, "observed": observed, "count": int(inside.sum())})
+    return {"ece": float(ece), "brier": float(np.mean((scores - truth) ** 2)), "bins": rows}

@@ -49,6 +49,16 @@ def label_matrix(examples: Sequence[Example], labels: Sequence[str]) -> LabelMat
     return LabelMatrix(y=y, mask=mask)
 
 
+# A fixed share of labelled comments, chosen by a hash of their text, that no model version
+# trains on: every version is measured on them, so versions compare on the same figures.
+EVALUATION_SHARE = 0.1
+
+
+def in_evaluation_set(text: str) -> bool:
+    digest = hashlib.sha256(f"toxiscope-evaluation-set:{text}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32 < EVALUATION_SHARE
+
+
 def canonical_order(examples: Sequence[Example]) -> list[Example]:
     """The same data in any order gives the same split, model and hash."""
     return sorted(examples, key=lambda e: (hashlib.sha256(e.text.encode()).digest(), sorted(e.labels.items())))

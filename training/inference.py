@@ -1,19 +1,63 @@
-"""Scoring texts with a trained artifact."""
+"""Scoring texts with a trained artifact: calibrated probabilities, read window by window.
+
+A comment longer than the model's `max_len` tokens is cut into overlapping windows; each label's
+score is its highest over the windows, so an insult past the first window still counts, and the
+window that gave it is known (its character span), for a moderator to see.
+"""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from training.artifacts import load_artifact
+from training.calibration import apply_probability_maps
 from training.data import EncodedDataset, LabelMatrix
 from training.loop import predict
 
+# Tokens shared by consecutive windows: a phrase cut by one window's edge is whole in the next.
+WINDOW_OVERLAP = 32
+
 
 def encode(tokenizer, texts: Sequence[str], max_len: int) -> list[list[int]]:
+    """The first `max_len` tokens of each text (training reads the first window only)."""
     tokenizer.enable_truncation(max_length=max_len)
     tokenizer.no_padding()
     return [encoding.ids for encoding in tokenizer.encode_batch(list(texts))]
+
+
+@dataclass(frozen=True)
+class Windows:
+    token_ids: list[list[int]]  # each window with the encoding's first and last special tokens
+    owner: np.ndarray  # the text each window belongs to
+    spans: np.ndarray  # (windows, 2): the window's character span in its text
+
+
+def split_windows(tokenizer, texts: Sequence[str], max_len: int, overlap: int = WINDOW_OVERLAP) -> Windows:
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    token_ids, owner, spans = [], [], []
+    body_len = max_len - 2  # room for [CLS] … [SEP]
+    step = max(body_len - overlap, 1)
+    for index, encoding in enumerate(tokenizer.encode_batch(list(texts))):
+        ids, offsets = encoding.ids, encoding.offsets
+        if len(ids) <= max_len:
+            token_ids.append(ids)
+            owner.append(index)
+            spans.append((0, len(texts[index])))
+            continue
+        head, tail, body, body_offsets = ids[0], ids[-1], ids[1:-1], offsets[1:-1]
+        start = 0
+        while True:
+            piece = body[start : start + body_len]
+            token_ids.append([head, *piece, tail])
+            owner.append(index)
+            spans.append((body_offsets[start][0], body_offsets[start + len(piece) - 1][1]))
+            if start + body_len >= len(body):
+                break
+            start += step
+    return Windows(token_ids, np.asarray(owner, dtype=np.int64), np.asarray(spans, dtype=np.int64).reshape(-1, 2))
 
 
 def unlabelled(token_ids: list[list[int]], n_labels: int, pad_id: int) -> EncodedDataset:
@@ -34,10 +78,26 @@ class Scorer:
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), len(labels)) probabilities, in the order given."""
+        return self.score_with_spans(texts)[0]
+
+    def score_with_spans(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The probabilities, and for each text and label the character span (start, end) of
+        the window that gave the score: (len(texts), len(labels), 2)."""
+        n_labels = len(self.labels)
         if not texts:
-            return np.zeros((0, len(self.labels)), dtype=np.float32)
-        dataset = unlabelled(encode(self.artifact.tokenizer, texts, self.max_len), len(self.labels), self.pad_id)
-        return predict(self.artifact.model, dataset, batch_size=self.batch_size)
+            return np.zeros((0, n_labels), dtype=np.float32), np.zeros((0, n_labels, 2), dtype=np.int64)
+        windows = split_windows(self.artifact.tokenizer, texts, self.max_len)
+        raw = predict(self.artifact.model, unlabelled(windows.token_ids, n_labels, self.pad_id), self.batch_size)
+        best = np.full((len(texts), n_labels), -1.0, dtype=np.float32)
+        best_window = np.zeros((len(texts), n_labels), dtype=np.int64)
+        # Windows come in text order: one pass keeps each text's best window per label.
+        for window, (text, row) in enumerate(zip(windows.owner, raw, strict=True)):
+            better = row > best[text]
+            best[text][better] = row[better]
+            best_window[text][better] = window
+        # The maps are monotone: the calibrated maximum is the calibrated raw maximum.
+        probs = apply_probability_maps(best, self.artifact.probability_maps, self.labels)
+        return probs, windows.spans[best_window]
 
     def score_dicts(self, texts: Sequence[str]) -> list[dict[str, float]]:
         return [dict(zip(self.labels, map(float, row), strict=True)) for row in self.score(texts)]

@@ -12,7 +12,7 @@ from transformers import get_linear_schedule_with_warmup
 
 from training.config import TrainConfig
 from training.data import EncodedDataset
-from training.evaluation import macro_f1_at_best_thresholds
+from training.evaluation import macro_f1_at_best_thresholds, macro_roc_auc
 from training.losses import focal_loss
 
 
@@ -37,7 +37,8 @@ ProgressCallback = Callable[[Progress], None]
 @dataclass
 class FitResult:
     best_epoch: int
-    best_val_macro_f1: float
+    # The validation figure the best epoch was chosen on (TrainConfig.selection).
+    best_val_score: float
     curve: list[dict] = field(default_factory=list)
     examples_seen: int = 0
     padded_tokens: int = 0
@@ -66,8 +67,9 @@ def fit(
     phase: str = "train",
     on_progress: ProgressCallback | None = None,
 ) -> FitResult:
-    """Train `model` in place. With `val`, stop early on validation macro-F1 and restore the
-    best epoch's weights; without it, train exactly `epochs` epochs."""
+    """Train `model` in place. With `val`, stop early on the validation figure named by
+    `config.selection` and restore the best epoch's weights; without it, train exactly
+    `epochs` epochs."""
     total_epochs = epochs or config.max_epochs
     steps_per_epoch = -(-len(train) // config.batch_size)
     total_steps = steps_per_epoch * total_epochs
@@ -83,7 +85,7 @@ def fit(
     optimizer = torch.optim.AdamW(groups, lr=config.lr, fused=True)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * total_steps), total_steps)
     rng = np.random.default_rng(config.seed)
-    result = FitResult(best_epoch=0, best_val_macro_f1=-1.0)
+    result = FitResult(best_epoch=0, best_val_score=-np.inf)
     best_state = None
     epochs_without_gain = 0
     step = 0
@@ -126,8 +128,11 @@ def fit(
                 )
             )
             point["val_macro_f1"] = macro_f1_at_best_thresholds(probs, val.matrix.y, val.matrix.mask)
-            if point["val_macro_f1"] > result.best_val_macro_f1 + 1e-4:
-                result.best_val_macro_f1, result.best_epoch = point["val_macro_f1"], epoch
+            point["val_macro_auc"] = macro_roc_auc(probs, val.matrix.y, val.matrix.mask)
+            # Higher is better for every figure: the loss counts negated.
+            score = -point["val_loss"] if config.selection == "val_loss" else point[config.selection]
+            if score > result.best_val_score + 1e-4:
+                result.best_val_score, result.best_epoch = score, epoch
                 best_state = copy.deepcopy(model.state_dict())
                 epochs_without_gain = 0
             else:

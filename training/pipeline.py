@@ -17,7 +17,14 @@ import transformers
 from training.artifacts import derive_artifact, write_artifact
 from training.base_models import load_base_model
 from training.baseline import TfidfBaseline
-from training.calibration import LabelThreshold, calibrate_thresholds, threshold_values
+from training.calibration import (
+    LabelThreshold,
+    apply_probability_maps,
+    calibrate_thresholds,
+    calibration_error,
+    fit_probability_maps,
+    threshold_values,
+)
 from training.config import TrainConfig
 from training.data import (
     EncodedDataset,
@@ -29,6 +36,7 @@ from training.data import (
     label_matrix,
     train_val_split,
 )
+from training.distillation import teacher_targets
 from training.evaluation import evaluate_both
 from training.heldout import heldout_record
 from training.inference import Scorer, encode
@@ -73,6 +81,18 @@ def calibration_report(thresholds: dict[str, LabelThreshold]) -> dict:
         name: {"threshold": t.threshold, "positives": t.positives, "calibrated": t.calibrated, "f1": t.f1}
         for name, t in thresholds.items()
     }
+
+
+def probability_report(probs: np.ndarray, matrix: LabelMatrix, labels: Sequence[str], maps: dict) -> dict:
+    """Per label: how far the served probabilities are from observed frequencies (ECE, Brier)
+    on these rows, and the map that made them."""
+    report = {}
+    for j, name in enumerate(labels):
+        known = matrix.mask[:, j] > 0
+        if known.sum() and matrix.y[known, j].sum() > 0:
+            error = calibration_error(probs[known, j], matrix.y[known, j] > 0.5)
+            report[name] = {"map": maps[name].method, "ece": error["ece"], "brier": error["brier"]}
+    return report
 
 
 def calibrate_for(config: TrainConfig, probs: np.ndarray, matrix: LabelMatrix) -> dict[str, LabelThreshold]:
@@ -129,9 +149,13 @@ def run_training(
     examples: Sequence[Example],
     out_dir: str | Path,
     *,
+    transfer_texts: Sequence[str] = (),
     name: str | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> TrainingOutcome:
+    """Train, calibrate, evaluate and write an artifact. With `config.teacher`, the student also
+    learns the teacher's scores on its training rows and on `transfer_texts` (unlabelled text,
+    training rows only): validation, calibration and evaluation use true labels alone."""
     timings = {}
     started = time.perf_counter()
     torch.set_num_threads(config.num_threads or os.cpu_count() or 1)
@@ -146,9 +170,27 @@ def run_training(
     notify = on_progress or (lambda progress: None)
     notify(Progress("prepare", 0, 0, 0, 0))
 
-    base = load_base_model(config, [texts[i] for i in train_index])
-    everything = EncodedDataset(encode(base.tokenizer, texts, config.max_len), matrix, base.pad_id)
-    train, val = everything.subset(train_index), everything.subset(val_index)
+    train_texts = [texts[i] for i in train_index]
+    train_gold = matrix.subset(train_index)
+    teacher = None
+    if config.teacher:
+        notify(Progress("teacher", 0, 0, 0, 0))
+        teacher_started = time.perf_counter()
+        known_texts = set(texts)
+        extra = [text for text in dict.fromkeys(transfer_texts) if text not in known_texts]
+        train_texts += extra
+        unknown = np.zeros((len(extra), len(labels)), dtype=np.float32)
+        gold = LabelMatrix(y=np.vstack([train_gold.y, unknown]), mask=np.vstack([train_gold.mask, unknown]))
+        teacher = teacher_targets(Scorer(config.teacher), train_texts, gold, labels, weight=config.distill_weight)
+        timings["teacher_s"] = time.perf_counter() - teacher_started
+
+    base = load_base_model(config, train_texts)
+    train = EncodedDataset(
+        encode(base.tokenizer, train_texts, config.max_len), teacher.matrix if teacher else train_gold, base.pad_id
+    )
+    val = EncodedDataset(
+        encode(base.tokenizer, [texts[i] for i in val_index], config.max_len), matrix.subset(val_index), base.pad_id
+    )
     model = MultiLabelClassifier(base.encoder, len(labels), config.dropout)
     untrained = copy.deepcopy(model) if config.calibration == "oof" else None
     timings["prepare_s"] = time.perf_counter() - started
@@ -173,18 +215,31 @@ def run_training(
             )
             return predict(fold_model, train.subset(held_out), device=config.device)
 
-        thresholds = calibrate_for(config, out_of_fold(train.matrix, config, fold_predict), train.matrix)
+        calibration_probs, calibration_matrix = out_of_fold(train.matrix, config, fold_predict), train.matrix
     else:
-        thresholds = calibrate_for(config, val_probs, val.matrix)
+        calibration_probs, calibration_matrix = val_probs, val.matrix
+    # Scores become probabilities first; thresholds are then chosen on those probabilities.
+    probability_maps = fit_probability_maps(
+        calibration_probs,
+        calibration_matrix.y,
+        calibration_matrix.mask,
+        labels,
+        min_positives=config.min_calibration_positives,
+    )
+    thresholds = calibrate_for(
+        config, apply_probability_maps(calibration_probs, probability_maps, labels), calibration_matrix
+    )
+    val_probs = apply_probability_maps(val_probs, probability_maps, labels)
     timings["calibrate_s"] = time.perf_counter() - calibration_started
     model_metrics = evaluate_both(val_probs, val.matrix.y, val.matrix.mask, labels, threshold_values(thresholds))
+    model_metrics["probabilities"] = probability_report(val_probs, val.matrix, labels, probability_maps)
 
     baseline_metrics = None
     if config.baseline:
         baseline_started = time.perf_counter()
         notify(Progress("baseline", fitted.best_epoch, config.max_epochs, 0, 0))
-        train_texts, val_texts = [texts[i] for i in train_index], [texts[i] for i in val_index]
-        baseline_val, baseline_thresholds = tfidf_baseline(config, train_texts, train.matrix, val_texts, val.matrix)
+        gold_texts, val_texts = [texts[i] for i in train_index], [texts[i] for i in val_index]
+        baseline_val, baseline_thresholds = tfidf_baseline(config, gold_texts, train_gold, val_texts, val.matrix)
         baseline_metrics = evaluate_both(
             baseline_val, val.matrix.y, val.matrix.mask, labels, threshold_values(baseline_thresholds)
         )
@@ -197,15 +252,25 @@ def run_training(
     metrics = {
         "model": model_metrics,
         "baseline": baseline_metrics,
-        "calibration": {"method": config.calibration, "labels": calibration_report(thresholds)},
+        "calibration": {
+            "method": config.calibration,
+            "labels": calibration_report(thresholds),
+            "probability_maps": {name: m.method for name, m in probability_maps.items()},
+        },
         "learning_curve": fitted.curve,
         "best_epoch": fitted.best_epoch,
         "split": {
             "train": len(train),
             "val": len(val),
             "val_positives": dict(zip(labels, val.matrix.positives().tolist(), strict=True)),
-            "train_positives": dict(zip(labels, train.matrix.positives().tolist(), strict=True)),
+            "train_positives": dict(zip(labels, train_gold.positives().tolist(), strict=True)),
+            "transfer": len(train) - len(train_gold),
         },
+        "teacher": (
+            {"name": teacher.teacher, "distilled": teacher.distilled, "weight": config.distill_weight}
+            if teacher
+            else None
+        ),
         "timings": timings,
         "throughput": {
             "train_examples_per_s": fitted.examples_seen / fitted.seconds if fitted.seconds else None,
@@ -233,6 +298,7 @@ def run_training(
         "train_size": len(train),
         "val_size": len(val),
         "created_at": created_at.isoformat(),
+        "teacher": {"name": teacher.teacher, "data_hash": teacher.teacher_data_hash} if teacher else None,
         "versions": {
             "torch": torch.__version__,
             "transformers": transformers.__version__,
@@ -246,8 +312,9 @@ def run_training(
         tokenizer=base.tokenizer,
         config=artifact_config,
         thresholds=threshold_values(thresholds),
+        probability_maps={name: m.to_dict() for name, m in probability_maps.items()},
         metrics=metrics,
-        validation=heldout_record([examples[i] for i in val_index], val_probs, labels, [texts[i] for i in train_index]),
+        validation=heldout_record([examples[i] for i in val_index], val_probs, labels, train_texts),
         manifest=manifest,
     )
     return TrainingOutcome(

@@ -26,7 +26,7 @@ def test_artifact_is_complete_and_records_what_it_was_trained_with(trained_artif
     calibration = metrics["calibration"]["labels"]
     assert set(calibration) == set(tiny_config().labels)
     assert all(entry["positives"] >= 0 for entry in calibration.values())
-    assert set(metrics["model"]) == {"calibrated", "at_0_5"}
+    assert set(metrics["model"]) == {"calibrated", "at_0_5", "probabilities"}
     assert json.loads((path / "thresholds.json").read_text()) == trained_artifact.thresholds
 
 

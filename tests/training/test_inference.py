@@ -1,0 +1,45 @@
+"""Scoring reads a long comment window by window."""
+
+import numpy as np
+
+from training.inference import Scorer, encode, split_windows
+
+FILLER = "the committee met on tuesday to discuss the parking arrangements for next year . "
+INSULT = "you are a worthless stupid idiot and everyone hates you"
+
+
+def _tokens(scorer: Scorer, text: str) -> int:
+    scorer.artifact.tokenizer.no_truncation()
+    return len(scorer.artifact.tokenizer.encode(text).ids)
+
+
+def test_windows_cover_the_whole_text_with_overlap(trained_artifact):
+    scorer = Scorer(trained_artifact.artifact_path)
+    text = FILLER * 40
+    windows = split_windows(scorer.artifact.tokenizer, [text, "short"], scorer.max_len)
+    assert _tokens(scorer, text) > 3 * scorer.max_len
+    assert all(len(ids) <= scorer.max_len for ids in windows.token_ids)
+    spans = windows.spans[windows.owner == 0]
+    assert len(spans) >= 4 and windows.owner.tolist().count(1) == 1
+    # From the first character to the last word, each window starting inside the one before.
+    assert spans[0, 0] == 0 and spans[-1, 1] == len(text.rstrip())
+    assert np.all(spans[1:, 0] < spans[:-1, 1]) and np.all(np.diff(spans[:, 0]) > 0)
+
+
+def test_an_insult_at_token_300_is_found_and_located(trained_artifact):
+    scorer = Scorer(trained_artifact.artifact_path)
+    toxic = scorer.labels.index("toxic")
+    filler = FILLER * 25
+    text = filler + INSULT
+    assert _tokens(scorer, filler) >= 300
+    alone = scorer.score([INSULT])[0, toxic]
+    first_window_only = scorer.score([filler])[0, toxic]
+    probs, spans = scorer.score_with_spans([text])
+    assert alone > 0.5 > first_window_only  # the model does tell them apart
+    # Reading the first window only (as before) the comment scored like the filler; the window
+    # holding the insult (diluted by the filler that shares it) lifts it several-fold.
+    assert probs[0, toxic] > 3 * first_window_only
+    start, end = spans[0, toxic]
+    assert start > len(filler) // 2 and text[start:end].endswith("hates you")
+    # Training still reads the first window only: the insult is past it.
+    assert len(encode(scorer.artifact.tokenizer, [text], scorer.max_len)[0]) == scorer.max_len

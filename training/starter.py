@@ -1,0 +1,125 @@
+"""The starter set: real Jigsaw comments shipped with the project, so that a first start serves a
+model that works on real comments; and the fixed test part of the same files, kept out of the
+starter set, for benchmarks.
+
+A row is in the test part by a hash of its id, so the split never changes and no model,
+threshold or preset choice made from the starter set has seen a test row.
+
+    python -m training.starter build --shared ../shared/data --out moderation/fixtures/starter/jigsaw_starter.csv
+    python -m training.starter model --data moderation/fixtures/starter/jigsaw_starter.csv --out DIR
+
+`model` reproduces the starter model: a MiniLM teacher fine-tuned on part of the starter set,
+then a BERT-tiny-shaped student distilled from it on the whole starter set.
+"""
+
+import argparse
+import csv
+import hashlib
+import sys
+import tempfile
+from pathlib import Path
+
+from training import DEFAULT_LABELS
+from training.config import TrainConfig
+from training.data import Example, in_evaluation_set, read_csv_examples
+
+SIX_LABEL_FILES = ("jigsaw_sample.csv", "jigsaw_six_label_extra.csv")
+TOXIC_ONLY_FILE = "jigsaw_toxic_only.csv"
+JIGSAW_LABELS = [label for label in DEFAULT_LABELS if label != "racism"]  # racism: unknown on every row
+TEST_SHARE = 0.2
+# The teacher (MiniLM, ~16 comments/s on 2 cores) learns from every six-label row and this many
+# toxic-only rows; the student then learns the teacher's scores on the whole set.
+TEACHER_TOXIC_ONLY_ROWS = 3000
+
+
+def in_test_part(row_id: str) -> bool:
+    digest = hashlib.sha256(f"toxiscope-test-split:{row_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32 < TEST_SHARE
+
+
+def _rows(shared_dir: Path):
+    """(id, text, known labels) of every shared row, once per text (six-label rows first)."""
+    seen = set()
+    for file in (*SIX_LABEL_FILES, TOXIC_ONLY_FILE):
+        with open(shared_dir / file, newline="", encoding="utf-8") as handle:
+            for record in csv.DictReader(handle):
+                text = record["comment_text"]
+                if text in seen:
+                    continue
+                seen.add(text)
+                known = {
+                    label: record[label].strip() == "1" for label in JIGSAW_LABELS if record.get(label, "").strip()
+                }
+                yield record["id"], text, known
+
+
+def test_part(shared_dir: str | Path) -> list[Example]:
+    """The fixed test part: never in the starter set."""
+    return [Example(text, known) for row_id, text, known in _rows(Path(shared_dir)) if in_test_part(row_id)]
+
+
+def build(shared_dir: str | Path, out_csv: str | Path) -> int:
+    """Write the starter set (every row not in the test part) in the Jigsaw layout, an empty
+    cell where a label is unknown. Returns the number of rows."""
+    count = 0
+    with open(out_csv, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "comment_text", *JIGSAW_LABELS])
+        for row_id, text, known in _rows(Path(shared_dir)):
+            if not in_test_part(row_id):
+                writer.writerow(
+                    [row_id, text, *("" if label not in known else int(known[label]) for label in JIGSAW_LABELS)]
+                )
+                count += 1
+    return count
+
+
+def teacher_rows(examples: list[Example]) -> list[Example]:
+    """Every row with all labels known, and the first TEACHER_TOXIC_ONLY_ROWS of the others."""
+    complete = [e for e in examples if len(e.labels) == len(JIGSAW_LABELS)]
+    partial = [e for e in examples if len(e.labels) < len(JIGSAW_LABELS)]
+    return complete + partial[:TEACHER_TOXIC_ONLY_ROWS]
+
+
+TEACHER = {"base_model": "minilm", "max_epochs": 2, "baseline": False}
+STUDENT = {"base_model": "scratch", "max_epochs": 8}
+
+
+def model(data: str | Path, out_dir: str | Path, name: str, *, seed: int = 13) -> Path:
+    """Train the teacher, then the student; returns the student's artifact."""
+    from training.pipeline import run_training
+
+    labels = tuple(DEFAULT_LABELS)
+    # The deployment's evaluation set is measured, never learned, by every version: this one too.
+    examples = [e for e in read_csv_examples(data, labels) if not in_evaluation_set(e.text)]
+    with tempfile.TemporaryDirectory() as scratch:
+        teacher = run_training(TrainConfig.for_base(TEACHER | {"seed": seed}), teacher_rows(examples), scratch)
+        print(f"teacher: {teacher.metrics['timings']['total_s']:.0f} s", file=sys.stderr)
+        student_config = TrainConfig.for_base(STUDENT | {"seed": seed, "teacher": str(teacher.artifact_path)})
+        return run_training(student_config, examples, out_dir, name=name).artifact_path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training.starter", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    build_parser = commands.add_parser("build", help="write the starter CSV from the shared Jigsaw files")
+    build_parser.add_argument("--shared", required=True, help="the folder holding the shared Jigsaw CSV files")
+    build_parser.add_argument("--out", required=True)
+    model_parser = commands.add_parser("model", help="train the starter model (teacher, then student)")
+    model_parser.add_argument("--data", required=True, help="the starter CSV")
+    model_parser.add_argument("--out", required=True, help="directory the artifact is written in")
+    model_parser.add_argument("--name", default="starter")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "build":
+            print(f"{build(args.shared, args.out)} rows written to {args.out}")
+        else:
+            print(f"starter model: {model(args.data, args.out, args.name)}")
+    except (OSError, KeyError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
