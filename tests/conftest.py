@@ -8,6 +8,7 @@ from unittest import mock
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import connections
 
 from moderation.engine.config import routing_config
@@ -15,7 +16,7 @@ from moderation.engine.scoring import active_model
 from tests.factories import install_version
 from tests.tiny import DEMO_CSV, JIGSAW_CSV, tiny_config
 from training import DEFAULT_LABELS
-from training.data import read_csv_examples
+from training.data import in_evaluation_set, read_csv_examples
 
 CHROMIUM = Path(os.environ.get("TOXISCOPE_CHROMIUM", "/usr/bin/chromium"))
 
@@ -40,10 +41,18 @@ def demo_examples():
 
 @pytest.fixture(scope="session")
 def trained_artifact(tmp_path_factory, demo_examples):
-    """One tiny model, trained once per test session, for the tests that only read it."""
+    """One tiny model, trained once per test session, for the tests that only read it. Like
+    every version the platform trains, it leaves the evaluation set out."""
     from training.pipeline import run_training
 
-    return run_training(tiny_config(), demo_examples, tmp_path_factory.mktemp("artifacts"), name="tiny")
+    examples = [example for example in demo_examples if not in_evaluation_set(example.text)]
+    return run_training(tiny_config(), examples, tmp_path_factory.mktemp("artifacts"), name="tiny")
+
+
+@pytest.fixture
+def demo_data(db):
+    """The demo set imported as labelled comments: 21 of them form the evaluation set."""
+    call_command("import_comments", str(DEMO_CSV), "--source", "demo", "--no-progress")
 
 
 @pytest.fixture

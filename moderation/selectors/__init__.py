@@ -9,7 +9,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from moderation.models import Comment, LabelAnnotation
-from training.data import Example
+from training.data import Example, in_evaluation_set
+
+# The annotations a model learns from: imported labels and moderators' decisions.
+DATA_ORIGINS = ("imported", "moderator")
 
 
 def aware(iso: str) -> datetime:
@@ -30,12 +33,21 @@ def training_examples(
     *, labels: Sequence[str], origins: Sequence[str], since: str | None = None, until: str | None = None
 ) -> list[Example]:
     """Every comment with at least one known label among `labels`, from annotations of the
-    given origins. A moderator's value beats an imported one; a label without an annotation
-    stays unknown. `since`/`until` filter on when the annotation was made."""
+    given origins, less the evaluation set (no version trains on it). A moderator's value beats
+    an imported one; a label without an annotation stays unknown. `since`/`until` filter on
+    when the annotation was made."""
     return [
         Example(text=row.text, labels=row.labels)
         for row in labelled_comments(labels=labels, origins=origins, since=since, until=until)
+        if not in_evaluation_set(row.text)
     ]
+
+
+def transfer_texts() -> list[str]:
+    """Every distinct comment text, labelled or not (live traffic too), less the evaluation set:
+    what a teacher scores for a student to learn from."""
+    texts = Comment.objects.values_list("text", flat=True).distinct().iterator(chunk_size=5000)
+    return [text for text in texts if not in_evaluation_set(text)]
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,16 @@ def labelled_comments(
     return [
         LabelledComment(comment_id, *comments[comment_id], {label: value for label, (_, value) in values.items()})
         for comment_id, values in sorted(known.items())
+    ]
+
+
+def evaluation_examples(*, labels: Sequence[str]) -> list[Example]:
+    """The deployment's evaluation set: the labelled comments no version trains on (see
+    training.data.in_evaluation_set), with their known labels."""
+    return [
+        Example(text=row.text, labels=row.labels)
+        for row in labelled_comments(labels=labels, origins=DATA_ORIGINS)
+        if in_evaluation_set(row.text)
     ]
 
 

@@ -13,14 +13,18 @@ from django.core.cache import cache
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from moderation import selectors
 from moderation.engine.analysis import decide_routes
 from moderation.engine.config import routing_config
 from moderation.engine.scoring import scorer_for
 from moderation.models import AuditEvent, Comment, Decision, ModelVersion, Prediction, TrainingRun
-from training.artifacts import resolve_inside
-from training.evaluation import evaluate
+from training.artifacts import ArtifactError, resolve_inside
+from training.data import LabelMatrix, canonical_order, data_hash, label_matrix
+from training.evaluation import evaluate, macro_roc_auc
 from training.heldout import FILE as HELDOUT_FILE
-from training.heldout import HeldOut, load_heldout, threshold_outcome
+from training.heldout import HeldOut, load_heldout, text_key, threshold_outcome
+
+EVALUATION_SET_CACHE_S = 300
 
 
 def heldout_of(version: ModelVersion) -> HeldOut | None:
@@ -70,29 +74,89 @@ def _rows(scores: np.ndarray, labels: list[str]) -> list[dict[str, float]]:
     return [dict(zip(labels, map(float, row), strict=True)) for row in scores]
 
 
-def model_versions_compare(*, candidate: ModelVersion, active: ModelVersion) -> Comparison | None:
-    """The candidate against the active version on the same comments: the candidate's held-out
-    split less anything the active version trained on, each version at its own thresholds;
-    plus how many of those, and of recent traffic, the two would route differently. None when
-    the candidate's artifact keeps no held-out split. Cached: scoring takes a while."""
-    # The same key in every process; a rule edit (route changes) or a recalibration makes a new one.
-    inputs = [candidate.pk, candidate.thresholds, active.pk, active.thresholds, repr(routing_config.get().rules)]
-    key = f"compare:{hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()}"
+def _evaluation_rows(labels: list[str]) -> tuple[list[str], LabelMatrix, str]:
+    """The evaluation set's texts, known labels and digest; cached a few minutes per process
+    (loading every annotation per page view would be wasteful; the set changes slowly)."""
+    key = f"evaluation-set:{','.join(labels)}"
+    cached = cache.get(key)
+    if cached is None:
+        examples = canonical_order(selectors.evaluation_examples(labels=labels))
+        cached = ([e.text for e in examples], label_matrix(examples, labels), data_hash(examples))
+        cache.set(key, cached, EVALUATION_SET_CACHE_S)
+    return cached
+
+
+def _trained_on(version: ModelVersion) -> frozenset[str]:
+    heldout = heldout_of(version)
+    return heldout.train_text_keys if heldout else frozenset()
+
+
+def _scores(version: ModelVersion, texts: list[str], labels: list[str]) -> np.ndarray:
+    if not texts:
+        return np.zeros((0, len(labels)), dtype=np.float32)
+    return scorer_for(version).score(texts)[:, [version.labels.index(label) for label in labels]]
+
+
+def _kept(texts: list[str], trained: frozenset[str]) -> np.ndarray:
+    return np.array([text_key(text) not in trained for text in texts], dtype=bool)
+
+
+def _digest(values) -> str:
+    return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A version on the evaluation set (less any comment it trained on, for versions made
+    before the set existed): what the models list, comparisons and the gate all show."""
+
+    examples: int
+    figures: dict  # training.evaluation.evaluate at the version's thresholds
+    macro_auc: float | None
+
+
+def version_evaluation(version: ModelVersion) -> Evaluation | None:
+    """None while no labelled comment of the version's labels is in the evaluation set."""
+    labels = list(version.labels)
+    texts, matrix, digest = _evaluation_rows(labels)
+    key = f"evaluation:{_digest([version.pk, version.artifact_path, version.thresholds, digest])}"
     cached = cache.get(key)
     if cached is not None:
         return cached
-    heldout = heldout_of(candidate)
-    if heldout is None:
+    keep = _kept(texts, _trained_on(version))
+    if not keep.any():
         return None
-    active_heldout = heldout_of(active)
-    shared = heldout.without(active_heldout.train_text_keys) if active_heldout else heldout
-    labels = [label for label in heldout.labels if label in active.labels]
-    columns = [heldout.label_index(label) for label in labels]
-    # Both versions score the comments the same way now (the stored held-out scores are
-    # rounded, and came from the training loop's batching).
-    candidate_scores = _score(candidate, shared.texts, labels)
-    active_scores = _score(active, shared.texts, labels)
-    y, mask = shared.y[:, columns], shared.mask[:, columns]
+    texts, matrix = [t for t, k in zip(texts, keep, strict=True) if k], matrix.subset(np.flatnonzero(keep))
+    try:
+        scores = _scores(version, texts, labels)
+    except (ArtifactError, OSError):
+        return None  # the page shows no figures; promoting it fails with the reason
+    figures = evaluate(scores, matrix.y, matrix.mask, labels, version.thresholds)
+    evaluation = Evaluation(len(texts), figures, macro_roc_auc(scores, matrix.y, matrix.mask) or None)
+    cache.set(key, evaluation, 24 * 3600)
+    return evaluation
+
+
+def model_versions_compare(*, candidate: ModelVersion, active: ModelVersion) -> Comparison | None:
+    """The candidate against the active version on the evaluation set (less anything either
+    trained on), each version at its own thresholds; plus how many of those, and of recent
+    traffic, the two would route differently. None while the evaluation set is empty. Cached:
+    scoring takes a while."""
+    labels = [label for label in candidate.labels if label in active.labels]
+    texts, matrix, digest = _evaluation_rows(labels)
+    # The same key in every process; a rule edit (route changes) or a recalibration makes a new one.
+    inputs = [candidate.pk, candidate.thresholds, active.pk, active.thresholds, repr(routing_config.get().rules)]
+    key = f"compare:{_digest([*inputs, digest])}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    keep = _kept(texts, _trained_on(candidate) | _trained_on(active))
+    shared = [t for t, k in zip(texts, keep, strict=True) if k]
+    if not shared:
+        return None
+    y, mask = matrix.y[keep], matrix.mask[keep]
+    candidate_scores = _scores(candidate, shared, labels)
+    active_scores = _scores(active, shared, labels)
     candidate_eval = evaluate(candidate_scores, y, mask, labels, candidate.thresholds)
     active_eval = evaluate(active_scores, y, mask, labels, active.thresholds)
 
@@ -114,7 +178,7 @@ def model_versions_compare(*, candidate: ModelVersion, active: ModelVersion) -> 
         candidate=candidate.name,
         active=active.name,
         examples=len(shared),
-        excluded=len(heldout) - len(shared),
+        excluded=len(texts) - len(shared),
         per_label=[
             LabelComparison(
                 label,
@@ -135,12 +199,6 @@ def model_versions_compare(*, candidate: ModelVersion, active: ModelVersion) -> 
     return comparison
 
 
-def _score(version: ModelVersion, texts: list[str], labels: list[str]) -> np.ndarray:
-    if not texts:
-        return np.zeros((0, len(labels)), dtype=np.float32)
-    return scorer_for(version).score(texts)[:, [version.labels.index(label) for label in labels]]
-
-
 def _traffic_route_changes(candidate: ModelVersion, active: ModelVersion, labels: list[str]) -> tuple[int, int]:
     """Recent comments the active version scored, re-scored by the candidate and routed both ways."""
     predictions = list(
@@ -152,7 +210,7 @@ def _traffic_route_changes(candidate: ModelVersion, active: ModelVersion, labels
         return 0, 0
     texts = [prediction.comment.text for prediction in predictions]
     sources = [prediction.comment.source for prediction in predictions]
-    candidate_scores = _score(candidate, texts, labels)
+    candidate_scores = _scores(candidate, texts, labels)
     active_rows = [{label: prediction.scores[label] for label in labels} for prediction in predictions]
     before = _routes(active_rows, active.thresholds, sources)
     after = _routes(_rows(candidate_scores, labels), candidate.thresholds, sources)

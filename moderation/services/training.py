@@ -17,29 +17,31 @@ from django.utils import timezone
 
 from moderation import jobs, selectors
 from moderation.models import Label, ModelVersion, TrainingRun
+from moderation.selectors import DATA_ORIGINS
 from moderation.selectors.model_versions import decisions_since
 from moderation.services.audit import audit_event_record
 from moderation.services.model_versions import model_version_promote_gated
+from training.artifacts import resolve_inside
 from training.config import ConfigError, TrainConfig
 from training.loop import Progress, TrainingCancelled
 
 logger = logging.getLogger(__name__)
 
-DATA_ORIGINS = ("imported", "moderator")
 # Progress is written at most this often: a row update per step would slow a fast model down.
 PROGRESS_INTERVAL_S = 1.0
 TRAINING_LOCK_KEY = 0x7A_5C_09_E1
 
 
 def training_config_build(overrides: dict | None = None) -> TrainConfig:
-    """Reference defaults, the deployment's base model and active labels, then `overrides`."""
+    """Reference defaults, the preset of the base model (the deployment's unless `overrides`
+    name another), the active labels, then `overrides`."""
     values = {
         "base_model": settings.TOXISCOPE_BASE_MODEL,
         "labels": list(Label.objects.filter(is_active=True).values_list("name", flat=True)),
         **(overrides or {}),
     }
     try:
-        return TrainConfig.from_mapping(values)
+        return TrainConfig.for_base(values)
     except ConfigError as exc:
         raise ValidationError(exc.errors) from None
 
@@ -84,6 +86,8 @@ def training_run_start(
     this transaction commits (without, the caller executes it: `manage.py train`). With
     `auto_promote`, the new version is promoted if it passes the promotion gate."""
     train_config = training_config_build(config)
+    if train_config.teacher and not ModelVersion.objects.filter(name=train_config.teacher).exists():
+        raise ValidationError({"teacher": f"no model version named {train_config.teacher!r} to distil from"})
     data_options = training_data_options(data)
     _serialize_run_starts()
     training_runs_reap_stale()
@@ -210,7 +214,22 @@ def training_run_execute(*, run_id: int) -> TrainingRun | None:
         examples = selectors.training_examples(
             labels=config.labels, origins=data["origins"], since=data["since"], until=data["until"]
         )
-        outcome = run_training(config, examples, settings.TOXISCOPE_ARTIFACTS_DIR, on_progress=_ProgressRecorder(run))
+        transfer = []
+        if config.teacher:
+            # The teacher is named by version here, by artifact in `training`; it scores every
+            # comment text the platform holds, live traffic included (not the evaluation set).
+            teacher = ModelVersion.objects.get(name=config.teacher)
+            config = config.replace(
+                teacher=str(resolve_inside(teacher.artifact_path, settings.TOXISCOPE_ARTIFACTS_DIR))
+            )
+            transfer = selectors.transfer_texts()
+        outcome = run_training(
+            config,
+            examples,
+            settings.TOXISCOPE_ARTIFACTS_DIR,
+            transfer_texts=transfer,
+            on_progress=_ProgressRecorder(run),
+        )
         _succeed(
             run,
             outcome,

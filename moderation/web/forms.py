@@ -76,14 +76,14 @@ class HistorySearchForm(forms.Form):
     action = forms.ChoiceField(required=False, choices=[("", "any action")] + Decision.Action.choices)
 
 
-def _config_field(spec: dataclasses.Field) -> forms.Field:
+def _config_field(spec: dataclasses.Field, *, required: bool) -> forms.Field:
     """A form field for a training setting: its type and help from TrainConfig, and no limits of
     its own (TrainConfig's checks run in the form's clean)."""
-    options = {"help_text": spec.metadata["help"]}
+    options = {"help_text": spec.metadata["help"], "required": required}
     if get_origin(spec.type) is Literal:
         return forms.ChoiceField(choices=[(value, value) for value in get_args(spec.type)], **options)
     if spec.type is bool:
-        return forms.BooleanField(required=False, **options)
+        return forms.BooleanField(**options | {"required": False})
     return {int: forms.IntegerField, float: forms.FloatField, str: forms.CharField}[spec.type](**options)
 
 
@@ -96,6 +96,15 @@ class RetrainForm(forms.Form):
 
     MAIN_FIELDS = ("base_model", "max_epochs", "lr", "batch_size", "max_len", "patience", "focal_gamma", "focal_alpha")
 
+    teacher = forms.ModelChoiceField(
+        queryset=ModelVersion.objects.order_by("-created_at"),
+        to_field_name="name",
+        required=False,
+        empty_label="no teacher: learn the labels alone",
+        label="Distil from",
+        help_text="a trained version (a fine-tuned minilm, say) scores every comment; this model learns its scores "
+        "as well as the labels",
+    )
     origins = forms.MultipleChoiceField(
         choices=[("imported", "imported labels"), ("moderator", "moderators' decisions")],
         widget=forms.CheckboxSelectMultiple,
@@ -111,9 +120,12 @@ class RetrainForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # A setting left blank takes the base model's preset (MiniLM's gentler learning rate…).
         for name in (*self.MAIN_FIELDS, "seed"):
-            self.fields[name] = _config_field(CONFIG_FIELDS[name])
-        self.order_fields(["base_model", "origins", "since", "until", *self.MAIN_FIELDS[1:], "seed", "advanced"])
+            self.fields[name] = _config_field(CONFIG_FIELDS[name], required=name == "base_model")
+        self.order_fields(
+            ["base_model", "teacher", "origins", "since", "until", *self.MAIN_FIELDS[1:], "seed", "advanced"]
+        )
 
     def setting_fields(self) -> list[forms.BoundField]:
         """The hyper-parameters, in the order shown."""
@@ -131,7 +143,7 @@ class RetrainForm(forms.Form):
             self.add_error("until", "The end of the period is before its start.")
         if not self.errors:
             try:
-                TrainConfig.from_mapping(self.training_config())
+                TrainConfig.for_base(self.training_config())
             except ConfigError as exc:
                 for name, message in exc.errors.items():
                     self.add_error(name if name in self.fields else "advanced", f"{name}: {message}")
@@ -139,7 +151,10 @@ class RetrainForm(forms.Form):
 
     def training_config(self) -> dict:
         data = self.cleaned_data
-        return {**data["advanced"], **{name: data[name] for name in (*self.MAIN_FIELDS, "seed")}}
+        given = {name: data[name] for name in (*self.MAIN_FIELDS, "seed") if data[name] not in (None, "")}
+        if data.get("teacher"):
+            given["teacher"] = data["teacher"].name
+        return {**data["advanced"], **given}
 
     def data_options(self) -> dict:
         data = self.cleaned_data

@@ -16,19 +16,22 @@ from moderation import selectors
 from moderation.exporting import write_csv, write_jsonl
 from moderation.messages import validation_messages
 from moderation.models import Label, ModelVersion, TrainingRun
+from moderation.selectors import DATA_ORIGINS
 from moderation.selectors.model_versions import (
     model_versions_compare,
     shadow_disagreement,
     simulate_thresholds,
     training_run_progress,
+    version_evaluation,
     version_replaced_by,
 )
 from moderation.services.model_versions import model_version_promote_gated, model_version_shadow_set
 from moderation.services.routing_rules import label_thresholds_save
-from moderation.services.training import DATA_ORIGINS, training_config_build, training_run_cancel, training_run_start
+from moderation.services.training import training_config_build, training_run_cancel, training_run_start
 from moderation.web.access import admin_required, is_htmx
 from moderation.web.forms import PromoteForm, RetrainForm, SimulatorForm
 from moderation.web.plots import KINDS, plot_svg
+from training.data import EVALUATION_SHARE
 
 
 @require_GET
@@ -40,7 +43,8 @@ def models_overview(request):
         "moderation/web/models/overview.html",
         {
             "active": next((v for v in versions if v.status == ModelVersion.Status.ACTIVE), None),
-            "versions": versions,
+            "versions": [(version, version_evaluation(version)) for version in versions],
+            "evaluation_share": f"{EVALUATION_SHARE:.0%}",
             "runs": TrainingRun.objects.select_related("model_version", "requested_by")[:10],
         },
     )
@@ -95,6 +99,7 @@ def version_detail(request, version_id: int):
     version = get_object_or_404(ModelVersion.objects.select_related("created_by", "parent"), pk=version_id)
     active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
     model_metrics = (version.metrics.get("model") or {}).get("calibrated") or {}
+    probabilities = (version.metrics.get("model") or {}).get("probabilities") or {}
     rollback_to = version_replaced_by(version) if version.status == ModelVersion.Status.ACTIVE else None
     return render(
         request,
@@ -103,7 +108,7 @@ def version_detail(request, version_id: int):
             "version": version,
             "active": active,
             "per_label": [
-                (label, model_metrics["labels"][label])
+                (label, model_metrics["labels"][label], probabilities.get(label, {}))
                 for label in version.labels
                 if label in model_metrics.get("labels", {})
             ],

@@ -9,13 +9,15 @@ import math
 import os
 from pathlib import Path
 
+import numpy as np
 from django.conf import settings
 
 from moderation.models import ModelVersion
 from moderation.selectors.model_versions import heldout_of
+from training.calibration import calibration_error
 from training.heldout import HeldOut, class_scores, pr_curve
 
-KINDS = ("learning-curve", "pr-curves", "histograms")
+KINDS = ("learning-curve", "pr-curves", "histograms", "reliability")
 COLOURS = {"train": "#2f6fde", "val": "#c2352b", "pos": "#c2352b", "neg": "#8aa9e0"}
 
 
@@ -43,6 +45,8 @@ def _render(version: ModelVersion, kind: str) -> bytes | None:
         return None
     if kind == "pr-curves":
         return _pr_curves(heldout, version.thresholds)
+    if kind == "reliability":
+        return _reliability(heldout)
     return _histograms(heldout, version.thresholds)
 
 
@@ -130,5 +134,29 @@ def _histograms(heldout: HeldOut, thresholds: dict[str, float]) -> bytes:
         axis.set_yscale("log")
         axis.set_xlabel("score", fontsize=8)
         axis.legend(fontsize=7)
+    figure.tight_layout()
+    return _svg(figure)
+
+
+def _reliability(heldout: HeldOut) -> bytes:
+    """Per label, the mean served probability of each score bin against how often its comments
+    carry the label: on the diagonal, "0.8" means four in five."""
+    figure, axes = _grid(heldout.labels)
+    for axis, label in zip(axes, heldout.labels, strict=False):
+        axis.set_title(label, fontsize=10)
+        positives, negatives = class_scores(heldout, label)
+        if not len(positives):
+            axis.text(0.5, 0.5, "no positives\nin the held-out split", ha="center", va="center", fontsize=8)
+            continue
+        truth = np.concatenate([np.ones(len(positives)), np.zeros(len(negatives))])
+        error = calibration_error(np.concatenate([positives, negatives]), truth)
+        axis.plot([0, 1], [0, 1], color="#9aa3b2", linestyle="--", linewidth=1)
+        bins = error["bins"]
+        axis.plot([b["score"] for b in bins], [b["observed"] for b in bins], "o-", color=COLOURS["train"])
+        axis.set_xlim(0, 1)
+        axis.set_ylim(0, 1.02)
+        axis.set_xlabel("served probability", fontsize=8)
+        axis.set_ylabel("share that carry the label", fontsize=8)
+        axis.text(0.03, 0.9, f"ECE {error['ece']:.3f}\nBrier {error['brier']:.3f}", fontsize=7)
     figure.tight_layout()
     return _svg(figure)

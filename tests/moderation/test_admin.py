@@ -158,7 +158,7 @@ def test_model_versions_change_only_through_actions(client, staff, trained_artif
     assert not ModelVersion.objects.get(pk=version.pk).is_shadow
 
 
-def test_the_admins_promotion_is_gated(client, staff, trained_artifact, active_version, artifacts_dir):
+def test_the_admins_promotion_is_gated(client, staff, trained_artifact, active_version, artifacts_dir, demo_data):
     # Thresholds of 0.999 flag nothing: a macro-F1 far under the active version's.
     hopeless = dict.fromkeys(trained_artifact.thresholds, 0.999)
     worse = install_version(trained_artifact, artifacts_dir, "worse", status="candidate", thresholds=hopeless)

@@ -41,7 +41,7 @@ def submit(texts):
     return comments_submit_many(client=ApiClientFactory(), items=[{"text": text} for text in texts])
 
 
-def test_the_same_model_compares_equal_and_routes_nothing_differently(candidate, active_version):
+def test_the_same_model_compares_equal_and_routes_nothing_differently(candidate, active_version, demo_data):
     submit(["you are an idiot", "lovely weather today", "I will hurt you"])
     comparison = model_versions_compare(candidate=candidate, active=active_version)
     assert comparison.examples > 0 and comparison.excluded == 0
@@ -51,7 +51,7 @@ def test_the_same_model_compares_equal_and_routes_nothing_differently(candidate,
     assert {row.label for row in comparison.per_label} == set(candidate.labels)
 
 
-def test_a_worse_candidate_needs_an_audited_override(candidate, active_version):
+def test_a_worse_candidate_needs_an_audited_override(candidate, active_version, demo_data):
     ModelVersion.objects.filter(pk=candidate.pk).update(thresholds=HOPELESS)
     candidate.refresh_from_db()
     admin = AdminFactory()

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from moderation import selectors
@@ -18,15 +18,11 @@ from moderation.services.training import (
     training_runs_reap_stale,
 )
 from tests.factories import CommentFactory, LabelAnnotationFactory, UserFactory
-from tests.tiny import DEMO_CSV, tiny_config
+from tests.tiny import tiny_config
+from training.data import in_evaluation_set
 
 pytestmark = pytest.mark.django_db
 TINY = {k: v for k, v in tiny_config().to_dict().items() if k not in ("labels", "base_model")}
-
-
-@pytest.fixture
-def demo_data():
-    call_command("import_comments", str(DEMO_CSV), "--source", "demo", "--no-progress")
 
 
 def test_start_validates_and_enqueues_on_commit(django_capture_on_commit_callbacks):
@@ -55,21 +51,36 @@ def test_one_training_run_at_a_time(settings):
     training_run_start(config=TINY, enqueue=False)
 
 
+def _text(*, evaluation: bool, prefix: str) -> str:
+    """A text on the chosen side of the evaluation-set hash."""
+    return next(f"{prefix} {n}" for n in range(1000) if in_evaluation_set(f"{prefix} {n}") == evaluation)
+
+
 def test_moderator_annotations_beat_imported_ones_and_unknown_stays_unknown():
-    comment = CommentFactory(text="borderline")
+    borderline, only_imported = _text(evaluation=False, prefix="borderline"), _text(evaluation=False, prefix="only")
+    comment = CommentFactory(text=borderline)
     LabelAnnotationFactory(comment=comment, value=True, origin="imported")
     LabelAnnotationFactory(comment=comment, value=False, origin="moderator")
-    other = CommentFactory(text="only imported")
+    other = CommentFactory(text=only_imported)
     LabelAnnotationFactory(comment=other, value=True, origin="imported")
     LabelAnnotationFactory(comment=CommentFactory(text="machine"), value=True, origin="model_auto")
     CommentFactory(text="never labelled")
     examples = selectors.training_examples(labels=["toxic", "racism"], origins=["imported", "moderator"])
-    assert {e.text: dict(e.labels) for e in examples} == {
-        "borderline": {"toxic": False},
-        "only imported": {"toxic": True},
-    }
+    assert {e.text: dict(e.labels) for e in examples} == {borderline: {"toxic": False}, only_imported: {"toxic": True}}
     moderator_only = selectors.training_examples(labels=["toxic"], origins=["moderator"])
-    assert [e.text for e in moderator_only] == ["borderline"]
+    assert [e.text for e in moderator_only] == [borderline]
+
+
+def test_the_evaluation_set_is_measured_and_never_learned():
+    measured, learned = _text(evaluation=True, prefix="held"), _text(evaluation=False, prefix="held")
+    for text in (measured, learned):
+        LabelAnnotationFactory(comment=CommentFactory(text=text), value=True, origin="moderator")
+    CommentFactory(text=_text(evaluation=True, prefix="traffic"))  # unlabelled, in the set
+    traffic = _text(evaluation=False, prefix="traffic")
+    CommentFactory(text=traffic)
+    assert [e.text for e in selectors.training_examples(labels=["toxic"], origins=["moderator"])] == [learned]
+    assert [e.text for e in selectors.evaluation_examples(labels=["toxic"])] == [measured]
+    assert sorted(selectors.transfer_texts()) == sorted([learned, traffic])
 
 
 @pytest.mark.slow
@@ -162,7 +173,7 @@ def test_recalibration_makes_a_candidate_that_shares_the_weights(demo_data, arti
     assert run.config["training"] == TrainingRun.objects.get(model_version=trained).config["training"]
     assert new.status == ModelVersion.Status.CANDIDATE
     recalibration = new.metrics["recalibration"]
-    assert recalibration["size"] == 281
+    assert recalibration["size"] == 281 - 21  # the demo comments outside the evaluation set
     assert set(recalibration["before"]) == {"calibrated", "at_0_5"}
 
 
@@ -175,3 +186,19 @@ def test_train_command_reports_errors_cleanly(capsys):
         call_command("train", "--config", "{")
     with pytest.raises(CommandError, match="failed: DataError"):
         call_command("train", "--config", '{"max_epochs": 1}')
+
+
+@pytest.mark.slow
+def test_a_student_distils_from_a_version_and_records_its_teacher(demo_data, artifacts_dir, capsys):
+    teacher = training_run_execute(run_id=training_run_start(config=TINY, enqueue=False).pk).model_version
+    traffic = _text(evaluation=False, prefix="unlabelled live traffic")
+    CommentFactory(text=traffic)
+    # The command and the Celery task call the same service; the form test starts one too.
+    call_command("train", "--teacher", teacher.name, "--config", json.dumps(TINY))
+    student = ModelVersion.objects.exclude(pk=teacher.pk).get()
+    assert student.metrics["teacher"]["name"] == Path(teacher.artifact_path).name == teacher.name
+    assert student.metrics["split"]["transfer"] == 1  # the unlabelled comment; labelled ones are rows already
+    manifest = json.loads((Path(student.artifact_path) / "manifest.json").read_text())
+    assert manifest["teacher"]["name"] == teacher.name
+    with pytest.raises(CommandError, match="teacher: no model version named 'nobody'"):
+        call_command("train", "--teacher", "nobody", "--config", json.dumps(TINY))

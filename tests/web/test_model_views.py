@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from moderation.models import AuditEvent, ModelVersion, RoutingRule, TrainingRun
 from tests.factories import AdminFactory, LabelAnnotationFactory, ModeratorFactory, install_version
+from training.config import PRETRAINED_PRESET
 
 pytestmark = pytest.mark.django_db
 
@@ -58,6 +59,18 @@ def test_retrain_form_shows_reference_defaults_and_starts_a_run(admin):
     assert run.config["data"]["origins"] == ["imported", "moderator"]
 
 
+def test_retrain_can_distil_from_a_version_and_blank_settings_take_the_presets(admin, active_version):
+    data = {"base_model": "minilm", "origins": ["imported"], "teacher": active_version.name}
+    response = admin.post(reverse("web:retrain"), data)
+    run = TrainingRun.objects.get()
+    assert response.status_code == 302
+    training = run.config["training"]
+    assert training["teacher"] == active_version.name
+    assert (training["lr"], training["max_epochs"]) == (PRETRAINED_PRESET["lr"], PRETRAINED_PRESET["max_epochs"])
+    response = admin.post(reverse("web:retrain"), data | {"teacher": "no-such-version"})
+    assert response.status_code == 400 and TrainingRun.objects.count() == 1
+
+
 def test_retrain_with_bad_options_is_a_400_with_the_messages(admin):
     """The form has no limits of its own: TrainConfig's checks answer, as on the CLI."""
     form = {"base_model": "scratch", "origins": ["imported"], "lr": 5e-4, "batch_size": 16, "max_len": 64}
@@ -87,14 +100,14 @@ def test_run_page_polls_its_progress_until_it_finishes(admin):
 def test_version_page_and_its_plots(admin, active_version):
     page = admin.get(reverse("web:version", args=[active_version.pk])).content.decode()
     assert "Held-out metrics" in page
-    for kind in ("learning-curve", "pr-curves", "histograms"):
+    for kind in ("learning-curve", "pr-curves", "histograms", "reliability"):
         plot = admin.get(reverse("web:version-plot", args=[active_version.pk, kind]))
         assert plot.status_code == 200 and plot["Content-Type"] == "image/svg+xml"
         assert plot.content.lstrip().startswith(b"<?xml") and b"<svg" in plot.content
     assert admin.get(reverse("web:version-plot", args=[active_version.pk, "pie-chart"])).status_code == 404
 
 
-def test_compare_then_promote_then_roll_back(admin, active_version, candidate):
+def test_compare_then_promote_then_roll_back(admin, active_version, candidate, demo_data):
     page = admin.get(reverse("web:compare", args=[candidate.pk])).content.decode()
     assert "The gate passes" in page and "Routes that would change" in page
     admin.post(reverse("web:promote", args=[candidate.pk]))
@@ -106,7 +119,7 @@ def test_compare_then_promote_then_roll_back(admin, active_version, candidate):
     assert AuditEvent.objects.filter(action="model_version.promote").count() == 2
 
 
-def test_a_failing_gate_shows_and_needs_an_override(admin, active_version, candidate):
+def test_a_failing_gate_shows_and_needs_an_override(admin, active_version, candidate, demo_data):
     ModelVersion.objects.filter(pk=candidate.pk).update(thresholds=dict.fromkeys(candidate.labels, 0.999))
     assert "The gate fails" in admin.get(reverse("web:compare", args=[candidate.pk])).content.decode()
     admin.post(reverse("web:promote", args=[candidate.pk]))

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from moderation import selectors
 from moderation.exporting import write_csv, write_jsonl
 from moderation.models import Label
-from moderation.services.training import DATA_ORIGINS
+from moderation.selectors import DATA_ORIGINS
 
 
 class Command(BaseCommand):
