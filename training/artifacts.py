@@ -105,6 +105,20 @@ def _seal(tmp: Path, final: Path, manifest: dict) -> Path:
     return final
 
 
+def copy_artifact(source: str | Path, out_dir: Path, name: str) -> Path:
+    """`source` copied to `out_dir/name`, whole or not at all, its checksums checked again."""
+    tmp = _staging(Path(out_dir), name)
+    try:
+        shutil.copytree(source, tmp, dirs_exist_ok=True)
+        final = Path(out_dir) / name
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    verify_artifact(final)
+    return final
+
+
 def derive_artifact(
     source: str | Path, out_dir: Path, name: str, *, thresholds: dict[str, float], metrics: dict, manifest: dict
 ) -> Path:

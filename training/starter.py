@@ -16,7 +16,6 @@ import argparse
 import csv
 import hashlib
 import sys
-import tempfile
 from pathlib import Path
 
 from training import DEFAULT_LABELS
@@ -85,18 +84,23 @@ TEACHER = {"base_model": "minilm", "max_epochs": 2, "baseline": False}
 STUDENT = {"base_model": "scratch", "max_epochs": 8}
 
 
+def starter_examples(data: str | Path) -> list[Example]:
+    """The starter set less the deployment's evaluation set, which every version is measured on
+    and none learns from: the starter model included."""
+    return [e for e in read_csv_examples(data, tuple(DEFAULT_LABELS)) if not in_evaluation_set(e.text)]
+
+
 def model(data: str | Path, out_dir: str | Path, name: str, *, seed: int = 13) -> Path:
-    """Train the teacher, then the student; returns the student's artifact."""
+    """Train the teacher (`out_dir/<name>-teacher`), then the student (`out_dir/<name>`);
+    returns the student's artifact."""
     from training.pipeline import run_training
 
-    labels = tuple(DEFAULT_LABELS)
-    # The deployment's evaluation set is measured, never learned, by every version: this one too.
-    examples = [e for e in read_csv_examples(data, labels) if not in_evaluation_set(e.text)]
-    with tempfile.TemporaryDirectory() as scratch:
-        teacher = run_training(TrainConfig.for_base(TEACHER | {"seed": seed}), teacher_rows(examples), scratch)
-        print(f"teacher: {teacher.metrics['timings']['total_s']:.0f} s", file=sys.stderr)
-        student_config = TrainConfig.for_base(STUDENT | {"seed": seed, "teacher": str(teacher.artifact_path)})
-        return run_training(student_config, examples, out_dir, name=name).artifact_path
+    examples = starter_examples(data)
+    teacher_config = TrainConfig.for_base(TEACHER | {"seed": seed})
+    teacher = run_training(teacher_config, teacher_rows(examples), out_dir, name=f"{name}-teacher")
+    print(f"teacher: {teacher.metrics['timings']['total_s']:.0f} s", file=sys.stderr)
+    student_config = TrainConfig.for_base(STUDENT | {"seed": seed, "teacher": str(teacher.artifact_path)})
+    return run_training(student_config, examples, out_dir, name=name).artifact_path
 
 
 def main(argv: list[str] | None = None) -> int:

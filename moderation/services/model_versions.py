@@ -1,6 +1,8 @@
-"""Model versions: promotion (gated, or a rollback), shadow scoring."""
+"""Model versions: installing a ready artifact, promotion (gated, or a rollback), shadow scoring."""
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,7 +15,7 @@ from moderation.engine.scoring import active_model, scorer_for
 from moderation.models import Comment, ModelVersion, Prediction
 from moderation.selectors.model_versions import model_versions_compare
 from moderation.services.audit import audit_event_record
-from training.artifacts import ArtifactError, verify_artifact
+from training.artifacts import ArtifactError, copy_artifact, verify_artifact
 
 
 @transaction.atomic
@@ -121,3 +123,32 @@ def comments_shadow_score(*, comment_ids: Sequence[int]) -> int:
         ignore_conflicts=True,
     )
     return len(comments)
+
+
+@transaction.atomic
+def model_version_install(*, source: Path, name: str, installed_by=None) -> ModelVersion:
+    """Record a trained artifact made outside the platform (the starter model) as a candidate:
+    copied into the artifacts directory (whole or not at all), verified, its thresholds and
+    metrics read from its own files."""
+    if ModelVersion.objects.filter(name=name).exists():
+        raise ValidationError({"name": f"a model version named {name!r} exists already"})
+    try:
+        manifest = verify_artifact(source)
+        path = copy_artifact(source, Path(settings.TOXISCOPE_ARTIFACTS_DIR), name)
+    except (ArtifactError, OSError) as exc:
+        raise ValidationError(f"cannot install {source}: {exc}") from None
+    config = json.loads((path / "config.json").read_text())
+    version = ModelVersion.objects.create(
+        name=name,
+        artifact_path=str(path),
+        base_model=config["base_model"],
+        labels=config["labels"],
+        thresholds=json.loads((path / "thresholds.json").read_text()),
+        metrics=json.loads((path / "metrics.json").read_text()),
+        data_hash=manifest["data_hash"],
+        train_size=manifest["train_size"],
+        seed=manifest["seed"],
+        created_by=installed_by,
+    )
+    audit_event_record(actor=installed_by, action="model_version.install", target=version, after={"from": str(source)})
+    return version

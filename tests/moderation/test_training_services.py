@@ -1,4 +1,5 @@
 import json
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -202,3 +203,24 @@ def test_a_student_distils_from_a_version_and_records_its_teacher(demo_data, art
     assert manifest["teacher"]["name"] == teacher.name
     with pytest.raises(CommandError, match="teacher: no model version named 'nobody'"):
         call_command("train", "--teacher", "nobody", "--config", json.dumps(TINY))
+
+
+def test_a_first_start_installs_and_activates_the_starter_model(trained_artifact, artifacts_dir, capsys):
+    call_command("install_starter_model", "--source", str(trained_artifact.artifact_path), "--name", "starter")
+    version = ModelVersion.objects.get()
+    assert (version.name, version.status) == ("starter", ModelVersion.Status.ACTIVE)
+    assert Path(version.artifact_path).parent == Path(artifacts_dir)  # a copy, checksums verified
+    assert version.thresholds == trained_artifact.thresholds and version.train_size == trained_artifact.train_size
+    call_command("install_starter_model", "--source", str(trained_artifact.artifact_path))
+    assert ModelVersion.objects.count() == 1 and "not installed" in capsys.readouterr().out
+
+
+def test_installing_a_broken_artifact_is_refused_whole(trained_artifact, artifacts_dir, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(trained_artifact.artifact_path, broken)
+    (broken / "thresholds.json").write_text("{}")
+    with pytest.raises(CommandError, match="does not match its checksum"):
+        call_command("install_starter_model", "--source", str(broken))
+    with pytest.raises(CommandError, match="no artifact directory"):
+        call_command("install_starter_model", "--source", str(tmp_path / "absent"))
+    assert not ModelVersion.objects.exists() and not list(Path(artifacts_dir).glob("*"))
