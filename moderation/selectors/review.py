@@ -10,7 +10,9 @@ from django.utils import timezone
 
 from moderation.engine.config import routing_config
 from moderation.engine.rules import review_thresholds, rules_for_source
+from moderation.engine.scoring import scorer_for
 from moderation.models import Comment, Decision, Label, LabelAnnotation, ReviewItem, ReviewQueue
+from training.artifacts import ArtifactError
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,36 @@ def item_scores(item: ReviewItem) -> list[LabelScore]:
         for label in version.labels
         if label in prediction.scores
     ]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """The part of a long comment that gave a label its score, with the text around it."""
+
+    label: str
+    before: str
+    text: str
+    after: str
+
+
+def driving_passage(item: ReviewItem, scores: list[LabelScore]) -> Passage | None:
+    """For a comment longer than one model window: the window that gave its highest flagged
+    label (else its highest score) that score. Scored again here, on the work page only."""
+    comment, version = item.comment, item.comment.routed_by
+    if version is None or not scores:
+        return None
+    try:
+        scorer = scorer_for(version)
+    except (ArtifactError, OSError):
+        return None
+    if len(comment.text) <= scorer.max_len:  # every token covers a character: one window holds it
+        return None
+    top = max(scores, key=lambda s: (s.flagged, s.score))
+    _, spans = scorer.score_with_spans([comment.text])
+    start, end = (int(v) for v in spans[0, scorer.labels.index(top.label)])
+    if (start, end) == (0, len(comment.text)):
+        return None
+    return Passage(top.label, comment.text[:start], comment.text[start:end], comment.text[end:])
 
 
 def author_history(comment: Comment, limit: int = 10) -> list[Decision]:

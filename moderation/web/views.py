@@ -82,9 +82,11 @@ def _render_work(request, queue: ReviewQueue, item: ReviewItem | None, form=None
         ticked = review_selectors.moderator_labels(item.comment) or (
             {} if blind else {label: True for label in item.comment.flagged_labels}
         )
+        scores = [] if blind else review_selectors.item_scores(item)
         context |= {
             "blind": blind,
-            "scores": [] if blind else review_selectors.item_scores(item),
+            "scores": scores,
+            "passage": review_selectors.driving_passage(item, scores),
             "labels": [(index + 1, name, ticked.get(name, False)) for index, name in enumerate(labels)],
             "history": review_selectors.author_history(item.comment),
             "form": form,

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from moderation.models import Comment, Decision, Label, LabelAnnotation, ReviewItem, ReviewQueue, RoutingRule
 from moderation.selectors.review import item_scores
+from moderation.services import comments_submit_many
 from tests.factories import AdminFactory, ApiClientFactory, ModeratorFactory, ReviewItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -219,3 +220,18 @@ def test_score_bars_mark_the_thresholds_routing_uses(scored_item):
     bars = {bar.label: bar for bar in item_scores(item)}
     assert bars["insult"].threshold == 0.3 and bars["insult"].score == 0.35  # the review rule's threshold
     assert bars["toxic"].threshold == 0.6  # the model's calibrated one
+
+
+def test_the_work_page_marks_the_part_of_a_long_comment_that_gave_its_score(active_version):
+    filler = "the committee met on tuesday to discuss the parking arrangements for next year . " * 25
+    insult = "you are a worthless stupid idiot and everyone hates you"
+    comments_submit_many(client=ApiClientFactory(), items=[{"text": filler + insult}, {"text": insult}])
+    moderator = logged_in(ModeratorFactory())
+    pages = []
+    for _ in range(2):
+        item = ReviewItem.objects.filter(status="open", claimed_by__isnull=True).order_by("pk").first()
+        pages.append(moderator.get(reverse("web:work", args=[item.queue.slug]), {"item": item.pk}).content.decode())
+        moderator.post(reverse("web:decide", args=[item.queue.slug, item.pk]), {"action": "approve"})
+    long_page, short_page = pages
+    assert '<mark class="driving"' in long_page and "hates you</mark>" in long_page
+    assert '<mark class="driving"' not in short_page  # one window: nothing to point at
