@@ -1,159 +1,197 @@
-"""Quality on the real Jigsaw sample: scratch, minilm and the TF-IDF baseline, each with
-holdout and out-of-fold (k-fold) threshold calibration, scored on test rows that neither
-training nor calibration saw.
+"""Quality on real held-out comments: TF-IDF + logistic regression, `scratch` (true labels only),
+`minilm` (its preset: the teacher), the distilled student (the starter model) and an ensemble
+of student and TF-IDF, side by side.
 
-The 1,825 rows are cut into 5 label-stratified outer folds. For each outer fold, every variant
-trains (and calibrates) on the other four and predicts the held-out one; the five test folds'
-predictions are then pooled, so a rare label (threat: 7 positives in all) is measured on all of
-its positives at once. F1 uses each fold's own calibrated thresholds; AUC the raw scores.
+Every variant learns from the same rows, the starter set less the deployment's evaluation set,
+and is scored on the fixed test part of the shared files (training/starter.py), which no model,
+threshold or preset choice sees. Thresholds are each model's own, chosen on its validation split.
+F1 is at those thresholds; ROC-AUC and ECE on the probabilities served; each label only where
+it is known (racism never is).
 
-Usage: python bench/quality.py [--outer-folds 5] [--minilm-folds 1] [--variants scratch:holdout,...]
+The teacher and the student are expensive on 2 cores (about 12 and 10 minutes): they are read
+from `var/starter/` (written by `make starter-model`) or the shipped starter model when there,
+and trained here otherwise. Their training times come from their own metrics.
+
+Usage: python bench/quality.py [--shared ../shared/data]
 """
 
 import argparse
+import json
+import statistics
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
-from common import JIGSAW_CSV, write_result
+import torch
+from common import REPO, write_result
 from sklearn.metrics import roc_auc_score
 
-from training import DEFAULT_LABELS
-from training.calibration import threshold_values
+from training.calibration import calibrate_thresholds, calibration_error
 from training.config import TrainConfig
-from training.data import canonical_order, iterative_stratified_folds, label_matrix, read_csv_examples, train_val_split
+from training.data import label_matrix, train_val_split
 from training.inference import Scorer
 from training.pipeline import run_training, tfidf_baseline
+from training.starter import JIGSAW_LABELS, STUDENT, TEACHER, starter_examples, teacher_rows, test_part
 
-DEFAULT_VARIANTS = "tfidf:holdout,tfidf:oof,scratch:holdout,scratch:oof,minilm:holdout"
-LABELS = [label for label in DEFAULT_LABELS if label != "racism"]  # unknown on every Jigsaw row
-
-
-def tfidf_fold(dev_texts, dev_matrix, test_texts, calibration: str, config: TrainConfig):
-    """The baseline, split and calibrated exactly as the pipeline does it beside the model."""
-    train_index, val_index = train_val_split(dev_matrix, config.val_fraction, config.seed)
-    probs, thresholds = tfidf_baseline(
-        config.replace(calibration=calibration),
-        [dev_texts[i] for i in train_index],
-        dev_matrix.subset(train_index),
-        [dev_texts[i] for i in val_index],
-        dev_matrix.subset(val_index),
-        predict_texts=test_texts,
-    )
-    return probs, threshold_values(thresholds), None
+STARTER_CSV = REPO / "moderation" / "fixtures" / "starter" / "jigsaw_starter.csv"
+SHIPPED_STUDENT = REPO / "moderation" / "fixtures" / "starter" / "model"
+BUILT = REPO / "var" / "starter"
+LATENCY_TEXT = "you are a worthless idiot and I will find you"
 
 
-def model_fold(dev_examples, test_texts, base: str, calibration: str, config: TrainConfig):
-    with tempfile.TemporaryDirectory() as out:
-        outcome = run_training(config.replace(base_model=base, calibration=calibration), dev_examples, out, name="q")
-        scorer = Scorer(outcome.artifact_path)
-        return scorer.score(test_texts), outcome.thresholds, outcome.metrics["timings"]["total_s"]
-
-
-def pooled_metrics(probs, predicted, matrix) -> dict:
+def test_metrics(probs: np.ndarray, thresholds: dict[str, float], test) -> dict:
+    matrix = label_matrix(test, JIGSAW_LABELS)
     per_label, totals = {}, np.zeros(3)
-    for j, name in enumerate(LABELS):
+    for j, label in enumerate(JIGSAW_LABELS):
         known = matrix.mask[:, j] > 0
-        truth = matrix.y[known, j] > 0.5
-        guess = predicted[known, j]
-        tp, fp, fn = (float(np.sum(guess & truth)), float(np.sum(guess & ~truth)), float(np.sum(~guess & truth)))
+        truth, scores = matrix.y[known, j] > 0.5, probs[known, j]
+        guess = scores >= thresholds[label]
+        tp, fp, fn = float(np.sum(guess & truth)), float(np.sum(guess & ~truth)), float(np.sum(~guess & truth))
         totals += (tp, fp, fn)
-        per_label[name] = {
+        error = calibration_error(scores, truth)
+        per_label[label] = {
+            "known": int(known.sum()),
             "positives": int(truth.sum()),
+            "roc_auc": float(roc_auc_score(truth, scores)),
             "f1": 2 * tp / (2 * tp + fp + fn) if tp else 0.0,
-            "precision": tp / (tp + fp) if tp + fp else 0.0,
-            "recall": tp / (tp + fn) if tp + fn else 0.0,
-            "roc_auc": float(roc_auc_score(truth, probs[known, j])),
+            "ece": error["ece"],
+            "brier": error["brier"],
         }
     tp, fp, fn = totals
     return {
         "labels": per_label,
+        "macro_auc": float(np.mean([m["roc_auc"] for m in per_label.values()])),
         "macro_f1": float(np.mean([m["f1"] for m in per_label.values()])),
         "micro_f1": 2 * tp / (2 * tp + fp + fn) if tp else 0.0,
-        "macro_auc": float(np.mean([m["roc_auc"] for m in per_label.values()])),
+        "max_ece": float(max(m["ece"] for m in per_label.values())),
     }
+
+
+def speed(score, texts: list[str]) -> dict:
+    """Single-comment latency on 1 thread (median of 200) and batch throughput on 2 threads."""
+    torch.set_num_threads(1)
+    score([LATENCY_TEXT])
+    single = []
+    for _ in range(200):
+        started = time.perf_counter()
+        score([LATENCY_TEXT])
+        single.append(time.perf_counter() - started)
+    torch.set_num_threads(2)
+    batch = texts[:1000]
+    score(batch[:50])
+    started = time.perf_counter()
+    score(batch)
+    return {
+        "single_ms_1_thread": statistics.median(single) * 1000,
+        "per_s_2_threads": len(batch) / (time.perf_counter() - started),
+    }
+
+
+def artifact(name: str, config: dict, examples, out: Path, shipped: Path | None = None) -> Path:
+    """A cached artifact (`var/starter/<name>`, or the shipped one), else trained now."""
+    for candidate in (BUILT / name, shipped):
+        if candidate is not None and (candidate / "manifest.json").is_file():
+            print(f"{name}: reusing {candidate}", file=sys.stderr)
+            return candidate
+    print(f"{name}: training (not cached)", file=sys.stderr)
+    return run_training(TrainConfig.for_base(config), examples, out, name=name).artifact_path
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--outer-folds", type=int, default=5)
-    parser.add_argument(
-        "--minilm-folds",
-        type=int,
-        default=1,
-        help="outer folds for minilm (~4 min each on 2 CPU cores); its pooled metrics cover only those",
-    )
-    parser.add_argument("--minilm-epochs", type=int, default=3)
-    parser.add_argument("--variants", default=DEFAULT_VARIANTS)
-    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--shared", default=str(REPO.parent / "shared" / "data"))
     args = parser.parse_args()
-    if not JIGSAW_CSV.is_file():
-        print(f"error: the quality benchmark needs {JIGSAW_CSV} (../shared/data)", file=sys.stderr)
-        return 1
+    if not (Path(args.shared) / "jigsaw_toxic_only.csv").is_file():
+        print(f"the shared Jigsaw files are not at {args.shared}", file=sys.stderr)
+        return 2
+    examples, test = starter_examples(STARTER_CSV), test_part(args.shared)
+    test_texts = [e.text for e in test]
+    print(f"{len(examples)} training comments, {len(test)} test comments", file=sys.stderr)
+    results, out = {}, Path(tempfile.mkdtemp())
 
-    examples = canonical_order(read_csv_examples(JIGSAW_CSV, LABELS))
-    matrix = label_matrix(examples, LABELS)
+    # TF-IDF + LR: the pipeline's own baseline, split and calibrated as beside a model.
+    config = TrainConfig.for_base({"base_model": "scratch"})
+    matrix = label_matrix(examples, config.labels)
+    train_index, val_index = train_val_split(matrix, config.val_fraction, config.seed)
     texts = [e.text for e in examples]
-    outer = iterative_stratified_folds(matrix, 5, args.seed)
-    config = TrainConfig(labels=tuple(LABELS), seed=args.seed, baseline=False)
-    variants = [tuple(v.split(":")) for v in args.variants.split(",")]
-    probs = {v: np.zeros_like(matrix.y) for v in variants}
-    predicted = {v: np.zeros(matrix.y.shape, dtype=bool) for v in variants}
-    covered = {v: np.zeros(len(examples), dtype=bool) for v in variants}
-    seconds = defaultdict(float)
-    for fold in range(args.outer_folds):
-        dev, test = np.flatnonzero(outer != fold), np.flatnonzero(outer == fold)
-        dev_examples = [examples[i] for i in dev]
-        test_texts = [texts[i] for i in test]
-        for variant in variants:
-            base, calibration = variant
-            if base == "minilm" and fold >= args.minilm_folds:
-                continue
-            started = time.perf_counter()
-            if base == "tfidf":
-                fold_probs, thresholds, _ = tfidf_fold(
-                    [texts[i] for i in dev], matrix.subset(dev), test_texts, calibration, config
-                )
-            else:
-                variant_config = config.replace(max_epochs=args.minilm_epochs) if base == "minilm" else config
-                fold_probs, thresholds, _ = model_fold(dev_examples, test_texts, base, calibration, variant_config)
-            seconds[variant] += time.perf_counter() - started
-            probs[variant][test] = fold_probs
-            predicted[variant][test] = fold_probs >= np.array([thresholds[name] for name in LABELS])
-            covered[variant][test] = True
-            print(f"fold {fold}: {base}:{calibration} done in {time.perf_counter() - started:.0f} s", flush=True)
-
-    results = {}
-    for variant in variants:
-        rows = covered[variant]
-        metrics = pooled_metrics(probs[variant][rows], predicted[variant][rows], matrix.subset(np.flatnonzero(rows)))
-        results[":".join(variant)] = {**metrics, "test_rows": int(rows.sum()), "seconds": seconds[variant]}
-
-    header = f"{'variant':<16} {'rows':>5} {'macroF1':>8} {'microF1':>8} {'macroAUC':>8} " + " ".join(
-        f"{name[:8]:>8}" for name in LABELS
+    started = time.perf_counter()
+    tfidf_probs, tfidf_thresholds = tfidf_baseline(
+        config,
+        [texts[i] for i in train_index],
+        matrix.subset(train_index),
+        [texts[i] for i in val_index],
+        matrix.subset(val_index),
+        predict_texts=test_texts,
     )
-    print(f"\nPooled test metrics (F1 per label; {args.outer_folds} outer folds)")
-    print(header)
-    for name, metrics in results.items():
+    tfidf_seconds = time.perf_counter() - started
+    columns = [config.labels.index(label) for label in JIGSAW_LABELS]
+    tfidf_test = tfidf_probs[:, columns]
+    tfidf_t = {label: tfidf_thresholds[label].threshold for label in JIGSAW_LABELS}
+    results["tfidf_lr"] = {"test": test_metrics(tfidf_test, tfidf_t, test), "train_s": tfidf_seconds}
+
+    teacher = artifact("model-teacher", TEACHER, teacher_rows(examples), out)
+    student = artifact("model", STUDENT | {"teacher": str(teacher)}, examples, out, shipped=SHIPPED_STUDENT)
+    scratch = artifact("scratch-gold", {"base_model": "scratch", "max_epochs": STUDENT["max_epochs"]}, examples, out)
+    scored = {}
+    for name, path in (("scratch_gold_only", scratch), ("minilm_teacher", teacher), ("distilled_student", student)):
+        scorer = Scorer(path)
+        probs = scorer.score(test_texts)[:, [scorer.labels.index(label) for label in JIGSAW_LABELS]]
+        thresholds = json.loads((path / "thresholds.json").read_text())
+        metrics = json.loads((path / "metrics.json").read_text())
+        scored[name] = probs
+        results[name] = {
+            "test": test_metrics(probs, thresholds, test),
+            "train_s": metrics["timings"]["total_s"],
+            "teacher_scoring_s": metrics["timings"].get("teacher_s"),
+            "speed": speed(scorer.score, test_texts),
+        }
+        print(name, f"macro AUC {results[name]['test']['macro_auc']:.4f}", file=sys.stderr)
+
+    # Ensemble: the mean of the student's and TF-IDF's probabilities, thresholds on the student's
+    # validation split (the same rows its own thresholds came from).
+    student_scorer = Scorer(student)
+    val_texts = [texts[i] for i in val_index]
+    val_matrix = matrix.subset(val_index)
+    tfidf_val, _ = tfidf_baseline(
+        config,
+        [texts[i] for i in train_index],
+        matrix.subset(train_index),
+        val_texts,
+        val_matrix,
+    )
+    student_val = student_scorer.score(val_texts)
+    ensemble_val = (student_val + tfidf_val) / 2
+    ensemble_thresholds = {
+        name: t.threshold
+        for name, t in calibrate_thresholds(
+            ensemble_val, val_matrix.y, val_matrix.mask, config.labels, floor=0.05, min_positives=3
+        ).items()
+    }
+    ensemble_test = (scored["distilled_student"] + tfidf_test) / 2
+    results["ensemble_student_tfidf"] = {"test": test_metrics(ensemble_test, ensemble_thresholds, test)}
+
+    print(
+        f"\n{'variant':<24}{'macro AUC':>10}{'macro-F1':>10}{'micro-F1':>10}{'max ECE':>9}{'train s':>9}"
+        f"{'1 ms':>7}{'/s (2t)':>9}"
+    )
+    for name, result in results.items():
+        t, s = result["test"], result.get("speed", {})
+        single, batch = s.get("single_ms_1_thread", 0), s.get("per_s_2_threads", 0)
         print(
-            f"{name:<16} {metrics['test_rows']:>5} {metrics['macro_f1']:>8.3f} {metrics['micro_f1']:>8.3f} "
-            f"{metrics['macro_auc']:>8.3f} " + " ".join(f"{metrics['labels'][n]['f1']:>8.3f}" for n in LABELS)
+            f"{name:<24}{t['macro_auc']:>10.4f}{t['macro_f1']:>10.4f}{t['micro_f1']:>10.4f}{t['max_ece']:>9.4f}"
+            f"{result.get('train_s') or 0:>9.0f}{single:>7.2f}{batch:>9.0f}"
         )
-    print("AUC per label:")
-    for name, metrics in results.items():
-        print(f"{name:<16} " + " ".join(f"{metrics['labels'][n]['roc_auc']:>8.3f}" for n in LABELS))
     write_result(
         "quality_jigsaw",
         {
-            "data": "jigsaw_sample.csv",
-            "rows": len(examples),
-            "outer_folds": args.outer_folds,
-            "minilm_folds": args.minilm_folds,
-            "minilm_epochs": args.minilm_epochs,
+            "training_rows": len(examples),
+            "test_rows": len(test),
+            "test_positives": {
+                label: results["tfidf_lr"]["test"]["labels"][label]["positives"] for label in JIGSAW_LABELS
+            },
             "results": results,
-            "note": "racism is unknown on every Jigsaw row and is not evaluated",
         },
     )
     return 0
