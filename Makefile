@@ -38,8 +38,8 @@ setup: install
 # then the BERT-tiny-shaped student distilled from it (about 10 minutes).
 starter-model: install
 	rm -rf var/starter && mkdir -p var/starter
-	HF_HUB_OFFLINE=1 $(PY) -m training.starter model --data moderation/fixtures/starter/jigsaw_starter.csv --out var/starter --name model
-	rm -rf moderation/fixtures/starter/model && mv var/starter/model moderation/fixtures/starter/model
+	HF_HUB_OFFLINE=1 $(PY) -m training.starter model --data moderation/fixtures/starter/jigsaw_starter.csv --out var/starter --name starter
+	rm -rf moderation/fixtures/starter/model && cp -a var/starter/starter moderation/fixtures/starter/model
 
 # Web server (gunicorn) and a Celery worker for both queues, with the beat schedule; Ctrl-C stops both.
 run: setup

@@ -19,7 +19,6 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -89,14 +88,14 @@ def speed(score, texts: list[str]) -> dict:
     }
 
 
-def artifact(name: str, config: dict, examples, out: Path, shipped: Path | None = None) -> Path:
-    """A cached artifact (`var/starter/<name>`, or the shipped one), else trained now."""
+def artifact(name: str, config: dict, examples, shipped: Path | None = None) -> Path:
+    """A cached artifact (`var/starter/<name>`, or the shipped one), else trained now into the cache."""
     for candidate in (BUILT / name, shipped):
         if candidate is not None and (candidate / "manifest.json").is_file():
             print(f"{name}: reusing {candidate}", file=sys.stderr)
             return candidate
     print(f"{name}: training (not cached)", file=sys.stderr)
-    return run_training(TrainConfig.for_base(config), examples, out, name=name).artifact_path
+    return run_training(TrainConfig.for_base(config), examples, BUILT, name=name).artifact_path
 
 
 def main() -> int:
@@ -109,7 +108,7 @@ def main() -> int:
     examples, test = starter_examples(STARTER_CSV), test_part(args.shared)
     test_texts = [e.text for e in test]
     print(f"{len(examples)} training comments, {len(test)} test comments", file=sys.stderr)
-    results, out = {}, Path(tempfile.mkdtemp())
+    results = {}
 
     # TF-IDF + LR: the pipeline's own baseline, split and calibrated as beside a model.
     config = TrainConfig.for_base({"base_model": "scratch"})
@@ -131,9 +130,9 @@ def main() -> int:
     tfidf_t = {label: tfidf_thresholds[label].threshold for label in JIGSAW_LABELS}
     results["tfidf_lr"] = {"test": test_metrics(tfidf_test, tfidf_t, test), "train_s": tfidf_seconds}
 
-    teacher = artifact("model-teacher", TEACHER, teacher_rows(examples), out)
-    student = artifact("model", STUDENT | {"teacher": str(teacher)}, examples, out, shipped=SHIPPED_STUDENT)
-    scratch = artifact("scratch-gold", {"base_model": "scratch", "max_epochs": STUDENT["max_epochs"]}, examples, out)
+    teacher = artifact("starter-teacher", TEACHER, teacher_rows(examples))
+    student = artifact("starter", STUDENT | {"teacher": str(teacher)}, examples, shipped=SHIPPED_STUDENT)
+    scratch = artifact("scratch-gold", {"base_model": "scratch", "max_epochs": STUDENT["max_epochs"]}, examples)
     scored = {}
     for name, path in (("scratch_gold_only", scratch), ("minilm_teacher", teacher), ("distilled_student", student)):
         scorer = Scorer(path)

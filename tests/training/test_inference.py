@@ -2,7 +2,9 @@
 
 import numpy as np
 
-from training.inference import Scorer, encode, split_windows
+from training.calibration import apply_probability_maps
+from training.inference import Scorer, encode, split_windows, unlabelled
+from training.loop import predict
 
 FILLER = "the committee met on tuesday to discuss the parking arrangements for next year . "
 INSULT = "you are a worthless stupid idiot and everyone hates you"
@@ -43,3 +45,16 @@ def test_an_insult_at_token_300_is_found_and_located(trained_artifact):
     assert start > len(filler) // 2 and text[start:end].endswith("hates you")
     # Training still reads the first window only: the insult is past it.
     assert len(encode(scorer.artifact.tokenizer, [text], scorer.max_len)[0]) == scorer.max_len
+
+
+def test_the_scorer_serves_calibrated_probabilities(trained_artifact):
+    """What the API, Perspective endpoint and routing get: each label's map applied to the raw
+    model output (a Platt or isotonic map, not the identity, for the labels it could fit)."""
+    scorer = Scorer(trained_artifact.artifact_path)
+    texts = [INSULT, "thanks for fixing the citation", FILLER]
+    windows = split_windows(scorer.artifact.tokenizer, texts, scorer.max_len)
+    raw = predict(scorer.artifact.model, unlabelled(windows.token_ids, len(scorer.labels), scorer.pad_id))
+    maps = scorer.artifact.probability_maps
+    assert {m.method for m in maps.values()} - {"identity"}
+    np.testing.assert_allclose(scorer.score(texts), apply_probability_maps(raw, maps, scorer.labels), atol=1e-6)
+    assert not np.allclose(scorer.score(texts), raw)
