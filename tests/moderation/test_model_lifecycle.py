@@ -5,11 +5,19 @@ import io
 import json
 
 import pytest
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
 
 from moderation.models import AuditEvent, Comment, Decision, Label, LabelAnnotation, ModelVersion, RoutingRule
-from moderation.selectors.model_versions import model_versions_compare, shadow_disagreement, simulate_thresholds
+from moderation.selectors.model_versions import (
+    model_versions_compare,
+    shadow_disagreement,
+    simulate_thresholds,
+    version_evaluation,
+)
 from moderation.services import comments_submit_many
 from moderation.services.model_versions import (
     comments_shadow_score,
@@ -27,6 +35,7 @@ from tests.factories import (
     ModeratorFactory,
     install_version,
 )
+from training.heldout import text_key
 
 pytestmark = pytest.mark.django_db
 HOPELESS = dict.fromkeys(["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate", "racism"], 0.999)
@@ -163,3 +172,28 @@ def test_export_writes_jigsaw_csv_with_unknown_racism_and_jsonl_that_imports_aga
     call_command("import_comments", str(path), "--source", "again", "--no-progress")
     again = Comment.objects.get(source="again")
     assert dict(again.annotations.values_list("label__name", "value")) == {"toxic": True, "insult": True}
+
+
+def test_the_list_the_comparison_and_the_gate_use_the_same_evaluation_figures(candidate, active_version, demo_data):
+    ModelVersion.objects.filter(pk=candidate.pk).update(thresholds=HOPELESS)
+    candidate.refresh_from_db()
+    comparison = model_versions_compare(candidate=candidate, active=active_version)
+    listed_candidate, listed_active = version_evaluation(candidate), version_evaluation(active_version)
+    assert comparison.examples == listed_candidate.examples == listed_active.examples == 21
+    assert comparison.candidate_macro_f1 == listed_candidate.figures["macro_f1"]
+    assert comparison.active_macro_f1 == listed_active.figures["macro_f1"]
+    assert not comparison.gate_passes  # the gate reads the comparison
+    page = AdminFactory()
+    client = Client()
+    client.force_login(page)
+    overview = client.get(reverse("web:models")).content.decode()
+    assert f"{listed_active.figures['macro_f1']:.3f}" in overview and ">21<" in overview
+
+
+def test_a_comment_a_version_trained_on_is_left_out_of_its_evaluation(active_version, demo_data, monkeypatch):
+    evaluated = version_evaluation(active_version)
+    some_text = Comment.objects.filter(source="demo").values_list("text", flat=True)
+    trained = frozenset(text_key(t) for t in some_text)
+    monkeypatch.setattr("moderation.selectors.model_versions._trained_on", lambda version: trained)
+    cache.clear()
+    assert version_evaluation(active_version) is None and evaluated.examples == 21
