@@ -60,6 +60,15 @@ def split_windows(tokenizer, texts: Sequence[str], max_len: int, overlap: int = 
     return Windows(token_ids, np.asarray(owner, dtype=np.int64), np.asarray(spans, dtype=np.int64).reshape(-1, 2))
 
 
+def unlearned_labels(metrics: dict, labels: Sequence[str]) -> list[str]:
+    """Labels the model never saw a positive of, from true labels or a teacher (racism on
+    Jigsaw data): their head is untrained, its output noise near 0.5. They score 0, and so
+    never flag, until people have labelled some and a new version learns them."""
+    positives = metrics.get("split", {}).get("train_positives", {})
+    distilled = set((metrics.get("teacher") or {}).get("distilled", []))
+    return [label for label in labels if positives.get(label, 1) == 0 and label not in distilled]
+
+
 def unlabelled(token_ids: list[list[int]], n_labels: int, pad_id: int) -> EncodedDataset:
     empty = np.zeros((len(token_ids), n_labels), dtype=np.float32)
     return EncodedDataset(token_ids, LabelMatrix(y=empty, mask=empty), pad_id)
@@ -75,6 +84,8 @@ class Scorer:
         self.max_len: int = self.artifact.config["max_len"]
         self.pad_id: int = self.artifact.config["pad_id"]
         self.batch_size = batch_size
+        self.unlearned: list[str] = unlearned_labels(self.artifact.metrics(), self.labels)
+        self._unlearned_columns = [self.labels.index(label) for label in self.unlearned]
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), len(labels)) probabilities, in the order given."""
@@ -97,6 +108,7 @@ class Scorer:
             best_window[text][better] = window
         # The maps are monotone: the calibrated maximum is the calibrated raw maximum.
         probs = apply_probability_maps(best, self.artifact.probability_maps, self.labels)
+        probs[:, self._unlearned_columns] = 0.0
         return probs, windows.spans[best_window]
 
     def score_dicts(self, texts: Sequence[str]) -> list[dict[str, float]]:

@@ -2,9 +2,12 @@
 
 import numpy as np
 
+from tests.tiny import tiny_config
 from training.calibration import apply_probability_maps
+from training.data import Example
 from training.inference import Scorer, encode, split_windows, unlabelled
 from training.loop import predict
+from training.pipeline import run_training
 
 FILLER = "the committee met on tuesday to discuss the parking arrangements for next year . "
 INSULT = "you are a worthless stupid idiot and everyone hates you"
@@ -58,3 +61,14 @@ def test_the_scorer_serves_calibrated_probabilities(trained_artifact):
     assert {m.method for m in maps.values()} - {"identity"}
     np.testing.assert_allclose(scorer.score(texts), apply_probability_maps(raw, maps, scorer.labels), atol=1e-6)
     assert not np.allclose(scorer.score(texts), raw)
+
+
+def test_a_label_no_training_row_had_a_positive_of_scores_zero(demo_examples, tmp_path):
+    """Racism on Jigsaw rows: its head never learned anything, so it must not flag noise."""
+    without = [Example(e.text, {k: v for k, v in e.labels.items() if k != "racism"}) for e in demo_examples]
+    outcome = run_training(tiny_config(max_epochs=1), without, tmp_path, name="no-racism")
+    scorer = Scorer(outcome.artifact_path)
+    assert scorer.unlearned == ["racism"]
+    scores = scorer.score([INSULT, FILLER])
+    assert np.all(scores[:, scorer.labels.index("racism")] == 0)
+    assert scores[0, scorer.labels.index("toxic")] > 0
