@@ -6,6 +6,7 @@ Layout of an artifact directory:
     config.json         training config, encoder config, labels, pad id
     thresholds.json     calibrated threshold per label
     calibration.json    per label, the map from raw score to probability (training/calibration.py)
+    tfidf.json, tfidf.safetensors   the TF-IDF model blended into the score, if any (training/baseline.py)
     metrics.json        evaluation (model and baseline), learning curve, timings
     validation.json     the held-out split: texts, known labels, scores (training/heldout.py)
     manifest.json       data hash, seed, sizes, SHA-256 of every file above
@@ -25,11 +26,14 @@ from pathlib import Path
 from safetensors.torch import load_file, save_file
 from tokenizers import Tokenizer
 
+from training.baseline import TfidfBaseline
 from training.calibration import ProbabilityMap
 from training.model import MultiLabelClassifier
 
 FILES = (
     "model.safetensors",
+    "tfidf.json",
+    "tfidf.safetensors",
     "tokenizer.json",
     "config.json",
     "calibration.json",
@@ -65,6 +69,7 @@ def write_artifact(
     config: dict,
     thresholds: dict[str, float],
     probability_maps: dict[str, dict],
+    tfidf: TfidfBaseline | None,
     metrics: dict,
     validation: dict,
     manifest: dict,
@@ -79,6 +84,8 @@ def write_artifact(
         tokenizer.save(str(tmp / "tokenizer.json"))
         _write_json(tmp / "config.json", config)
         _write_json(tmp / "calibration.json", probability_maps)
+        if tfidf is not None:
+            tfidf.save(tmp)
         _write_json(tmp / "thresholds.json", thresholds)
         _write_json(tmp / "metrics.json", metrics)
         (tmp / "validation.json").write_text(json.dumps(validation, separators=(",", ":")))
@@ -130,7 +137,7 @@ def derive_artifact(
     out_dir = Path(out_dir)
     tmp = _staging(out_dir, name)
     try:
-        shared = ("model.safetensors", "tokenizer.json", "config.json", "calibration.json", "validation.json")
+        shared = [file for file in FILES if file not in ("thresholds.json", "metrics.json")]
         for file in (file for file in shared if (source / file).is_file()):  # older artifacts lack some
             try:
                 os.link(source / file, tmp / file)
@@ -152,6 +159,7 @@ class LoadedArtifact:
     config: dict
     manifest: dict
     probability_maps: dict[str, ProbabilityMap]  # empty for artifacts made before calibration
+    tfidf: TfidfBaseline | None  # blended into the score with weight config["training"]["tfidf_blend"]
 
     @property
     def labels(self) -> list[str]:
@@ -210,6 +218,7 @@ def load_artifact(path: str | Path, root: str | Path | None = None) -> LoadedArt
         tokenizer=Tokenizer.from_file(str(path / "tokenizer.json")),
         config=config,
         manifest=manifest,
+        tfidf=TfidfBaseline.load(path) if (path / "tfidf.json").is_file() else None,
         probability_maps={
             name: ProbabilityMap.from_dict(value)
             for name, value in (

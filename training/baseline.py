@@ -1,53 +1,89 @@
-"""TF-IDF + logistic regression, one classifier per label: the bar the neural model must clear."""
+"""TF-IDF + logistic regression, one classifier per label: the bar the neural model must clear,
+and (TrainConfig.tfidf_blend) a part of the served score.
 
+Saved as JSON (vocabularies) and safetensors (idf, weights): like the neural model, loaded
+without unpickling anything.
+"""
+
+import json
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
+from safetensors.numpy import load_file, save_file
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion
 
 from training.data import LabelMatrix
+
+# Words catch vocabulary; character n-grams catch obfuscated spellings ("id1ot").
+VECTORIZERS = {
+    "words": {"ngram_range": (1, 2), "min_df": 2, "sublinear_tf": True, "max_features": 100_000},
+    "chars": {"analyzer": "char_wb", "ngram_range": (2, 5), "min_df": 2, "sublinear_tf": True, "max_features": 100_000},
+}
+JSON_FILE, WEIGHTS_FILE = "tfidf.json", "tfidf.safetensors"
 
 
 class TfidfBaseline:
     def __init__(self, labels: Sequence[str], seed: int):
         self.labels = list(labels)
         self.seed = seed
-        # Words catch vocabulary; character n-grams catch obfuscated spellings ("id1ot").
-        self.features = FeatureUnion(
-            [
-                ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=100_000)),
-                (
-                    "chars",
-                    TfidfVectorizer(
-                        analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True, max_features=100_000
-                    ),
-                ),
-            ]
-        )
-        self.classifiers: dict[str, LogisticRegression | float] = {}
+        self.vectorizers = {name: TfidfVectorizer(**settings) for name, settings in VECTORIZERS.items()}
+        # A label with one class only (or unknown everywhere) gets a constant prior, not a model.
+        self.constant = np.full(len(self.labels), np.nan, dtype=np.float32)
+        self.coef = np.zeros((len(self.labels), 0), dtype=np.float32)
+        self.intercept = np.zeros(len(self.labels), dtype=np.float32)
+
+    def _features(self, texts: Sequence[str], fit: bool = False) -> sparse.csr_matrix:
+        parts = [v.fit_transform(texts) if fit else v.transform(texts) for v in self.vectorizers.values()]
+        return sparse.hstack(parts, format="csr")
 
     def fit(self, texts: Sequence[str], matrix: LabelMatrix) -> "TfidfBaseline":
-        features = self.features.fit_transform(texts)
-        for j, name in enumerate(self.labels):
+        features = self._features(texts, fit=True)
+        self.coef = np.zeros((len(self.labels), features.shape[1]), dtype=np.float32)
+        for j in range(len(self.labels)):
             known = matrix.mask[:, j] > 0
             truth = matrix.y[known, j]
             if len(np.unique(truth)) < 2:
-                # One class only (or unknown everywhere): a constant prior, not a fitted model.
-                self.classifiers[name] = float(truth.mean()) if len(truth) else 0.0
+                self.constant[j] = float(truth.mean()) if len(truth) else 0.0
                 continue
             classifier = LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000, random_state=self.seed)
-            self.classifiers[name] = classifier.fit(features[known], truth)
+            classifier.fit(features[known], truth)
+            self.coef[j], self.intercept[j] = classifier.coef_[0], classifier.intercept_[0]
         return self
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        features = self.features.transform(texts)
-        columns = []
-        for name in self.labels:
-            classifier = self.classifiers[name]
-            if isinstance(classifier, float):
-                columns.append(np.full(features.shape[0], classifier))
-            else:
-                columns.append(classifier.predict_proba(features)[:, 1])
-        return np.stack(columns, axis=1).astype(np.float32)
+        """What each label's LogisticRegression.predict_proba gives: sigmoid(x·w + b)."""
+        logits = np.asarray(self._features(texts) @ self.coef.T) + self.intercept
+        probs = 1.0 / (1.0 + np.exp(-logits))
+        constant = ~np.isnan(self.constant)
+        probs[:, constant] = self.constant[constant]
+        return probs.astype(np.float32)
+
+    def save(self, directory: Path) -> None:
+        record = {
+            "labels": self.labels,
+            "seed": self.seed,
+            "vocabularies": {
+                name: {t: int(i) for t, i in v.vocabulary_.items()} for name, v in self.vectorizers.items()
+            },
+        }
+        (directory / JSON_FILE).write_text(json.dumps(record, separators=(",", ":")))
+        arrays = {f"idf_{name}": v.idf_.astype(np.float32) for name, v in self.vectorizers.items()}
+        save_file(
+            arrays | {"coef": self.coef, "intercept": self.intercept, "constant": self.constant},
+            directory / WEIGHTS_FILE,
+        )
+
+    @classmethod
+    def load(cls, directory: Path) -> "TfidfBaseline":
+        record = json.loads((directory / JSON_FILE).read_text())
+        arrays = load_file(directory / WEIGHTS_FILE)
+        baseline = cls(record["labels"], record["seed"])
+        for name, settings in VECTORIZERS.items():
+            vectorizer = TfidfVectorizer(**settings, vocabulary=record["vocabularies"][name])
+            vectorizer.idf_ = arrays[f"idf_{name}"].astype(np.float64)
+            baseline.vectorizers[name] = vectorizer
+        baseline.coef, baseline.intercept, baseline.constant = arrays["coef"], arrays["intercept"], arrays["constant"]
+        return baseline

@@ -72,7 +72,10 @@ class TrainConfig:
     distill_weight: float = _option(0.5, "the teacher's share of a known label's target (the rest: the true label)")
     num_threads: int = _option(0, "CPU threads (0: all cores)")
     device: str = _option("cpu", "cpu, cuda, ...")
-    baseline: bool = _option(True, "also train the TF-IDF + logistic regression baseline for comparison")
+    baseline: bool = _option(True, "also report the TF-IDF + logistic regression baseline for comparison")
+    # A bag of words sees what a small transformer misses in long or odd text, and costs little
+    # to score: together they rank better than either (bench/quality.py).
+    tfidf_blend: float = _option(0.5, "the TF-IDF + logistic regression model's share of the served score (0: none)")
 
     def __post_init__(self):
         errors = self.validation_errors()
@@ -115,6 +118,10 @@ class TrainConfig:
                 errors[spec.name] = f"must be one of {', '.join(map(repr, choices))}"
         if not 0 <= self.distill_weight <= 1:
             errors["distill_weight"] = "must be in [0, 1]"
+        if not 0 <= self.tfidf_blend < 1:
+            errors["tfidf_blend"] = "must be in [0, 1)"
+        elif self.tfidf_blend and self.calibration == "oof":
+            errors["tfidf_blend"] = "must be 0 with out-of-fold calibration (the folds have no TF-IDF part)"
         if self.teacher and self.calibration == "oof":
             errors["calibration"] = "must be 'holdout' with a teacher (out-of-fold folds would see soft targets)"
         if self.calibration == "oof" and self.calibration_folds < 2:

@@ -85,6 +85,9 @@ class Scorer:
         self.pad_id: int = self.artifact.config["pad_id"]
         self.batch_size = batch_size
         self.unlearned: list[str] = unlearned_labels(self.artifact.metrics(), self.labels)
+        self.tfidf_blend: float = (
+            self.artifact.config["training"].get("tfidf_blend", 0.0) if self.artifact.tfidf else 0.0
+        )
         self._unlearned_columns = [self.labels.index(label) for label in self.unlearned]
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
@@ -106,6 +109,8 @@ class Scorer:
             better = row > best[text]
             best[text][better] = row[better]
             best_window[text][better] = window
+        if self.tfidf_blend:  # the bag of words reads the whole text at once
+            best = (1 - self.tfidf_blend) * best + self.tfidf_blend * self.artifact.tfidf.predict_proba(texts)
         # The maps are monotone: the calibrated maximum is the calibrated raw maximum.
         probs = apply_probability_maps(best, self.artifact.probability_maps, self.labels)
         probs[:, self._unlearned_columns] = 0.0

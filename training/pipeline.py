@@ -124,10 +124,12 @@ def tfidf_baseline(
     val_texts: Sequence[str],
     val_matrix: LabelMatrix,
     predict_texts: Sequence[str] | None = None,
+    fitted: TfidfBaseline | None = None,
 ) -> tuple[np.ndarray, dict[str, LabelThreshold]]:
-    """The TF-IDF baseline trained on the same split and calibrated the same way as the model.
-    Returns its probabilities for `predict_texts` (default: the validation texts) and thresholds."""
-    baseline = TfidfBaseline(config.labels, config.seed).fit(train_texts, train_matrix)
+    """The TF-IDF baseline trained on the same split and calibrated the same way as the model
+    (or `fitted`, one already trained on `train_texts`). Returns its probabilities for
+    `predict_texts` (default: the validation texts) and thresholds."""
+    baseline = fitted or TfidfBaseline(config.labels, config.seed).fit(train_texts, train_matrix)
     val_probs = baseline.predict_proba(val_texts)
     if config.calibration == "oof":
 
@@ -198,6 +200,14 @@ def run_training(
     fitted = fit(model, train, val, config, on_progress=on_progress)
     timings["train_s"] = fitted.seconds
     val_probs = predict(model, val, device=config.device)
+    gold_texts, val_texts = [texts[i] for i in train_index], [texts[i] for i in val_index]
+    tfidf = None
+    if config.tfidf_blend:
+        notify(Progress("tf-idf", fitted.best_epoch, config.max_epochs, 0, 0))
+        tfidf_started = time.perf_counter()
+        tfidf = TfidfBaseline(labels, config.seed).fit(gold_texts, train_gold)
+        val_probs = (1 - config.tfidf_blend) * val_probs + config.tfidf_blend * tfidf.predict_proba(val_texts)
+        timings["tfidf_s"] = time.perf_counter() - tfidf_started
 
     calibration_started = time.perf_counter()
     if config.calibration == "oof":
@@ -238,8 +248,9 @@ def run_training(
     if config.baseline:
         baseline_started = time.perf_counter()
         notify(Progress("baseline", fitted.best_epoch, config.max_epochs, 0, 0))
-        gold_texts, val_texts = [texts[i] for i in train_index], [texts[i] for i in val_index]
-        baseline_val, baseline_thresholds = tfidf_baseline(config, gold_texts, train_gold, val_texts, val.matrix)
+        baseline_val, baseline_thresholds = tfidf_baseline(
+            config, gold_texts, train_gold, val_texts, val.matrix, fitted=tfidf
+        )
         baseline_metrics = evaluate_both(
             baseline_val, val.matrix.y, val.matrix.mask, labels, threshold_values(baseline_thresholds)
         )
@@ -313,6 +324,7 @@ def run_training(
         config=artifact_config,
         thresholds=threshold_values(thresholds),
         probability_maps={name: m.to_dict() for name, m in probability_maps.items()},
+        tfidf=tfidf,
         metrics=metrics,
         validation=heldout_record([examples[i] for i in val_index], val_probs, labels, train_texts),
         manifest=manifest,

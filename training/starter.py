@@ -80,7 +80,7 @@ def teacher_rows(examples: list[Example]) -> list[Example]:
     return complete + partial[:TEACHER_TOXIC_ONLY_ROWS]
 
 
-TEACHER = {"base_model": "minilm", "max_epochs": 2, "baseline": False}
+TEACHER = {"base_model": "minilm", "max_epochs": 2, "baseline": False, "tfidf_blend": 0.0}
 STUDENT = {"base_model": "scratch", "max_epochs": 8}
 
 
@@ -90,16 +90,18 @@ def starter_examples(data: str | Path) -> list[Example]:
     return [e for e in read_csv_examples(data, tuple(DEFAULT_LABELS)) if not in_evaluation_set(e.text)]
 
 
-def model(data: str | Path, out_dir: str | Path, name: str, *, seed: int = 13) -> Path:
-    """Train the teacher (`out_dir/<name>-teacher`), then the student (`out_dir/<name>`);
-    returns the student's artifact."""
+def model(data: str | Path, out_dir: str | Path, name: str, *, teacher: Path | None = None, seed: int = 13) -> Path:
+    """Train the teacher (`out_dir/<name>-teacher`, unless one is given), then the student
+    (`out_dir/<name>`); returns the student's artifact."""
     from training.pipeline import run_training
 
     examples = starter_examples(data)
-    teacher_config = TrainConfig.for_base(TEACHER | {"seed": seed})
-    teacher = run_training(teacher_config, teacher_rows(examples), out_dir, name=f"{name}-teacher")
-    print(f"teacher: {teacher.metrics['timings']['total_s']:.0f} s", file=sys.stderr)
-    student_config = TrainConfig.for_base(STUDENT | {"seed": seed, "teacher": str(teacher.artifact_path)})
+    if teacher is None:
+        teacher_config = TrainConfig.for_base(TEACHER | {"seed": seed})
+        outcome = run_training(teacher_config, teacher_rows(examples), out_dir, name=f"{name}-teacher")
+        print(f"teacher: {outcome.metrics['timings']['total_s']:.0f} s", file=sys.stderr)
+        teacher = outcome.artifact_path
+    student_config = TrainConfig.for_base(STUDENT | {"seed": seed, "teacher": str(teacher)})
     return run_training(student_config, examples, out_dir, name=name).artifact_path
 
 
@@ -113,12 +115,13 @@ def main(argv: list[str] | None = None) -> int:
     model_parser.add_argument("--data", required=True, help="the starter CSV")
     model_parser.add_argument("--out", required=True, help="directory the artifact is written in")
     model_parser.add_argument("--name", default="starter")
+    model_parser.add_argument("--teacher", type=Path, help="a teacher artifact already trained (skips that stage)")
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
             print(f"{build(args.shared, args.out)} rows written to {args.out}")
         else:
-            print(f"starter model: {model(args.data, args.out, args.name)}")
+            print(f"starter model: {model(args.data, args.out, args.name, teacher=args.teacher)}")
     except (OSError, KeyError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -51,12 +51,15 @@ def test_an_insult_at_token_300_is_found_and_located(trained_artifact):
 
 
 def test_the_scorer_serves_calibrated_probabilities(trained_artifact):
-    """What the API, Perspective endpoint and routing get: each label's map applied to the raw
-    model output (a Platt or isotonic map, not the identity, for the labels it could fit)."""
+    """What the API, Perspective endpoint and routing get: each label's map applied to the blend
+    of the neural model's and the TF-IDF model's output (a Platt or isotonic map, not the
+    identity, for the labels it could fit)."""
     scorer = Scorer(trained_artifact.artifact_path)
     texts = [INSULT, "thanks for fixing the citation", FILLER]
     windows = split_windows(scorer.artifact.tokenizer, texts, scorer.max_len)
     raw = predict(scorer.artifact.model, unlabelled(windows.token_ids, len(scorer.labels), scorer.pad_id))
+    assert scorer.tfidf_blend == 0.5 and len(windows.token_ids) == len(texts)  # short texts: one window each
+    raw = 0.5 * raw + 0.5 * scorer.artifact.tfidf.predict_proba(texts)  # the neural model and the bag of words
     maps = scorer.artifact.probability_maps
     assert {m.method for m in maps.values()} - {"identity"}
     np.testing.assert_allclose(scorer.score(texts), apply_probability_maps(raw, maps, scorer.labels), atol=1e-6)

@@ -8,7 +8,7 @@ import pytest
 
 from tests.tiny import tiny_config
 from training.artifacts import FILES, ArtifactError, load_artifact, verify_artifact
-from training.data import Example
+from training.data import Example, in_evaluation_set
 from training.inference import Scorer
 from training.pipeline import DataError, recalibrate, run_training
 
@@ -42,7 +42,8 @@ def test_loading_an_artifact_gives_the_same_predictions(trained_artifact, demo_e
 
 @pytest.mark.slow
 def test_the_same_config_and_data_give_the_same_metrics(tmp_path, demo_examples, trained_artifact):
-    again = run_training(tiny_config(), list(reversed(demo_examples)), tmp_path, name="again")
+    same_rows = [e for e in reversed(demo_examples) if not in_evaluation_set(e.text)]  # as trained_artifact
+    again = run_training(tiny_config(), same_rows, tmp_path, name="again")
     assert again.data_hash == trained_artifact.data_hash
     assert again.metrics["model"] == trained_artifact.metrics["model"]
     assert again.thresholds == trained_artifact.thresholds
@@ -57,7 +58,7 @@ def test_a_small_model_learns_the_demo_set(trained_artifact):
 @pytest.mark.slow
 def test_out_of_fold_calibration_and_baseline(tmp_path, demo_examples):
     outcome = run_training(
-        tiny_config(calibration="oof", calibration_folds=3, max_epochs=2, baseline=True),
+        tiny_config(calibration="oof", calibration_folds=3, max_epochs=2, baseline=True, tfidf_blend=0),
         demo_examples,
         tmp_path,
         name="oof",
