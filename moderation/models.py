@@ -160,7 +160,7 @@ class ModelVersion(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.CANDIDATE)
     # A shadow version scores live traffic beside the active one, without routing anything.
     is_shadow = models.BooleanField(default=False)
-    # A recalibrated version shares its parent's weights with new thresholds.
+    # A recalibrated version: its artifact hard-links the parent's weights, with new thresholds.
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

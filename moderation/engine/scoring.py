@@ -3,9 +3,8 @@
 Every web and worker process keeps one `ActiveModel`. At most every
 `TOXISCOPE_MODEL_CHECK_INTERVAL_S` seconds it asks the database which version is active (one
 indexed query); when the answer changes it loads the new artifact and swaps it in, so a
-promotion or rollback reaches every process within seconds, without a restart. Loaded scorers
-are kept by artifact path, so a recalibrated version (same weights, new thresholds) swaps in
-without reading the weights again.
+promotion or rollback reaches every process within seconds, without a restart. The last few
+loaded scorers are kept by artifact path, so switching back (a rollback) reads nothing again.
 """
 
 import logging
@@ -92,8 +91,7 @@ SCORERS_KEPT = 3  # the active version, a shadow, a candidate under comparison
 
 def scorer_for(version: ModelVersion) -> Scorer:
     """A loaded scorer for any version: the active one, a shadow, a candidate being compared.
-    One per artifact path, the last few used kept, so the active model is not loaded twice and
-    a recalibrated version (same weights) needs no reading of the weights."""
+    One per artifact path, the last few used kept, so the active model is not loaded twice."""
     with _scorers_lock:
         scorer = _scorers.pop(version.artifact_path, None)
         if scorer is None:
