@@ -5,7 +5,8 @@ Layout of an artifact directory:
     tokenizer.json      the exact tokeniser (and vocabulary) the model was trained with
     config.json         training config, encoder config, labels, pad id
     thresholds.json     calibrated threshold per label
-    calibration.json    per label, the map from raw score to probability (training/calibration.py)
+    calibration.json    per label, the map from raw score to probability ("served"), and with a
+                        TF-IDF blend each part's own maps ("parts") (training/calibration.py)
     tfidf.json, tfidf.safetensors   the TF-IDF model blended into the score, if any (training/baseline.py)
     metrics.json        evaluation (model and baseline), learning curve, timings
     validation.json     the held-out split: texts, known labels, scores (training/heldout.py)
@@ -68,7 +69,7 @@ def write_artifact(
     tokenizer: Tokenizer,
     config: dict,
     thresholds: dict[str, float],
-    probability_maps: dict[str, dict],
+    probability_maps: dict,
     tfidf: TfidfBaseline | None,
     metrics: dict,
     validation: dict,
@@ -159,6 +160,7 @@ class LoadedArtifact:
     config: dict
     manifest: dict
     probability_maps: dict[str, ProbabilityMap]  # empty for artifacts made before calibration
+    part_maps: dict[str, dict[str, ProbabilityMap]]  # {"neural": …, "tfidf": …} with a TF-IDF blend
     tfidf: TfidfBaseline | None  # blended into the score with weight config["training"]["tfidf_blend"]
 
     @property
@@ -212,6 +214,8 @@ def load_artifact(path: str | Path, root: str | Path | None = None) -> LoadedArt
     except (RuntimeError, OSError) as exc:
         raise ArtifactError(f"artifact {path}: weights do not fit the model ({exc})") from None
     model.eval()
+    # Older artifacts: no calibration.json, or the served maps alone at its top level.
+    calibration = json.loads((path / "calibration.json").read_text()) if (path / "calibration.json").is_file() else {}
     return LoadedArtifact(
         path=path,
         model=model,
@@ -219,10 +223,10 @@ def load_artifact(path: str | Path, root: str | Path | None = None) -> LoadedArt
         config=config,
         manifest=manifest,
         tfidf=TfidfBaseline.load(path) if (path / "tfidf.json").is_file() else None,
-        probability_maps={
-            name: ProbabilityMap.from_dict(value)
-            for name, value in (
-                json.loads((path / "calibration.json").read_text()) if (path / "calibration.json").is_file() else {}
-            ).items()
-        },
+        probability_maps=_maps(calibration.get("served", calibration)),
+        part_maps={part: _maps(maps) for part, maps in calibration.get("parts", {}).items()},
     )
+
+
+def _maps(record: dict) -> dict[str, ProbabilityMap]:
+    return {name: ProbabilityMap.from_dict(value) for name, value in record.items()}

@@ -149,6 +149,16 @@ def apply_probability_maps(probs: np.ndarray, maps: dict[str, ProbabilityMap], l
     return np.stack([maps[name].apply(probs[:, j]) for j, name in enumerate(labels)], axis=1)
 
 
+def blend_parts(
+    neural: np.ndarray, tfidf: np.ndarray, part_maps: dict[str, dict[str, ProbabilityMap]], weight: float, labels
+) -> np.ndarray:
+    """Each part as a probability through its own maps (a focal-loss model's raw scores sit near
+    0, a balanced logistic regression's near 0.5), then their weighted mean."""
+    return (1 - weight) * apply_probability_maps(neural, part_maps["neural"], labels) + weight * (
+        apply_probability_maps(tfidf, part_maps["tfidf"], labels)
+    )
+
+
 def calibration_error(scores: np.ndarray, truth: np.ndarray, bins: int = ECE_BINS) -> dict:
     """Expected calibration error (equal-width bins, weighted by their share of rows) and Brier
     score; plus the bins themselves, for a reliability diagram."""

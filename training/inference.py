@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from training.artifacts import load_artifact
-from training.calibration import apply_probability_maps
+from training.calibration import apply_probability_maps, blend_parts
 from training.data import EncodedDataset, LabelMatrix
 from training.loop import predict
 
@@ -110,7 +110,8 @@ class Scorer:
             best[text][better] = row[better]
             best_window[text][better] = window
         if self.tfidf_blend:  # the bag of words reads the whole text at once
-            best = (1 - self.tfidf_blend) * best + self.tfidf_blend * self.artifact.tfidf.predict_proba(texts)
+            tfidf = self.artifact.tfidf.predict_proba(texts)
+            best = blend_parts(best, tfidf, self.artifact.part_maps, self.tfidf_blend, self.labels)
         # The maps are monotone: the calibrated maximum is the calibrated raw maximum.
         probs = apply_probability_maps(best, self.artifact.probability_maps, self.labels)
         probs[:, self._unlearned_columns] = 0.0

@@ -20,6 +20,7 @@ from training.baseline import TfidfBaseline
 from training.calibration import (
     LabelThreshold,
     apply_probability_maps,
+    blend_parts,
     calibrate_thresholds,
     calibration_error,
     fit_probability_maps,
@@ -201,12 +202,19 @@ def run_training(
     timings["train_s"] = fitted.seconds
     val_probs = predict(model, val, device=config.device)
     gold_texts, val_texts = [texts[i] for i in train_index], [texts[i] for i in val_index]
-    tfidf = None
+    tfidf, part_maps = None, {}
     if config.tfidf_blend:
         notify(Progress("tf-idf", fitted.best_epoch, config.max_epochs, 0, 0))
         tfidf_started = time.perf_counter()
         tfidf = TfidfBaseline(labels, config.seed).fit(gold_texts, train_gold)
-        val_probs = (1 - config.tfidf_blend) * val_probs + config.tfidf_blend * tfidf.predict_proba(val_texts)
+        parts = {"neural": val_probs, "tfidf": tfidf.predict_proba(val_texts)}
+        part_maps = {
+            name: fit_probability_maps(
+                probs, val.matrix.y, val.matrix.mask, labels, min_positives=config.min_calibration_positives
+            )
+            for name, probs in parts.items()
+        }
+        val_probs = blend_parts(parts["neural"], parts["tfidf"], part_maps, config.tfidf_blend, labels)
         timings["tfidf_s"] = time.perf_counter() - tfidf_started
 
     calibration_started = time.perf_counter()
@@ -323,7 +331,10 @@ def run_training(
         tokenizer=base.tokenizer,
         config=artifact_config,
         thresholds=threshold_values(thresholds),
-        probability_maps={name: m.to_dict() for name, m in probability_maps.items()},
+        probability_maps={
+            "served": {name: m.to_dict() for name, m in probability_maps.items()},
+            "parts": {part: {name: m.to_dict() for name, m in maps.items()} for part, maps in part_maps.items()},
+        },
         tfidf=tfidf,
         metrics=metrics,
         validation=heldout_record([examples[i] for i in val_index], val_probs, labels, train_texts),

@@ -3,7 +3,7 @@
 import numpy as np
 
 from tests.tiny import tiny_config
-from training.calibration import apply_probability_maps
+from training.calibration import apply_probability_maps, blend_parts
 from training.data import Example
 from training.inference import Scorer, encode, split_windows, unlabelled
 from training.loop import predict
@@ -59,7 +59,8 @@ def test_the_scorer_serves_calibrated_probabilities(trained_artifact):
     windows = split_windows(scorer.artifact.tokenizer, texts, scorer.max_len)
     raw = predict(scorer.artifact.model, unlabelled(windows.token_ids, len(scorer.labels), scorer.pad_id))
     assert scorer.tfidf_blend == 0.5 and len(windows.token_ids) == len(texts)  # short texts: one window each
-    raw = 0.5 * raw + 0.5 * scorer.artifact.tfidf.predict_proba(texts)  # the neural model and the bag of words
+    tfidf = scorer.artifact.tfidf.predict_proba(texts)  # the bag of words, each part through its own maps
+    raw = blend_parts(raw, tfidf, scorer.artifact.part_maps, 0.5, scorer.labels)
     maps = scorer.artifact.probability_maps
     assert {m.method for m in maps.values()} - {"identity"}
     np.testing.assert_allclose(scorer.score(texts), apply_probability_maps(raw, maps, scorer.labels), atol=1e-6)
