@@ -124,11 +124,18 @@ def _cross_validated_brier(method: str, scores: np.ndarray, truth: np.ndarray, f
 
 
 def fit_probability_maps(
-    probs: np.ndarray, y: np.ndarray, mask: np.ndarray, labels: Sequence[str], *, min_positives: int
+    probs: np.ndarray,
+    y: np.ndarray,
+    mask: np.ndarray,
+    labels: Sequence[str],
+    *,
+    min_positives: int,
+    methods: Sequence[str] = ("platt", "isotonic"),
 ) -> dict[str, ProbabilityMap]:
-    """Per label, on held-out (or out-of-fold) predictions: Platt or isotonic, whichever gives
-    the lower cross-validated Brier score; identity where a label has too few positives (or
-    negatives) among its known rows."""
+    """Per label, on held-out (or out-of-fold) predictions: the one of `methods` with the lower
+    cross-validated Brier score; identity where a label has too few positives (or negatives)
+    among its known rows. Isotonic's steps tie scores; where ranking must survive the map (the
+    parts of a blend), pass Platt alone."""
     maps = {}
     for j, name in enumerate(labels):
         known = mask[:, j] > 0
@@ -137,8 +144,8 @@ def fit_probability_maps(
         if min(positives, len(truth) - positives) < max(min_positives, 5):
             maps[name] = ProbabilityMap("identity")
             continue
-        methods = ["platt"] + (["isotonic"] if positives >= ISOTONIC_MIN_POSITIVES else [])
-        best = min(methods, key=lambda method: _cross_validated_brier(method, scores, truth))
+        allowed = [m for m in methods if m != "isotonic" or positives >= ISOTONIC_MIN_POSITIVES]
+        best = min(allowed, key=lambda method: _cross_validated_brier(method, scores, truth))
         maps[name] = fit_probability_map(best, scores, truth)
     return maps
 

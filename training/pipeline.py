@@ -208,9 +208,15 @@ def run_training(
         tfidf_started = time.perf_counter()
         tfidf = TfidfBaseline(labels, config.seed).fit(gold_texts, train_gold)
         parts = {"neural": val_probs, "tfidf": tfidf.predict_proba(val_texts)}
+        # Platt only: each part's ranking must survive into the mean.
         part_maps = {
             name: fit_probability_maps(
-                probs, val.matrix.y, val.matrix.mask, labels, min_positives=config.min_calibration_positives
+                probs,
+                val.matrix.y,
+                val.matrix.mask,
+                labels,
+                min_positives=config.min_calibration_positives,
+                methods=("platt",),
             )
             for name, probs in parts.items()
         }
