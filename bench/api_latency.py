@@ -62,6 +62,11 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--batches", type=int, default=5, help="batch submits of 1,000 comments")
     parser.add_argument("--torch-threads", type=int, default=1, help="TOXISCOPE_TORCH_THREADS (0: all cores)")
+    parser.add_argument(
+        "--tfidf-blend",
+        type=float,
+        help="the model's TF-IDF share (default: TrainConfig's); 0 for the transformer alone",
+    )
     args = parser.parse_args()
     examples, source = corpus()
     texts = [example.text for example in examples]
@@ -71,6 +76,7 @@ def main() -> int:
         workers=args.workers,
         torch_threads=args.torch_threads,
         extra_env={"TOXISCOPE_SYNC_BATCH_MAX": "1000"},
+        train_args=() if args.tfidf_blend is None else ("--tfidf-blend", str(args.tfidf_blend)),
     ) as (port, key, _):  # the batch phase is sync
         single = load(port, key, texts, 1, args.seconds, args.max_requests)
         concurrent = load(port, key, texts, args.clients, args.seconds, args.max_requests)
@@ -88,9 +94,11 @@ def main() -> int:
             f"{phase['throughput_rps']:.0f} req/s"
         )
     print(f"batch submit of 1,000 (sync, scored + routed + stored): median {np.median(batch_rates):.0f} comments/s")
+    blend = "" if args.tfidf_blend is None else f"_blend{args.tfidf_blend:g}"
     write_result(
-        f"api_latency_threads{args.torch_threads}",
+        f"api_latency_threads{args.torch_threads}{blend}",
         {
+            "tfidf_blend": args.tfidf_blend,
             "data": source,
             "gunicorn_workers": args.workers,
             "torch_threads": args.torch_threads,

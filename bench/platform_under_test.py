@@ -46,8 +46,10 @@ def post(port: int, key: str, payload, query: str = "") -> tuple[int, float]:
 
 
 @contextmanager
-def platform(*, db_name: str, workers: int = 2, torch_threads: int = 1, celery: bool = False, extra_env=None):
-    """Yields (port, api_key, env) with the server up."""
+def platform(
+    *, db_name: str, workers: int = 2, torch_threads: int = 1, celery: bool = False, extra_env=None, train_args=()
+):
+    """Yields (port, api_key, env) with the server up; `train_args` go to `manage.py train`."""
     _drop(db_name)
     with psycopg.connect(ADMIN_DSN, autocommit=True) as connection:
         connection.execute(f"CREATE DATABASE {db_name}")
@@ -75,7 +77,7 @@ def platform(*, db_name: str, workers: int = 2, torch_threads: int = 1, celery: 
         manage("migrate", "--no-input")
         manage("collectstatic", "--no-input", "--verbosity", "0")
         manage("import_comments", str(DEMO_CSV), "--source", "demo", "--no-progress")
-        manage("train", "--epochs", "1", "--promote")
+        manage("train", "--epochs", "1", *train_args, "--promote")
         key = manage("create_api_key", "bench").strip().splitlines()[-1]
         port = free_port()
         processes.append(

@@ -94,12 +94,19 @@ class Scorer:
         """(len(texts), len(labels)) probabilities, in the order given."""
         return self.score_with_spans(texts)[0]
 
-    def score_with_spans(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """The probabilities, and for each text and label the character span (start, end) of
-        the window that gave the score: (len(texts), len(labels), 2)."""
+    def windows_needed(self, text: str) -> int:
+        """How many windows `text` is read in (tokenising only: cheap)."""
+        return int(np.sum(split_windows(self.artifact.tokenizer, [text], self.max_len).owner == 0))
+
+    def driving_spans(self, texts: Sequence[str]) -> np.ndarray:
+        """For each text and label, the character span of the window with the transformer's
+        highest score: where the score came from (the blend and maps do not move it)."""
+        return self._windows(texts)[1]
+
+    def _windows(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The transformer's highest raw score per text and label over its windows, and that
+        window's character span."""
         n_labels = len(self.labels)
-        if not texts:
-            return np.zeros((0, n_labels), dtype=np.float32), np.zeros((0, n_labels, 2), dtype=np.int64)
         windows = split_windows(self.artifact.tokenizer, texts, self.max_len)
         raw = predict(self.artifact.model, unlabelled(windows.token_ids, n_labels, self.pad_id), self.batch_size)
         best = np.full((len(texts), n_labels), -1.0, dtype=np.float32)
@@ -109,13 +116,22 @@ class Scorer:
             better = row > best[text]
             best[text][better] = row[better]
             best_window[text][better] = window
+        return best, windows.spans[best_window]
+
+    def score_with_spans(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The probabilities, and for each text and label the character span (start, end) of
+        the window that gave the score: (len(texts), len(labels), 2)."""
+        n_labels = len(self.labels)
+        if not texts:
+            return np.zeros((0, n_labels), dtype=np.float32), np.zeros((0, n_labels, 2), dtype=np.int64)
+        best, spans = self._windows(texts)
         if self.tfidf_blend:  # the bag of words reads the whole text at once
             tfidf = self.artifact.tfidf.predict_proba(texts)
             best = blend_parts(best, tfidf, self.artifact.part_maps, self.tfidf_blend, self.labels)
         # The maps are monotone: the calibrated maximum is the calibrated raw maximum.
         probs = apply_probability_maps(best, self.artifact.probability_maps, self.labels)
         probs[:, self._unlearned_columns] = 0.0
-        return probs, windows.spans[best_window]
+        return probs, spans
 
     def score_dicts(self, texts: Sequence[str]) -> list[dict[str, float]]:
         return [dict(zip(self.labels, map(float, row), strict=True)) for row in self.score(texts)]

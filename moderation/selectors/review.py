@@ -132,7 +132,8 @@ class Passage:
 
 def driving_passage(item: ReviewItem, scores: list[LabelScore]) -> Passage | None:
     """For a comment longer than one model window: the window that gave its highest flagged
-    label (else its highest score) that score. Scored again here, on the work page only."""
+    label (else its highest score) that score. Only such comments are scored again here (the
+    transformer alone, on the work page only)."""
     comment, version = item.comment, item.comment.routed_by
     if version is None or not scores:
         return None
@@ -140,10 +141,11 @@ def driving_passage(item: ReviewItem, scores: list[LabelScore]) -> Passage | Non
         scorer = scorer_for(version)
     except (ArtifactError, OSError):
         return None
-    if len(comment.text) <= scorer.max_len:  # every token covers a character: one window holds it
+    # Every token covers a character, so a short text is one window; else tokenising tells.
+    if len(comment.text) <= scorer.max_len or scorer.windows_needed(comment.text) == 1:
         return None
     top = max(scores, key=lambda s: (s.flagged, s.score))
-    _, spans = scorer.score_with_spans([comment.text])
+    spans = scorer.driving_spans([comment.text])
     start, end = (int(v) for v in spans[0, scorer.labels.index(top.label)])
     if (start, end) == (0, len(comment.text)):
         return None
