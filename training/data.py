@@ -179,6 +179,11 @@ class EncodedDataset:
             yield self.collate(order[start : start + batch_size])
 
 
+def known_labels(record: dict[str, str], names: Sequence[str]) -> dict[str, bool]:
+    """A CSV row's known labels: 1/true is positive, an empty or absent cell unknown."""
+    return {name: record[name].strip() in ("1", "true", "True") for name in names if (record.get(name) or "").strip()}
+
+
 def read_csv_examples(path: str | Path, labels: Sequence[str]) -> list[Example]:
     """Read the Jigsaw layout (id, comment_text, one 0/1 column per label). A label without a
     column, or with an empty cell, is unknown."""
@@ -191,6 +196,5 @@ def read_csv_examples(path: str | Path, labels: Sequence[str]) -> list[Example]:
         present = [name for name in labels if name in header]
         examples = []
         for record in reader:
-            known = {name: record[name].strip() in ("1", "true", "True") for name in present if record[name].strip()}
-            examples.append(Example(text=record[text_column], labels=known))
+            examples.append(Example(text=record[text_column], labels=known_labels(record, present)))
     return examples

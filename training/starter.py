@@ -20,7 +20,7 @@ from pathlib import Path
 
 from training import DEFAULT_LABELS
 from training.config import TrainConfig
-from training.data import Example, in_evaluation_set, read_csv_examples
+from training.data import Example, in_evaluation_set, known_labels, read_csv_examples
 
 SIX_LABEL_FILES = ("jigsaw_sample.csv", "jigsaw_six_label_extra.csv")
 TOXIC_ONLY_FILE = "jigsaw_toxic_only.csv"
@@ -46,10 +46,7 @@ def _rows(shared_dir: Path):
                 if text in seen:
                     continue
                 seen.add(text)
-                known = {
-                    label: record[label].strip() == "1" for label in JIGSAW_LABELS if record.get(label, "").strip()
-                }
-                yield record["id"], text, known
+                yield record["id"], text, known_labels(record, JIGSAW_LABELS)
 
 
 def test_part(shared_dir: str | Path) -> list[Example]:
