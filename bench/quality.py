@@ -25,11 +25,11 @@ from pathlib import Path
 import numpy as np
 import torch
 from common import REPO, write_result
-from sklearn.metrics import roc_auc_score
 
 from training.calibration import calibration_error
 from training.config import TrainConfig
 from training.data import label_matrix, train_val_split
+from training.evaluation import evaluate
 from training.inference import Scorer
 from training.pipeline import run_training, tfidf_baseline
 from training.starter import JIGSAW_LABELS, STUDENT, TEACHER, starter_examples, teacher_rows, test_part
@@ -41,29 +41,24 @@ LATENCY_TEXT = "you are a worthless idiot and I will find you"
 
 
 def test_metrics(probs: np.ndarray, thresholds: dict[str, float], test) -> dict:
+    """The pipeline's own evaluation (F1 at `thresholds`, ROC-AUC, micro-F1, known rows only),
+    with each label's ECE and Brier score."""
     matrix = label_matrix(test, JIGSAW_LABELS)
-    per_label, totals = {}, np.zeros(3)
+    figures = evaluate(probs, matrix.y, matrix.mask, JIGSAW_LABELS, thresholds)
+    per_label = {}
     for j, label in enumerate(JIGSAW_LABELS):
         known = matrix.mask[:, j] > 0
-        truth, scores = matrix.y[known, j] > 0.5, probs[known, j]
-        guess = scores >= thresholds[label]
-        tp, fp, fn = float(np.sum(guess & truth)), float(np.sum(guess & ~truth)), float(np.sum(~guess & truth))
-        totals += (tp, fp, fn)
-        error = calibration_error(scores, truth)
-        per_label[label] = {
-            "known": int(known.sum()),
-            "positives": int(truth.sum()),
-            "roc_auc": float(roc_auc_score(truth, scores)),
-            "f1": 2 * tp / (2 * tp + fp + fn) if tp else 0.0,
+        error = calibration_error(probs[known, j], matrix.y[known, j] > 0.5)
+        entry = figures["labels"][label]
+        per_label[label] = {key: entry[key] for key in ("known", "positives", "roc_auc", "f1")} | {
             "ece": error["ece"],
             "brier": error["brier"],
         }
-    tp, fp, fn = totals
     return {
         "labels": per_label,
         "macro_auc": float(np.mean([m["roc_auc"] for m in per_label.values()])),
-        "macro_f1": float(np.mean([m["f1"] for m in per_label.values()])),
-        "micro_f1": 2 * tp / (2 * tp + fp + fn) if tp else 0.0,
+        "macro_f1": figures["macro_f1"],
+        "micro_f1": figures["micro_f1"],
         "max_ece": float(max(m["ece"] for m in per_label.values())),
     }
 
