@@ -250,10 +250,15 @@ def run_training(
         labels,
         min_positives=config.min_calibration_positives,
     )
-    thresholds = calibrate_for(
-        config, apply_probability_maps(calibration_probs, probability_maps, labels), calibration_matrix
+    mapped_val = apply_probability_maps(val_probs, probability_maps, labels)
+    # Holdout calibrates on the validation predictions themselves: map them once.
+    mapped_calibration = (
+        mapped_val
+        if calibration_probs is val_probs
+        else apply_probability_maps(calibration_probs, probability_maps, labels)
     )
-    val_probs = apply_probability_maps(val_probs, probability_maps, labels)
+    thresholds = calibrate_for(config, mapped_calibration, calibration_matrix)
+    val_probs = mapped_val
     timings["calibrate_s"] = time.perf_counter() - calibration_started
     model_metrics = evaluate_both(val_probs, val.matrix.y, val.matrix.mask, labels, threshold_values(thresholds))
     model_metrics["probabilities"] = probability_report(val_probs, val.matrix, labels, probability_maps)
