@@ -61,7 +61,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--batches", type=int, default=5, help="batch submits of 1,000 comments")
-    parser.add_argument("--torch-threads", type=int, default=1, help="TOXISCOPE_TORCH_THREADS (0: all cores)")
+    parser.add_argument("--scoring-threads", type=int, default=1, help="TOXISCOPE_SCORING_THREADS")
     parser.add_argument(
         "--tfidf-blend",
         type=float,
@@ -74,7 +74,7 @@ def main() -> int:
     with platform(
         db_name="toxiscope_bench",
         workers=args.workers,
-        torch_threads=args.torch_threads,
+        scoring_threads=args.scoring_threads,
         extra_env={"TOXISCOPE_SYNC_BATCH_MAX": "1000"},
         train_args=() if args.tfidf_blend is None else ("--tfidf-blend", str(args.tfidf_blend)),
     ) as (port, key, _):  # the batch phase is sync
@@ -96,12 +96,12 @@ def main() -> int:
     print(f"batch submit of 1,000 (sync, scored + routed + stored): median {np.median(batch_rates):.0f} comments/s")
     blend = "" if args.tfidf_blend is None else f"_blend{args.tfidf_blend:g}"
     write_result(
-        f"api_latency_threads{args.torch_threads}{blend}",
+        f"api_latency_threads{args.scoring_threads}{blend}",
         {
             "tfidf_blend": args.tfidf_blend,
             "data": source,
             "gunicorn_workers": args.workers,
-            "torch_threads": args.torch_threads,
+            "scoring_threads": args.scoring_threads,
             "single_client": single,
             "concurrent": concurrent,
             "batch_1000_comments_per_s": {"median": float(np.median(batch_rates)), "all": batch_rates},

@@ -47,7 +47,7 @@ def post(port: int, key: str, payload, query: str = "") -> tuple[int, float]:
 
 @contextmanager
 def platform(
-    *, db_name: str, workers: int = 2, torch_threads: int = 1, celery: bool = False, extra_env=None, train_args=()
+    *, db_name: str, workers: int = 2, scoring_threads: int = 1, celery: bool = False, extra_env=None, train_args=()
 ):
     """Yields (port, api_key, env) with the server up; `train_args` go to `manage.py train`."""
     _drop(db_name)
@@ -60,7 +60,7 @@ def platform(
         "TOXISCOPE_VAR_DIR": var,
         "HF_HUB_OFFLINE": "1",
         "DATABASE_CONN_MAX_AGE": "600",
-        "TOXISCOPE_TORCH_THREADS": str(torch_threads),
+        "TOXISCOPE_SCORING_THREADS": str(scoring_threads),
         "TOXISCOPE_RATE_PER_KEY": "1000000/min",  # measure the server, not the rate limit
         "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/13"),
         **(extra_env or {}),

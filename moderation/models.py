@@ -160,6 +160,9 @@ class ModelVersion(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.CANDIDATE)
     # A shadow version scores live traffic beside the active one, without routing anything.
     is_shadow = models.BooleanField(default=False)
+    # Serve the artifact's int8-quantised ONNX model: faster, with the ranking change that
+    # training measured (metrics["served_forms"]).
+    int8 = models.BooleanField(default=False)
     # A recalibrated version: its artifact hard-links the parent's weights, with new thresholds.
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     created_by = models.ForeignKey(

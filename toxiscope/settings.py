@@ -236,9 +236,10 @@ TOXISCOPE_ARTIFACTS_DIR = Path(os.environ.get("TOXISCOPE_ARTIFACTS_DIR", VAR_DIR
 TOXISCOPE_BASE_MODEL = os.environ.get("TOXISCOPE_BASE_MODEL", "scratch")
 # How often each process asks which model version is active (a promotion reaches it this fast).
 TOXISCOPE_MODEL_CHECK_INTERVAL_S = float(os.environ.get("TOXISCOPE_MODEL_CHECK_INTERVAL_S", 2.0))
-# Threads torch uses to score in each process: web and worker processes already run side by
-# side, one per core, so one thread each avoids oversubscribing the cores.
-TOXISCOPE_TORCH_THREADS = int(os.environ.get("TOXISCOPE_TORCH_THREADS", 1))
+# Threads ONNX Runtime (or torch, for an artifact without ONNX) scores with in each process: web
+# and worker processes already run side by side, one per core, so one thread each avoids
+# oversubscribing the cores.
+TOXISCOPE_SCORING_THREADS = max(1, int(os.environ.get("TOXISCOPE_SCORING_THREADS", 1)))
 # Submits with more comments than this (or with ?async=1) are scored by a worker.
 TOXISCOPE_SYNC_BATCH_MAX = int(os.environ.get("TOXISCOPE_SYNC_BATCH_MAX", 256))
 # Each hour a review item waits adds this to its priority (a flag adds its label's severity,

@@ -1,7 +1,9 @@
 """A trained model on disk: complete or absent, and never unpickled.
 
 Layout of an artifact directory:
-    model.safetensors   encoder + head weights
+    model.safetensors   encoder + head weights (torch: training, and scoring where ONNX is absent)
+    model.onnx, model.int8.onnx   the same model exported for ONNX Runtime, and its int8
+                        dynamic quantisation: what the web and worker score with (training/onnx_model.py)
     tokenizer.json      the exact tokeniser (and vocabulary) the model was trained with
     config.json         training config, encoder config, labels, pad id
     thresholds.json     calibrated threshold per label
@@ -22,6 +24,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from safetensors.torch import load_file, save_file
@@ -30,9 +33,12 @@ from tokenizers import Tokenizer
 from training.baseline import TfidfBaseline
 from training.calibration import ProbabilityMap
 from training.model import MultiLabelClassifier
+from training.onnx_model import INT8_FILE, ONNX_FILE, export_onnx
 
 FILES = (
     "model.safetensors",
+    ONNX_FILE,
+    INT8_FILE,
     "tfidf.json",
     "tfidf.safetensors",
     "tokenizer.json",
@@ -71,6 +77,7 @@ def write_artifact(
     thresholds: dict[str, float],
     probability_maps: dict,
     tfidf: TfidfBaseline | None,
+    onnx: dict[str, bytes],
     metrics: dict,
     validation: dict,
     manifest: dict,
@@ -82,6 +89,8 @@ def write_artifact(
         # safetensors refuses tensors that share memory (tied embeddings): save copies.
         state = {key: value.detach().clone().contiguous() for key, value in model.state_dict().items()}
         save_file(state, tmp / "model.safetensors")
+        for file, content in onnx.items():
+            (tmp / file).write_bytes(content)
         tokenizer.save(str(tmp / "tokenizer.json"))
         _write_json(tmp / "config.json", config)
         _write_json(tmp / "calibration.json", probability_maps)
@@ -114,12 +123,17 @@ def _seal(tmp: Path, final: Path, manifest: dict) -> Path:
 
 
 def copy_artifact(source: str | Path, out_dir: Path, name: str) -> Path:
-    """`source` copied to `out_dir/name`, whole or not at all, its checksums checked again."""
+    """`source` copied to `out_dir/name`, whole or not at all, its checksums checked again. An
+    artifact made before ONNX serving gets its ONNX files on the way, added to its manifest."""
+    manifest = verify_artifact(source)
     tmp = _staging(Path(out_dir), name)
     try:
         shutil.copytree(source, tmp, dirs_exist_ok=True)
-        final = Path(out_dir) / name
-        os.rename(tmp, final)
+        if not (tmp / ONNX_FILE).is_file():
+            for file, content in export_onnx(load_artifact(source).model).items():
+                (tmp / file).write_bytes(content)
+        (tmp / MANIFEST).unlink()
+        final = _seal(tmp, Path(out_dir) / name, {key: value for key, value in manifest.items() if key != "files"})
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -155,7 +169,6 @@ def derive_artifact(
 @dataclass
 class LoadedArtifact:
     path: Path
-    model: MultiLabelClassifier
     tokenizer: Tokenizer
     config: dict
     manifest: dict
@@ -169,6 +182,20 @@ class LoadedArtifact:
 
     def metrics(self) -> dict:
         return json.loads((self.path / "metrics.json").read_text())
+
+    @cached_property
+    def model(self) -> MultiLabelClassifier:
+        """The torch model, built on first use: a process serving with ONNX never builds it."""
+        from transformers import AutoConfig, AutoModel
+
+        encoder_config = dict(self.config["encoder"])
+        encoder = AutoModel.from_config(AutoConfig.for_model(encoder_config.pop("model_type"), **encoder_config))
+        model = MultiLabelClassifier(encoder, n_labels=len(self.labels), dropout=0.0)
+        try:
+            model.load_state_dict(load_file(self.path / "model.safetensors"))
+        except (RuntimeError, OSError) as exc:
+            raise ArtifactError(f"artifact {self.path}: weights do not fit the model ({exc})") from None
+        return model.eval()
 
 
 def resolve_inside(path: str | Path, root: str | Path | None) -> Path:
@@ -201,24 +228,13 @@ def verify_artifact(path: str | Path, root: str | Path | None = None) -> dict:
 
 
 def load_artifact(path: str | Path, root: str | Path | None = None) -> LoadedArtifact:
-    from transformers import AutoConfig, AutoModel
-
     manifest = verify_artifact(path, root)
     path = resolve_inside(path, root)
     config = json.loads((path / "config.json").read_text())
-    encoder_config = dict(config["encoder"])
-    encoder = AutoModel.from_config(AutoConfig.for_model(encoder_config.pop("model_type"), **encoder_config))
-    model = MultiLabelClassifier(encoder, n_labels=len(config["labels"]), dropout=0.0)
-    try:
-        model.load_state_dict(load_file(path / "model.safetensors"))
-    except (RuntimeError, OSError) as exc:
-        raise ArtifactError(f"artifact {path}: weights do not fit the model ({exc})") from None
-    model.eval()
     # Older artifacts: no calibration.json, or the served maps alone at its top level.
     calibration = json.loads((path / "calibration.json").read_text()) if (path / "calibration.json").is_file() else {}
     return LoadedArtifact(
         path=path,
-        model=model,
         tokenizer=Tokenizer.from_file(str(path / "tokenizer.json")),
         config=config,
         manifest=manifest,

@@ -5,6 +5,7 @@ score is its highest over the windows, so an insult past the first window still 
 window that gave it is known (its character span), for a moderator to see.
 """
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,9 @@ from training.artifacts import load_artifact
 from training.calibration import apply_probability_maps, blend_parts
 from training.data import EncodedDataset, LabelMatrix
 from training.loop import predict
+from training.onnx_model import INT8_FILE, ONNX_FILE, RUNTIMES, OnnxModel
+
+logger = logging.getLogger(__name__)
 
 # Tokens shared by consecutive windows: a phrase cut by one window's edge is whole in the next.
 WINDOW_OVERLAP = 32
@@ -74,12 +78,37 @@ def unlabelled(token_ids: list[list[int]], n_labels: int, pad_id: int) -> Encode
     return EncodedDataset(token_ids, LabelMatrix(y=empty, mask=empty), pad_id)
 
 
+_warned_torch: set[Path] = set()  # artifacts already logged as served by torch
+
+
 class Scorer:
     """A loaded model that turns texts into per-label probabilities. Thresholds are not its
-    business: a version's thresholds are the database's (ModelVersion.thresholds)."""
+    business: a version's thresholds are the database's (ModelVersion.thresholds).
 
-    def __init__(self, artifact_path: str | Path, *, root: str | Path | None = None, batch_size: int = 64):
+    `runtime` is "onnx" (the artifact's model.onnx in ONNX Runtime), "onnx-int8" (its int8
+    quantisation) or "torch". An artifact without ONNX files (made before ONNX serving) is
+    scored by torch, and that is logged once per artifact."""
+
+    def __init__(
+        self,
+        artifact_path: str | Path,
+        *,
+        root: str | Path | None = None,
+        batch_size: int = 64,
+        runtime: str = "onnx",
+        threads: int = 1,
+    ):
+        if runtime not in RUNTIMES:
+            raise ValueError(f"runtime must be one of {RUNTIMES}, not {runtime!r}")
         self.artifact = load_artifact(artifact_path, root)
+        onnx_file = self.artifact.path / (INT8_FILE if runtime == "onnx-int8" else ONNX_FILE)
+        if runtime != "torch" and not onnx_file.is_file():
+            if self.artifact.path not in _warned_torch:
+                _warned_torch.add(self.artifact.path)
+                logger.warning("artifact %s has no %s: scoring with torch", self.artifact.path, onnx_file.name)
+            runtime = "torch"
+        self.runtime = runtime
+        self._onnx = OnnxModel(onnx_file, threads=threads) if runtime != "torch" else None
         self.labels: list[str] = list(self.artifact.labels)
         self.max_len: int = self.artifact.config["max_len"]
         self.pad_id: int = self.artifact.config["pad_id"]
@@ -108,7 +137,10 @@ class Scorer:
         window's character span."""
         n_labels = len(self.labels)
         windows = split_windows(self.artifact.tokenizer, texts, self.max_len)
-        raw = predict(self.artifact.model, unlabelled(windows.token_ids, n_labels, self.pad_id), self.batch_size)
+        if self._onnx is not None:
+            raw = self._onnx.predict(windows.token_ids, self.pad_id, self.batch_size)
+        else:
+            raw = predict(self.artifact.model, unlabelled(windows.token_ids, n_labels, self.pad_id), self.batch_size)
         best = np.full((len(texts), n_labels), -1.0, dtype=np.float32)
         best_window = np.zeros((len(texts), n_labels), dtype=np.int64)
         # Windows come in text order: one pass keeps each text's best window per label.

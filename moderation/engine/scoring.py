@@ -74,8 +74,8 @@ class ActiveModel:
             # Keep serving what we had: a broken artifact must not take scoring down.
             logger.error("cannot load active model version %s: %s", version.name, exc)
             return
-        if settings.TOXISCOPE_TORCH_THREADS:
-            torch.set_num_threads(settings.TOXISCOPE_TORCH_THREADS)
+        if scorer.runtime == "torch":  # an artifact made before ONNX serving
+            torch.set_num_threads(settings.TOXISCOPE_SCORING_THREADS)
         self._current = LoadedVersion(version, scorer)
         logger.info("serving model version %s", version.name)
 
@@ -84,7 +84,7 @@ class ActiveModel:
         self._checked_at = float("-inf")
 
 
-_scorers: dict[str, Scorer] = {}  # by artifact path, least recently used first
+_scorers: dict[tuple[str, bool], Scorer] = {}  # by artifact path and int8, least recently used first
 _scorers_lock = threading.Lock()
 SCORERS_KEPT = 3  # the active version, a shadow, a candidate under comparison
 
@@ -92,18 +92,24 @@ SCORERS_KEPT = 3  # the active version, a shadow, a candidate under comparison
 def scorer_for(version: ModelVersion) -> Scorer:
     """A loaded scorer for any version: the active one, a shadow, a candidate being compared.
     One per artifact path, the last few used kept, so the active model is not loaded twice."""
+    key = (version.artifact_path, version.int8)
     with _scorers_lock:
-        scorer = _scorers.pop(version.artifact_path, None)
+        scorer = _scorers.pop(key, None)
         if scorer is None:
-            scorer = Scorer(version.artifact_path, root=settings.TOXISCOPE_ARTIFACTS_DIR)
+            scorer = Scorer(
+                version.artifact_path,
+                root=settings.TOXISCOPE_ARTIFACTS_DIR,
+                runtime="onnx-int8" if version.int8 else "onnx",
+                threads=settings.TOXISCOPE_SCORING_THREADS,
+            )
             while len(_scorers) >= SCORERS_KEPT:
                 _scorers.pop(next(iter(_scorers)))
-        _scorers[version.artifact_path] = scorer
+        _scorers[key] = scorer
         return scorer
 
 
 def _identity(version: ModelVersion) -> tuple:
-    return version.pk, version.name, version.artifact_path, version.thresholds
+    return version.pk, version.name, version.artifact_path, version.int8, version.thresholds
 
 
 active_model = ActiveModel()

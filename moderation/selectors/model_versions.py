@@ -331,3 +331,16 @@ def training_run_progress(run: TrainingRun) -> dict:
     elapsed = (end - run.started_at).total_seconds() if run.started_at else 0.0
     remaining = elapsed / fraction - elapsed if 0 < fraction < 1 and run.status == "running" else None
     return {"percent": round(fraction * 100, 1), "elapsed": elapsed, "remaining": remaining}
+
+
+def int8_change(version: ModelVersion) -> dict | None:
+    """What serving `version` int8-quantised changes, as its training measured it on the
+    validation split; None for versions trained before ONNX serving."""
+    forms = version.metrics.get("served_forms")
+    if not forms:
+        return None
+    return {
+        "full": forms["onnx"]["macro_roc_auc"],
+        "int8": forms["onnx-int8"]["macro_roc_auc"],
+        "max_abs_diff": forms["onnx-int8"]["max_abs_diff"],
+    }

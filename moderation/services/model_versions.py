@@ -109,6 +109,22 @@ def model_version_shadow_set(*, version: ModelVersion | None, changed_by) -> Mod
     return version
 
 
+@transaction.atomic
+def model_version_set_int8(*, version: ModelVersion, int8: bool, changed_by) -> ModelVersion:
+    """Serve `version` with its int8-quantised model, or with the full-precision one. Every
+    serving process picks the change up within seconds, as after a promotion."""
+    version = ModelVersion.objects.select_for_update().get(pk=version.pk)
+    if version.int8 == int8:
+        return version
+    version.int8 = int8
+    version.save(update_fields=["int8"])
+    audit_event_record(
+        actor=changed_by, action="model_version.int8", target=version, before={"int8": not int8}, after={"int8": int8}
+    )
+    transaction.on_commit(active_model.invalidate)
+    return version
+
+
 def comments_shadow_score(*, comment_ids: Sequence[int]) -> int:
     """Score comments with the shadow version, if one is set; returns how many were scored."""
     shadow = ModelVersion.objects.filter(is_shadow=True).first()

@@ -228,6 +228,8 @@ def training_run_execute(*, run_id: int) -> TrainingRun | None:
             examples,
             settings.TOXISCOPE_ARTIFACTS_DIR,
             transfer_texts=transfer,
+            # The run's id: two runs on the same data in the same second get different names.
+            name=f"{timezone.now():%Y%m%d-%H%M%S}-run{run.pk}",
             on_progress=_ProgressRecorder(run),
         )
         _succeed(

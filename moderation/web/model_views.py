@@ -18,6 +18,7 @@ from moderation.messages import validation_messages
 from moderation.models import Label, ModelVersion, TrainingRun
 from moderation.selectors import DATA_ORIGINS
 from moderation.selectors.model_versions import (
+    int8_change,
     model_versions_compare,
     shadow_disagreement,
     simulate_thresholds,
@@ -25,7 +26,11 @@ from moderation.selectors.model_versions import (
     version_evaluation,
     version_replaced_by,
 )
-from moderation.services.model_versions import model_version_promote_gated, model_version_shadow_set
+from moderation.services.model_versions import (
+    model_version_promote_gated,
+    model_version_set_int8,
+    model_version_shadow_set,
+)
 from moderation.services.routing_rules import label_thresholds_save
 from moderation.services.training import training_config_build, training_run_cancel, training_run_start
 from moderation.web.access import admin_required, is_htmx
@@ -118,6 +123,7 @@ def version_detail(request, version_id: int):
             "rollback_to": rollback_to,
             "shadow": shadow_disagreement(shadow=version, active=active) if version.is_shadow and active else None,
             "run": TrainingRun.objects.filter(model_version=version).first(),
+            "int8_change": int8_change(version),
         },
     )
 
@@ -184,6 +190,16 @@ def shadow(request, version_id: int):
         messages.info(
             request, f"{version.name} {'now scores' if enable else 'no longer scores'} live traffic in shadow."
         )
+    return redirect("web:version", version.pk)
+
+
+@require_POST
+@admin_required
+def int8(request, version_id: int):
+    version = get_object_or_404(ModelVersion, pk=version_id)
+    enable = request.POST.get("enable") == "1"
+    model_version_set_int8(version=version, int8=enable, changed_by=request.user)
+    messages.info(request, f"{version.name} is served {'int8-quantised' if enable else 'at full precision'}.")
     return redirect("web:version", version.pk)
 
 

@@ -53,8 +53,9 @@ def test_an_insult_at_token_300_is_found_and_located(trained_artifact):
 def test_the_scorer_serves_calibrated_probabilities(trained_artifact):
     """What the API, Perspective endpoint and routing get: each label's map applied to the blend
     of the neural model's and the TF-IDF model's output (a Platt or isotonic map, not the
-    identity, for the labels it could fit)."""
-    scorer = Scorer(trained_artifact.artifact_path)
+    identity, for the labels it could fit). The composition is checked on torch's scores;
+    ONNX's equal them within 1e-4 (test_onnx_model.py)."""
+    scorer = Scorer(trained_artifact.artifact_path, runtime="torch")
     texts = [INSULT, "thanks for fixing the citation", FILLER]
     windows = split_windows(scorer.artifact.tokenizer, texts, scorer.max_len)
     raw = predict(scorer.artifact.model, unlabelled(windows.token_ids, len(scorer.labels), scorer.pad_id))

@@ -136,6 +136,23 @@ def test_shadow_toggle(admin, candidate):
     assert not ModelVersion.objects.filter(is_shadow=True).exists()
 
 
+def test_int8_serving_is_a_per_version_switch_with_its_measured_change(admin, active_version):
+    from moderation.engine.scoring import active_model
+
+    page = admin.get(reverse("web:version", args=[active_version.pk])).content.decode()
+    forms = active_version.metrics["served_forms"]
+    assert f"{forms['onnx']['macro_roc_auc']:.4f}" in page and "Serve int8-quantised" in page
+    assert active_model.get().scorer.runtime == "onnx"
+    admin.post(reverse("web:int8", args=[active_version.pk]), {"enable": "1"})
+    assert ModelVersion.objects.get(pk=active_version.pk).int8
+    assert AuditEvent.objects.filter(action="model_version.int8", target_id=str(active_version.pk)).exists()
+    active_model.invalidate()
+    assert active_model.get().scorer.runtime == "onnx-int8"  # every process, at its next check
+    admin.post(reverse("web:int8", args=[active_version.pk]), {"enable": "0"})
+    active_model.invalidate()
+    assert active_model.get().scorer.runtime == "onnx"
+
+
 def test_simulator_recomputes_and_saves_rules(admin, active_version):
     url = reverse("web:simulator", args=[active_version.pk])
     assert "Threshold simulator" in admin.get(url).content.decode()
