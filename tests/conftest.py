@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connections
 
+from moderation.engine import api_keys
 from moderation.engine.config import routing_config
 from moderation.engine.scoring import active_model
 from tests.factories import install_version
@@ -68,9 +69,10 @@ def no_audit_sampling(settings):
 
 @pytest.fixture(autouse=True)
 def fresh_caches():
-    """Each test asks the database afresh which version is active and what the rules are, and
-    starts with no rate-limit counts."""
+    """Each test asks the database afresh which version is active, what the rules are and which
+    API keys are valid, and starts with no rate-limit counts."""
     cache.clear()
+    api_keys._recent.clear()
     active_model.invalidate()
     routing_config.invalidate()
     yield

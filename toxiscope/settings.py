@@ -134,17 +134,19 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # Per API key (user) and per IP, counted in Redis so every web process shares the count.
+    # Per API key and per IP, counted in Redis so every web process shares the count.
     "DEFAULT_THROTTLE_CLASSES": [
         "moderation.api.throttling.PerKeyRateThrottle",
         "moderation.api.throttling.PerIpRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        "user": os.environ.get("TOXISCOPE_RATE_PER_KEY", "6000/min"),
+        "key": os.environ.get("TOXISCOPE_RATE_PER_KEY", "6000/min"),
         "anon": os.environ.get("TOXISCOPE_RATE_PER_IP", "120/min"),
     },
-    # Behind N proxies (a load balancer), the client's address is N from the end of X-Forwarded-For.
-    "NUM_PROXIES": int(os.environ["TOXISCOPE_NUM_PROXIES"]) if "TOXISCOPE_NUM_PROXIES" in os.environ else None,
+    # Behind N proxies (a load balancer), the client's address is N from the end of
+    # X-Forwarded-For. By default no proxy is trusted: X-Forwarded-For is ignored, since any
+    # client can send one to escape its per-IP limit.
+    "NUM_PROXIES": int(os.environ.get("TOXISCOPE_NUM_PROXIES", 0)),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # A JSON API: other bodies get 415 rather than half-parsed form data.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -240,6 +242,9 @@ TOXISCOPE_MODEL_CHECK_INTERVAL_S = float(os.environ.get("TOXISCOPE_MODEL_CHECK_I
 # and worker processes already run side by side, one per core, so one thread each avoids
 # oversubscribing the cores.
 TOXISCOPE_SCORING_THREADS = max(1, int(os.environ.get("TOXISCOPE_SCORING_THREADS", 1)))
+# How long a process trusts an API key it has checked (no query per request): a revocation made
+# elsewhere takes effect within this many seconds (at once in the process that made it).
+TOXISCOPE_API_KEY_CACHE_S = float(os.environ.get("TOXISCOPE_API_KEY_CACHE_S", 5))
 # Submits with more comments than this (or with ?async=1) are scored by a worker.
 TOXISCOPE_SYNC_BATCH_MAX = int(os.environ.get("TOXISCOPE_SYNC_BATCH_MAX", 256))
 # Each hour a review item waits adds this to its priority (a flag adds its label's severity,

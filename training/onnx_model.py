@@ -7,6 +7,7 @@ comment, with less per-call overhead (bench/score_throughput.py). Torch stays fo
 """
 
 import io
+import logging
 import tempfile
 import warnings
 from collections.abc import Sequence
@@ -48,7 +49,11 @@ def export_onnx(model) -> dict[str, bytes]:
     with tempfile.TemporaryDirectory() as tmp:
         source, target = Path(tmp) / ONNX_FILE, Path(tmp) / INT8_FILE
         source.write_bytes(buffer.getvalue())
-        quantize_dynamic(source, target, weight_type=QuantType.QInt8)
+        logging.disable(logging.WARNING)  # the quantiser logs a line per tensor on the root logger
+        try:
+            quantize_dynamic(source, target, weight_type=QuantType.QInt8)
+        finally:
+            logging.disable(logging.NOTSET)
         return {ONNX_FILE: buffer.getvalue(), INT8_FILE: target.read_bytes()}
 
 

@@ -3,16 +3,22 @@ import hmac
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from moderation.engine.api_keys import recent_api_key, remember_api_key
 from moderation.models import ApiKey
+from moderation.roles import user_roles
 
 KEYWORD = "Api-Key"
 
 
 def user_for_raw_key(raw_key: str):
     """The user a raw API key belongs to, or AuthenticationFailed."""
+    key_hash = ApiKey.hash_secret(raw_key)
+    recent = recent_api_key(key_hash)
+    if recent is not None:
+        return recent
     prefix = raw_key.split(".", 1)[0]
     api_key = ApiKey.objects.select_related("user").filter(prefix=prefix).first()
-    if api_key is None or not hmac.compare_digest(api_key.key_hash, ApiKey.hash_secret(raw_key)):
+    if api_key is None or not hmac.compare_digest(api_key.key_hash, key_hash):
         raise exceptions.AuthenticationFailed("Invalid API key.")
     if api_key.revoked_at is not None:
         raise exceptions.AuthenticationFailed("This API key has been revoked.")
@@ -22,6 +28,8 @@ def user_for_raw_key(raw_key: str):
     now = timezone.now()
     if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+    user_roles(api_key.user)  # read now, kept with the user while the key is remembered
+    remember_api_key(key_hash, api_key.user, api_key)
     return api_key.user, api_key
 
 

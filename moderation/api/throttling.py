@@ -5,6 +5,8 @@ import logging
 
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
+from moderation.models import ApiKey
+
 logger = logging.getLogger(__name__)
 
 
@@ -18,7 +20,15 @@ class FailOpenMixin:
 
 
 class PerKeyRateThrottle(FailOpenMixin, UserRateThrottle):
-    pass
+    """Per API key: two keys of one client account have a budget each. A session (a person in
+    the browser calling the API) is counted per user."""
+
+    scope = "key"
+
+    def get_cache_key(self, request, view):
+        if isinstance(request.auth, ApiKey):
+            return self.cache_format % {"scope": self.scope, "ident": f"key-{request.auth.pk}"}
+        return super().get_cache_key(request, view)
 
 
 class PerIpRateThrottle(FailOpenMixin, AnonRateThrottle):

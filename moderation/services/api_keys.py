@@ -1,6 +1,7 @@
 from django.db import transaction
 from django.utils import timezone
 
+from moderation.engine.api_keys import forget_api_key
 from moderation.models import ApiKey
 from moderation.services.audit import audit_event_record
 
@@ -22,4 +23,5 @@ def api_key_revoke(*, api_key: ApiKey, revoked_by=None) -> ApiKey:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
         audit_event_record(actor=revoked_by, action="api_key.revoke", target=api_key)
+        forget_api_key(api_key.key_hash)  # harmless if this rolls back: one more query, later
     return api_key

@@ -95,7 +95,9 @@ def _write_predictions(comments: Sequence[Comment], analysis: Analysis) -> None:
         )
 
 
-@transaction.atomic
+# No savepoint of their own: a failure aborts the caller's transaction (or savepoint) whole
+# anyway, and two fewer statements per submit.
+@transaction.atomic(savepoint=False)
 def comments_triage_new(*, comments: Sequence[Comment]) -> Analysis:
     """Insert new, unsaved comments already routed: route fields go in with the INSERT, so a
     batch is three INSERTs (comments, predictions, review items) and no UPDATE."""
@@ -114,7 +116,7 @@ def comments_triage_new(*, comments: Sequence[Comment]) -> Analysis:
     return analysis
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def comments_triage(*, comments: Sequence[Comment]) -> Analysis:
     """Score and (re-)route stored comments: set each one's route and status, store a
     Prediction each, and put those for review in a queue.

@@ -10,12 +10,12 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def low_limits(monkeypatch):
-    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"user": "3/min", "anon": "2/min"})
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"key": "3/min", "anon": "2/min"})
 
 
-def keyed_client() -> APIClient:
+def keyed_client(user=None) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key_create(user=ApiClientFactory(), name='t')[1]}")
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key_create(user=user or ApiClientFactory(), name='t')[1]}")
     return client
 
 
@@ -27,6 +27,21 @@ def test_per_key_limit_answers_429_with_retry_after(low_limits):
     assert response.status_code == 429
     assert 0 < int(response["Retry-After"]) <= 60
     assert keyed_client().get("/api/v1/comments/").status_code == 200  # another key has its own count
+
+
+def test_the_limit_is_per_key_not_per_account(low_limits):
+    user = ApiClientFactory()
+    first, second = keyed_client(user), keyed_client(user)
+    assert [first.get("/api/v1/comments/").status_code for _ in range(4)] == [200, 200, 200, 429]
+    assert second.get("/api/v1/comments/").status_code == 200
+
+
+def test_a_forged_x_forwarded_for_does_not_escape_the_per_ip_limit(low_limits, settings):
+    client = APIClient()
+    statuses = [client.get("/api/schema/", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}").status_code for i in range(3)]
+    assert statuses == [200, 200, 429]  # no proxy is trusted by default: the header is ignored
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}  # behind one load balancer
+    assert client.get("/api/schema/", HTTP_X_FORWARDED_FOR="203.0.113.99").status_code == 200
 
 
 def test_per_ip_limit_for_anonymous_requests(low_limits):

@@ -1,7 +1,9 @@
+import time
 from unittest import mock
 
 import pytest
 from django.test import override_settings
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from moderation.engine.scoring import active_model
@@ -119,6 +121,36 @@ def test_malformed_bodies_are_400_not_500(api):
     assert api.post(URL, b'{"text": "\xff\xfe"}', content_type="application/json").status_code == 400
     assert api.post(URL, "42", content_type="application/json").status_code == 400
     assert api.post(URL, b"text=hello", content_type="text/plain").status_code == 415
+
+
+def test_a_revocation_takes_effect_at_once_here_and_within_the_cache_time_elsewhere(api, client_user, settings):
+    from moderation.models import ApiKey
+
+    key, raw = api_key_create(user=client_user, name="cached")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    assert client.post(URL, {"text": "hi"}, format="json").status_code == 201  # now remembered
+    api_key_revoke(api_key=key)  # the service, in this process: forgotten at once
+    assert client.post(URL, {"text": "hi"}, format="json").status_code == 401
+    other, other_raw = api_key_create(user=client_user, name="elsewhere")
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {other_raw}")
+    assert client.post(URL, {"text": "hi"}, format="json").status_code == 201
+    settings.TOXISCOPE_API_KEY_CACHE_S = 0.3
+    # Revoked by another process: this one trusts its memory until the entry expires.
+    ApiKey.objects.filter(pk=other.pk).update(revoked_at=timezone.now())
+    assert client.post(URL, {"text": "hi"}, format="json").status_code == 201
+    time.sleep(0.35)
+    assert client.post(URL, {"text": "hi"}, format="json").status_code == 401
+
+
+def test_a_single_submit_makes_a_fixed_number_of_queries(api, active_version, django_assert_num_queries):
+    """Pinned: key and roles come from the process's memory after the first request. What is
+    left: the external-id lookup, three INSERTs (comment, prediction, review item), and the two
+    savepoints (the request's, and the one a concurrent duplicate rolls back to)."""
+    api.post(URL, {"text": "warm up", "external_id": "w"}, format="json")
+    with django_assert_num_queries(8):
+        response = api.post(URL, {"text": "you are an idiot", "external_id": "q"}, format="json")
+    assert response.status_code == 201
 
 
 def test_authentication_and_roles(client_user):
