@@ -149,7 +149,7 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": int(os.environ.get("TOXISCOPE_NUM_PROXIES", 0)),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # A JSON API: other bodies get 415 rather than half-parsed form data.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["moderation.api.parsers.StrictJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "moderation.api.pagination.StrictLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "moderation.api.errors.exception_handler",

@@ -6,7 +6,11 @@ from moderation.api.perspective import PerspectiveAnalyzeView, discovery_documen
 from moderation.health import healthz, readyz
 from toxiscope.metrics import metrics_view
 
+# API paths answer JSON whatever fails, Django's own checks included; pages answer pages.
+handler400 = "moderation.api.errors.bad_request"
+handler403 = "moderation.api.errors.permission_denied"
 handler404 = "moderation.api.errors.not_found"
+handler500 = "moderation.api.errors.server_error"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

@@ -1,6 +1,7 @@
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
+from django.views import defaults
 from django.views.defaults import page_not_found
 from rest_framework import status
 from rest_framework.exceptions import APIException
@@ -29,8 +30,32 @@ class NoActiveModel(APIException):
 API_PREFIXES = ("/api/", "/v1alpha1/")
 
 
+def _for_api(request) -> bool:
+    return request.path.startswith(API_PREFIXES)
+
+
 def not_found(request, exception=None):
     """Clients of the API get a JSON 404 like every other API error; people get the page."""
-    if request.path.startswith(API_PREFIXES):
+    if _for_api(request):
         return JsonResponse({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
     return page_not_found(request, exception)
+
+
+def bad_request(request, exception=None):
+    """Django's own 400s (a forged Host header, a malformed request) in the API's shape."""
+    if _for_api(request):
+        return JsonResponse({"detail": "Bad request."}, status=status.HTTP_400_BAD_REQUEST)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception=None):
+    if _for_api(request):
+        return JsonResponse({"detail": "Permission denied."}, status=status.HTTP_403_FORBIDDEN)
+    return defaults.permission_denied(request, exception)
+
+
+def server_error(request):
+    """The last resort: an API client still gets JSON it can parse."""
+    if _for_api(request):
+        return JsonResponse({"detail": "Server error."}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+    return defaults.server_error(request)

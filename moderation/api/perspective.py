@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from moderation.api.authentication import ApiKeyAuthentication, user_for_raw_key
 from moderation.api.errors import NoActiveModel
 from moderation.api.permissions import IsApiClient
+from moderation.api.serializers import is_blank
 from moderation.engine.analysis import comments_analyze
 
 # Perspective attribute -> ToxiScope label, where the two mean the same thing.
@@ -90,20 +91,27 @@ class PerspectiveAnalyzeView(APIView):
             raise PerspectiveError("Invalid JSON payload: expected an object.")
         comment = body.get("comment")
         text = comment.get("text") if isinstance(comment, dict) else None
-        if not isinstance(text, str) or not text.strip():
+        if not isinstance(text, str) or is_blank(text):
             raise PerspectiveError("Comment must be non-empty.")
         if len(text) > settings.TOXISCOPE_MAX_TEXT_CHARS:
             raise PerspectiveError("Comment text too long.")
         if "\x00" in text:
             raise PerspectiveError("Comment text must not contain NUL characters.")
-        if comment.get("type", "PLAIN_TEXT") != "PLAIN_TEXT":
+        if comment.get("type", "PLAIN_TEXT") != "PLAIN_TEXT":  # any other value or type
             raise PerspectiveError("Currently, only 'PLAIN_TEXT' comments are supported")
         requested = body.get("requestedAttributes")
         if not isinstance(requested, dict) or not requested:
             raise PerspectiveError("Missing requested_attributes")
-        for name in requested:
+        for name, options in requested.items():
             if name not in ATTRIBUTES:
                 raise PerspectiveError(f"Unknown requested attribute: {name}")
+            if not isinstance(options, dict):
+                raise PerspectiveError(f"requestedAttributes.{name} must be an object")
+            threshold = options.get("scoreThreshold")
+            if threshold is not None and (
+                isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 <= threshold <= 1
+            ):
+                raise PerspectiveError(f"requestedAttributes.{name}.scoreThreshold must be a number from 0 to 1")
         languages = body.get("languages") or ["en"]
         if not isinstance(languages, list) or not all(isinstance(lang, str) for lang in languages):
             raise PerspectiveError("languages must be a list of language codes")
@@ -118,7 +126,7 @@ class PerspectiveAnalyzeView(APIView):
         attribute_scores = {}
         for name, options in requested.items():
             value = scores[ATTRIBUTES[name]]
-            threshold = options.get("scoreThreshold") if isinstance(options, dict) else None
+            threshold = options.get("scoreThreshold")
             if threshold is not None and value < threshold:
                 continue  # Perspective omits attributes below the requested threshold
             score = {"value": value, "type": "PROBABILITY"}

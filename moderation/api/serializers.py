@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
@@ -5,9 +7,21 @@ from rest_framework import serializers
 
 from moderation.models import Comment, Label, ReviewQueue, RoutingRule
 
+# Characters that show nothing: zero-width spaces and joiners, direction marks, the BOM, variation
+# selectors, filler letters. A text of these and white space alone is blank.
+INVISIBLE = (
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0"
+)
+_BLANK = re.compile(rf"[\s{INVISIBLE}]*")
+
+
+def is_blank(text: str) -> bool:
+    return _BLANK.fullmatch(text) is not None
+
 
 def validate_comment_text(text: str) -> str:
-    if not text.strip():
+    if is_blank(text):
         raise serializers.ValidationError("This field may not be blank.")
     limit = settings.TOXISCOPE_MAX_TEXT_CHARS
     if len(text) > limit:
@@ -42,11 +56,12 @@ class StrictSlugField(StrictStringMixin, serializers.SlugField):
         "type": "string",
         "minLength": 1,
         "maxLength": settings.TOXISCOPE_MAX_TEXT_CHARS,
-        "pattern": r"^[^\x00]*[^\s\x00][^\x00]*$",  # some non-space character, no NUL
+        # Some visible character, no NUL.
+        "pattern": rf"^[^\x00]*[^\s\x00{INVISIBLE}][^\x00]*$",
     }
 )
 class CommentTextField(StrictCharField):
-    """Text with at least one non-space character, at most TOXISCOPE_MAX_TEXT_CHARS long."""
+    """Text with at least one visible character, at most TOXISCOPE_MAX_TEXT_CHARS long."""
 
     def __init__(self, **kwargs):
         super().__init__(trim_whitespace=False, validators=[validate_comment_text], **kwargs)
@@ -228,6 +243,8 @@ class RoutingRuleSerializer(serializers.ModelSerializer):
         slug_field="slug", queryset=ReviewQueue.objects.all(), allow_null=True, required=False, default=None
     )
     threshold = serializers.FloatField(min_value=0.0, max_value=1.0, allow_null=True, required=False, default=None)
+    # Strict: a number is refused, not stored as its digits.
+    source = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
 
     class Meta:
         model = RoutingRule

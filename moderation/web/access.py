@@ -33,3 +33,11 @@ admin_required = role_required(ADMIN)
 def is_htmx(request) -> bool:
     """An htmx request: answer with the fragment it swaps in, not the whole page."""
     return request.headers.get("HX-Request") == "true"
+
+
+def parse_id(value: str | None) -> int | None:
+    """A row id from a query or form value, or None. ASCII digits only ("²".isdigit() is true,
+    and int() refuses it) and within a 64-bit key."""
+    if value and value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None

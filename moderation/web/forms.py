@@ -7,6 +7,8 @@ from moderation.models import Decision, DecisionReason, ModelVersion, ReviewQueu
 from moderation.selectors.review import ItemFilters, active_labels
 from training.config import ConfigError, TrainConfig
 
+MAX_AGE_HOURS = 24 * 366 * 10
+
 
 class ItemFiltersForm(forms.Form):
     label = forms.ChoiceField(required=False)
@@ -14,8 +16,9 @@ class ItemFiltersForm(forms.Form):
     model_version = forms.ModelChoiceField(
         queryset=ModelVersion.objects.all(), required=False, empty_label="any model version"
     )
-    min_age_hours = forms.FloatField(required=False, min_value=0)
-    max_age_hours = forms.FloatField(required=False, min_value=0)
+    # Ten years at most: a larger age is no filter, and would overflow a date.
+    min_age_hours = forms.FloatField(required=False, min_value=0, max_value=MAX_AGE_HOURS)
+    max_age_hours = forms.FloatField(required=False, min_value=0, max_value=MAX_AGE_HOURS)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

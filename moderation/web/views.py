@@ -25,7 +25,7 @@ from moderation.services.review import (
     review_item_release,
     review_items_bulk_decide,
 )
-from moderation.web.access import admin_required, is_htmx, moderator_required
+from moderation.web.access import admin_required, is_htmx, moderator_required, parse_id
 from moderation.web.forms import BulkDecisionForm, DecisionForm, HistorySearchForm, ItemFiltersForm
 
 
@@ -115,7 +115,7 @@ def _claim_next(request, queue: ReviewQueue, item_id: int | None = None) -> tupl
 def work(request, slug: str):
     queue = get_object_or_404(ReviewQueue, slug=slug)
     requested = request.GET.get("item")
-    item, notice = _claim_next(request, queue, item_id=int(requested) if requested and requested.isdigit() else None)
+    item, notice = _claim_next(request, queue, item_id=parse_id(requested))
     if item is None and requested:
         item, notice = _claim_next(request, queue)
         notice = "That item is being reviewed by someone else or was decided; here is the next one."
@@ -184,9 +184,9 @@ def back(request, slug: str):
         item, _ = _claim_next(request, queue)
         return _respond(request, queue, item, "Nothing skipped to go back to.")
     previous = skipped.pop()
-    if current and current.isdigit():
-        review_item_release(item_id=int(current), moderator=request.user)
-        skipped.insert(0, int(current))
+    if (current_id := parse_id(current)) is not None:
+        review_item_release(item_id=current_id, moderator=request.user)
+        skipped.insert(0, current_id)
     request.session[_skipped_key(queue)] = skipped
     item, notice = _claim_next(request, queue, item_id=previous)
     if item is None:
@@ -209,9 +209,9 @@ def undo(request):
         return redirect("web:overview")
     item = decision.review_item
     # The item is this moderator's again; release whatever they had open meanwhile.
-    current = request.POST.get("current")
-    if current and current.isdigit() and int(current) != item.pk:
-        review_item_release(item_id=int(current), moderator=request.user)
+    current = parse_id(request.POST.get("current"))
+    if current is not None and current != item.pk:
+        review_item_release(item_id=current, moderator=request.user)
     notice = f"Undid the {decision.action} of comment #{decision.comment_id}."
     if is_htmx(request):
         return _render_work(request, item.queue, item, notice=notice)
