@@ -12,4 +12,4 @@ RUN useradd --system --home /app toxiscope && mkdir -p /var/lib/toxiscope && cho
     && SECRET_KEY=build-only python manage.py collectstatic --no-input --verbosity 0
 USER toxiscope
 EXPOSE 8000
-CMD ["gunicorn", "toxiscope.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["gunicorn", "toxiscope.wsgi", "-c", "python:toxiscope.gunicorn_conf", "--bind", "0.0.0.0:8000", "--workers", "3"]

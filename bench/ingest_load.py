@@ -2,20 +2,37 @@
 retries that reuse their external_ids) to the real server + worker; then the database must
 hold exactly one comment per external_id, each with a prediction and a route.
 
-Usage: python bench/ingest_load.py [--comments 20000] [--clients 4] [--batch 100] [--retry-share 0.1]
+Usage: python bench/ingest_load.py [--database postgres|sqlite] [--comments 20000] [--clients 4] [--batch 100]
+                                   [--retry-share 0.1]
 """
 
 import argparse
 import random
+import sqlite3
 import sys
 import threading
 import time
+from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 from common import corpus, write_result
 from platform_under_test import platform, post
 
 DB = "toxiscope_ingest"
+
+
+@contextmanager
+def connect(database: str, env: dict):
+    if database == "postgres":
+        with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{DB}", autocommit=True) as connection:
+            yield connection
+        return
+    connection = sqlite3.connect(Path(env["TOXISCOPE_VAR_DIR"]) / "toxiscope.sqlite3", timeout=30)
+    try:
+        yield connection
+    finally:
+        connection.close()
 
 
 def main() -> int:
@@ -25,6 +42,7 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--retry-share", type=float, default=0.1, help="share of batches sent twice")
     parser.add_argument("--drain-timeout-s", type=float, default=300)
+    parser.add_argument("--database", choices=["postgres", "sqlite"], default="postgres")
     args = parser.parse_args()
     examples, source = corpus()
     batches = [
@@ -39,7 +57,7 @@ def main() -> int:
     sends = batches + [batch for batch in batches if rng.random() < args.retry_share]
     rng.shuffle(sends)
 
-    with platform(db_name=DB, celery=True) as (port, key, _):
+    with platform(db_name=DB, database=args.database, celery=True) as (port, key, env):
         statuses, lock, cursor = {}, threading.Lock(), iter(range(len(sends)))
 
         def client():
@@ -64,9 +82,8 @@ def main() -> int:
             thread.join()
         sent_s = time.perf_counter() - started
 
-        dsn = f"postgresql://postgres@127.0.0.1:5432/{DB}"
         deadline = time.perf_counter() + args.drain_timeout_s
-        with psycopg.connect(dsn, autocommit=True) as connection:
+        with connect(args.database, env) as connection:
             while True:
                 waiting = connection.execute(
                     "SELECT count(*) FROM moderation_comment WHERE client_id IS NOT NULL AND route_action = ''"
@@ -85,6 +102,7 @@ def main() -> int:
     ok = stored == distinct == with_prediction == routed == args.comments
     result = {
         "data": source,
+        "database": args.database,
         "comments": args.comments,
         "clients": args.clients,
         "batch": args.batch,
@@ -110,7 +128,7 @@ def main() -> int:
         f"stored {stored}, distinct external_ids {distinct}, with a prediction {with_prediction}, "
         f"routed {routed} (expected {args.comments} each): {'OK' if ok else 'MISMATCH'}"
     )
-    write_result("ingest_load", result)
+    write_result("ingest_load" if args.database == "postgres" else f"ingest_load_{args.database}", result)
     return 0 if ok else 1
 
 

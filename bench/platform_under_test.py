@@ -1,10 +1,11 @@
-"""The real platform for a benchmark: its own PostgreSQL database, a promoted scratch model,
-an API key, gunicorn on a free loopback port, and optionally a Celery worker. Everything is
-removed again on exit."""
+"""The real platform for a benchmark: its own PostgreSQL database (or, with database="sqlite",
+the SQLite file `make run` gives a new user), a promoted scratch model, an API key, gunicorn on a
+free loopback port, and optionally a Celery worker. Everything is removed again on exit."""
 
 import http.client
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -47,16 +48,25 @@ def post(port: int, key: str, payload, query: str = "") -> tuple[int, float]:
 
 @contextmanager
 def platform(
-    *, db_name: str, workers: int = 2, scoring_threads: int = 1, celery: bool = False, extra_env=None, train_args=()
+    *,
+    db_name: str,
+    database: str = "postgres",
+    workers: int = 2,
+    scoring_threads: int = 1,
+    celery: bool = False,
+    extra_env=None,
+    train_args=(),
 ):
     """Yields (port, api_key, env) with the server up; `train_args` go to `manage.py train`."""
-    _drop(db_name)
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as connection:
-        connection.execute(f"CREATE DATABASE {db_name}")
     var = tempfile.mkdtemp(prefix="toxiscope-bench-")
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    if database == "postgres":
+        _drop(db_name)
+        with psycopg.connect(ADMIN_DSN, autocommit=True) as connection:
+            connection.execute(f"CREATE DATABASE {db_name}")
+        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{db_name}"
     env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{db_name}",
+        **env,
         "TOXISCOPE_VAR_DIR": var,
         "HF_HUB_OFFLINE": "1",
         "DATABASE_CONN_MAX_AGE": "600",
@@ -142,4 +152,6 @@ def platform(
             process.terminate()
         for process in processes:
             process.wait(timeout=30)
-        _drop(db_name)
+        if database == "postgres":
+            _drop(db_name)
+        shutil.rmtree(var, ignore_errors=True)

@@ -1,4 +1,5 @@
-"""gunicorn settings for /metrics across worker processes (`-c python:toxiscope.gunicorn_conf`).
+"""gunicorn settings (`-c python:toxiscope.gunicorn_conf`): an access log without API keys, and
+/metrics across worker processes.
 
 The launcher empties PROMETHEUS_MULTIPROC_DIR before starting anything (`make run` does);
 gunicorn must not, as a Celery worker on the same host may already be writing there.
@@ -7,6 +8,10 @@ gunicorn must not, as a Celery worker on the same host may already be writing th
 import os
 
 from prometheus_client import multiprocess
+
+from toxiscope.request_log import RedactingAccessLogger
+
+logger_class = RedactingAccessLogger
 
 
 def on_starting(server):

@@ -3,7 +3,10 @@
 import contextvars
 import json
 import logging
+import re
 import uuid
+
+from gunicorn.glogging import Logger
 
 request_id = contextvars.ContextVar("request_id", default="-")
 
@@ -39,3 +42,20 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
+
+
+_QUERY_SECRETS = re.compile(r"(?i)((?:^|[?&;])(?:key|api_key|token)=)[^&;\s\"]*")
+
+
+def redact_secrets(text: str) -> str:
+    """A URL with its `?key=` (Perspective's way to pass an API key) replaced by [redacted]."""
+    return _QUERY_SECRETS.sub(r"\1[redacted]", text)
+
+
+class RedactingAccessLogger(Logger):
+    """gunicorn's access log without the API keys that Perspective clients put in the URL."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        # Every text atom: the request line, the query, the referrer, environ and headers.
+        return {name: redact_secrets(value) if isinstance(value, str) else value for name, value in atoms.items()}

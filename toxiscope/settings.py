@@ -6,6 +6,7 @@ With nothing set, ToxiScope runs on one machine: a SQLite file under var/, Redis
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -28,6 +29,20 @@ def env_bool(name: str, default: bool) -> bool:
 
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def private_var_dir() -> None:
+    """var/ holds the SQLite database (its sessions table included), the secret key, the admin's
+    first password and the models: no other local user may read any of it. Everything this
+    process creates is private too (umask), the SQLite file and its WAL included."""
+    os.umask(0o077)
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    for path in (VAR_DIR, *(p for p in VAR_DIR.iterdir() if p.is_file())):
+        if path.stat().st_uid == os.getuid():  # a shared or mounted var/ is its owner's business
+            path.chmod(0o700 if path.is_dir() else 0o600)
+
+
+private_var_dir()
 
 
 def secret_key_from_file() -> str:
@@ -55,6 +70,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "moderation",
 ]
 
@@ -69,7 +85,23 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it answers a locked-out login attempt
 ]
+
+# Failed logins (/login/ and /admin/login/) lock that username from that address out for a
+# while (django-axes): a password cannot be guessed at speed, and nobody else can lock a
+# person out by failing on purpose from elsewhere.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("TOXISCOPE_LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("TOXISCOPE_LOGIN_LOCKOUT_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The client's address as the rate limits see it: X-Forwarded-For only behind trusted proxies.
+AXES_IPWARE_PROXY_COUNT = int(os.environ.get("TOXISCOPE_NUM_PROXIES", 0)) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
+)
+AXES_LOCKOUT_TEMPLATE = "moderation/web/locked_out.html"
 
 ROOT_URLCONF = "toxiscope.urls"
 LOGIN_URL = "web:login"
@@ -100,6 +132,17 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The one-machine default must hold up under the web workers, the Celery worker and two
+    # moderators at once: WAL lets readers run beside the writer; IMMEDIATE takes the write lock
+    # when a transaction starts, so two writers queue for it instead of one failing at once with
+    # "database is locked" (SQLite cannot upgrade a reader to a writer while waiting); the busy
+    # timeout is how long one may queue.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": int(os.environ.get("TOXISCOPE_SQLITE_TIMEOUT_S", 30)),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -245,6 +288,8 @@ TOXISCOPE_SCORING_THREADS = max(1, int(os.environ.get("TOXISCOPE_SCORING_THREADS
 # How long a process trusts an API key it has checked (no query per request): a revocation made
 # elsewhere takes effect within this many seconds (at once in the process that made it).
 TOXISCOPE_API_KEY_CACHE_S = float(os.environ.get("TOXISCOPE_API_KEY_CACHE_S", 5))
+# Wrong API keys one address may send per minute before its requests are refused (429).
+TOXISCOPE_API_KEY_FAILURES_PER_MINUTE = int(os.environ.get("TOXISCOPE_API_KEY_FAILURES_PER_MINUTE", 20))
 # Submits with more comments than this (or with ?async=1) are scored by a worker.
 TOXISCOPE_SYNC_BATCH_MAX = int(os.environ.get("TOXISCOPE_SYNC_BATCH_MAX", 256))
 # Each hour a review item waits adds this to its priority (a flag adds its label's severity,

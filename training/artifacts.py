@@ -117,7 +117,7 @@ def _seal(tmp: Path, final: Path, manifest: dict) -> Path:
     files = {file: _sha256(tmp / file) for file in FILES if (tmp / file).is_file()}
     _write_json(tmp / MANIFEST, {**manifest, "files": files})
     for path in (tmp, *tmp.iterdir()):
-        os.chmod(path, 0o755 if path.is_dir() else 0o644)
+        os.chmod(path, 0o700 if path.is_dir() else 0o600)  # readable by the platform's user only
     os.rename(tmp, final)
     return final
 

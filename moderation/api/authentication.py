@@ -1,21 +1,48 @@
 import hmac
+import logging
 
+from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 from rest_framework import authentication, exceptions
+from rest_framework.throttling import BaseThrottle
 
 from moderation.engine.api_keys import recent_api_key, remember_api_key
 from moderation.models import ApiKey
 from moderation.roles import user_roles
 
 KEYWORD = "Api-Key"
+logger = logging.getLogger(__name__)
 
 
-def user_for_raw_key(raw_key: str):
-    """The user a raw API key belongs to, or AuthenticationFailed."""
+def user_for_raw_key(request, raw_key: str):
+    """The user a raw API key belongs to, or AuthenticationFailed. An address that has sent too
+    many wrong keys in the last minute gets 429s instead, whatever key it sends."""
     key_hash = ApiKey.hash_secret(raw_key)
     recent = recent_api_key(key_hash)
     if recent is not None:
         return recent
+    failures_key = f"api-key-failures:{BaseThrottle().get_ident(request)}"
+    if _cached(cache.get, failures_key, 0, default=0) >= settings.TOXISCOPE_API_KEY_FAILURES_PER_MINUTE:
+        raise exceptions.Throttled(wait=60, detail="Too many wrong API keys from this address; try again later.")
+    try:
+        return _check(raw_key, key_hash)
+    except exceptions.AuthenticationFailed:
+        _cached(cache.add, failures_key, 0, 60)
+        _cached(cache.incr, failures_key)
+        raise
+
+
+def _cached(operation, *args, default=None):
+    """A cache call that fails open, like the rate limits: with Redis down, keys still work."""
+    try:
+        return operation(*args)
+    except Exception as exc:  # noqa: BLE001 - the cache backend's errors are not one type
+        logger.warning("API key failure count not kept: cache unavailable (%s)", exc)
+        return default
+
+
+def _check(raw_key: str, key_hash: str):
     prefix = raw_key.split(".", 1)[0]
     api_key = ApiKey.objects.select_related("user").filter(prefix=prefix).first()
     if api_key is None or not hmac.compare_digest(api_key.key_hash, key_hash):
@@ -46,7 +73,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raw_key = header[1].decode()
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("Invalid API key.") from None
-        return user_for_raw_key(raw_key)
+        return user_for_raw_key(request, raw_key)
 
     def authenticate_header(self, request) -> str:
         return KEYWORD

@@ -53,7 +53,7 @@ class QueryKeyAuthentication(BaseAuthentication):
 
     def authenticate(self, request):
         raw_key = request.query_params.get("key")
-        return user_for_raw_key(raw_key) if raw_key else None
+        return user_for_raw_key(request, raw_key) if raw_key else None
 
     def authenticate_header(self, request) -> str:
         # Makes DRF answer a bad key with 401, as Perspective does, rather than 403.
@@ -108,10 +108,8 @@ class PerspectiveAnalyzeView(APIView):
             if not isinstance(options, dict):
                 raise PerspectiveError(f"requestedAttributes.{name} must be an object")
             threshold = options.get("scoreThreshold")
-            if threshold is not None and (
-                isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 <= threshold <= 1
-            ):
-                raise PerspectiveError(f"requestedAttributes.{name}.scoreThreshold must be a number from 0 to 1")
+            if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, int | float)):
+                raise PerspectiveError(f"requestedAttributes.{name}.scoreThreshold must be a number")
         languages = body.get("languages") or ["en"]
         if not isinstance(languages, list) or not all(isinstance(lang, str) for lang in languages):
             raise PerspectiveError("languages must be a list of language codes")

@@ -98,7 +98,7 @@ def key_for_perspective():
         '{"comment": {"text": "hi"}, "requestedAttributes": {"TOXICITY": 5}}',
         '{"comment": {"text": "hi"}, "requestedAttributes": {"TOXICITY": {"scoreThreshold": "0.5"}}}',
         '{"comment": {"text": "hi"}, "requestedAttributes": {"TOXICITY": {"scoreThreshold": true}}}',
-        '{"comment": {"text": "hi"}, "requestedAttributes": {"TOXICITY": {"scoreThreshold": 7}}}',
+        '{"comment": {"text": "hi"}, "requestedAttributes": {"TOXICITY": {"scoreThreshold": [0.5]}}}',
         '{"comment": {"text": "hi"}, "requestedAttributes": {"TOXICITY": {}}, "languages": "en"}',
         '{"comment": {"text": "hi"}, "requestedAttributes": {"TOXICITY": {}}, "languages": [5]}',
         '{"comment": {"text": "hi"}, "requestedAttributes": {"TOXICITY": {}}, "clientToken": "\\ud800"}',

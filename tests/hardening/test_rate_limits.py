@@ -71,3 +71,21 @@ def test_limits_fail_open_when_the_cache_is_down(settings, low_limits):
     assert [client.post("/api/v1/comments/", {"text": f"c{i}"}, format="json").status_code for i in range(5)] == [
         201
     ] * 5
+
+
+def test_wrong_api_keys_from_one_address_are_refused_after_the_limit(settings):
+    settings.TOXISCOPE_API_KEY_FAILURES_PER_MINUTE = 3
+    good = api_key_create(user=ApiClientFactory(), name="good")[1]
+    guesser = APIClient(REMOTE_ADDR="198.51.100.9")
+    statuses = []
+    for guess in range(5):
+        guesser.credentials(HTTP_AUTHORIZATION=f"Api-Key {good[:8]}.guess{guess}")
+        statuses.append(guesser.get("/api/v1/comments/").status_code)
+    assert statuses == [401, 401, 401, 429, 429]
+    perspective = guesser.post("/v1alpha1/comments:analyze?key=wrong.key", {}, format="json")
+    assert perspective.status_code == 429  # the same count on Perspective's ?key=
+    guesser.credentials(HTTP_AUTHORIZATION=f"Api-Key {good}")
+    assert guesser.get("/api/v1/comments/").status_code == 429  # even a right key, for a minute
+    elsewhere = APIClient(REMOTE_ADDR="192.0.2.44")
+    elsewhere.credentials(HTTP_AUTHORIZATION=f"Api-Key {good}")
+    assert elsewhere.get("/api/v1/comments/").status_code == 200

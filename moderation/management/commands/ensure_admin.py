@@ -1,5 +1,6 @@
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
@@ -8,7 +9,10 @@ from moderation.roles import ADMIN, MODERATOR
 
 
 class Command(BaseCommand):
-    help = "Create the admin account if it does not exist, and print its credentials once."
+    help = (
+        "Create the admin account if it does not exist; its password is printed to a terminal, or "
+        "else written to var/admin_password (readable by this user only)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--username", default="admin")
@@ -25,4 +29,12 @@ class Command(BaseCommand):
         password = secrets.token_urlsafe(12)
         user = User.objects.create_superuser(username=username, email=email, password=password)
         user.groups.add(*Group.objects.filter(name__in=[ADMIN, MODERATOR]))
-        self.stdout.write(self.style.SUCCESS(f"admin account created: username {username}  password {password}"))
+        if self.stdout.isatty():
+            self.stdout.write(self.style.SUCCESS(f"admin account created: username {username}  password {password}"))
+            return
+        # Not a terminal (`make run`'s log, a container's): the password goes to a private file.
+        path = settings.VAR_DIR / "admin_password"
+        path.touch(mode=0o600)
+        path.chmod(0o600)
+        path.write_text(password + "\n")
+        self.stdout.write(self.style.SUCCESS(f"admin account created: username {username}, password in {path}"))

@@ -1,0 +1,31 @@
+"""The SQLite file `make run` gives a new user holds up under concurrent writers."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.tiny import REPO
+
+pytestmark = pytest.mark.slow
+
+
+def test_concurrent_submits_and_decisions_on_sqlite_never_fail(tmp_path):
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env |= {"TOXISCOPE_VAR_DIR": str(tmp_path / "var"), "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, str(REPO / "tests" / "hardening" / "sqlite_load.py")],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(result["submits"]) <= {"200", "201"}, result  # keys are strings in JSON
+    assert sum(result["submits"].values()) == 61 and result["race_comments"] == 1 and result["batch_comments"] == 256
+    assert set(result["decisions"]) <= {"200", "302"}, result  # no "database is locked" 500
+    assert result["decided"] == 3 and result["shared_decisions"] == 1
