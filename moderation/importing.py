@@ -14,6 +14,10 @@ from typing import IO
 
 TEXT_COLUMNS = ("comment_text", "text")
 ID_COLUMNS = ("id", "external_id")
+# Our CSV export's column naming, per row, the cells it prefixed with an apostrophe because they
+# start like a spreadsheet formula (moderation/exporting.py): the reader takes the apostrophe off.
+ESCAPED_COLUMN = "toxiscope_escaped"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TRUE_VALUES = {"1", "true", "yes"}
 FALSE_VALUES = {"0", "false", "no"}
 
@@ -121,6 +125,9 @@ def read_csv(stream: IO[str], *, known_labels: Sequence[str], max_chars: int) ->
         if any(record[c] is None for c in header):
             yield RowError(line=line, reason="fewer fields than the header has")
             continue
+        for column in filter(None, (record.get(ESCAPED_COLUMN) or "").split(",")):
+            if column in (id_column, text_column) and record[column].startswith("'"):
+                record[column] = record[column][1:]
         yield _row(
             line,
             record[id_column] if id_column else None,

@@ -136,6 +136,32 @@ def test_scheduled_retrain_waits_for_enough_new_decisions(settings):
     assert training_retrain_if_due() is None  # the interval has not passed since that run
 
 
+FORMULAS = ['=HYPERLINK("http://evil")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\r=1", "'=quoted", "plain"]
+
+
+def test_the_csv_export_runs_no_formula_and_imports_back_exactly(tmp_path):
+    toxic = Label.objects.get(name="toxic")
+    for index, text in enumerate(FORMULAS):
+        comment = CommentFactory(text=f"{text} {index}" if index % 2 else text, external_id=f"=id-{index}")
+        LabelAnnotationFactory(comment=comment, label=toxic, value=bool(index % 2))
+    originals = {c.external_id: c.text for c in Comment.objects.all()}
+    path = tmp_path / "labelled.csv"
+    call_command("export_comments", str(path), "--format", "csv")
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:  # what a spreadsheet reads: no cell that starts like a formula
+        assert not row["id"].startswith(("=", "+", "-", "@", "\t", "\r"))
+        assert not row["comment_text"].startswith(("=", "+", "-", "@", "\t", "\r"))
+    call_command("import_comments", str(path), "--source", "again", "--no-progress")
+    again = {c.external_id: c.text for c in Comment.objects.filter(source="again")}
+    assert again == originals
+    labels = dict(LabelAnnotation.objects.filter(comment__source="again").values_list("comment__external_id", "value"))
+    assert labels == {f"=id-{i}": bool(i % 2) for i in range(len(FORMULAS))}
+    jsonl = tmp_path / "labelled.jsonl"
+    call_command("export_comments", str(jsonl))
+    assert {json.loads(line)["text"] for line in jsonl.read_text().splitlines()} >= set(originals.values())
+
+
 def test_export_writes_jigsaw_csv_with_unknown_racism_and_jsonl_that_imports_again(tmp_path):
     comment = CommentFactory(text="you utter clown", external_id="j-1", source="jigsaw")
     LabelAnnotationFactory(comment=comment, label=Label.objects.get(name="toxic"), value=True)
@@ -158,6 +184,7 @@ def test_export_writes_jigsaw_csv_with_unknown_racism_and_jsonl_that_imports_aga
             "insult": "1",  # the moderator's value beats the imported one
             "identity_hate": "",
             "racism": "",
+            "toxiscope_escaped": "",
         }
     ]
     path = tmp_path / "labelled.jsonl"

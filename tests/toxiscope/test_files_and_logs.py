@@ -82,6 +82,14 @@ def test_the_access_log_does_not_record_api_keys(fresh_install, tmp_path):
             except ConnectionRefusedError:
                 assert time.time() < deadline, "gunicorn did not start"
                 time.sleep(0.2)
+        # A chunked body through the real server: a clear 411, not a 400 about an empty body.
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        chunks = iter([b'{"text": ', b'"hello"}'])
+        connection.request(
+            "POST", "/api/v1/comments/", body=chunks, headers={"Content-Type": "application/json"}, encode_chunked=True
+        )
+        answer = connection.getresponse()
+        assert answer.status == 411 and b"Content-Length" in answer.read()
     finally:
         server.terminate()
         server.wait(timeout=30)

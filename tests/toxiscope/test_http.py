@@ -1,0 +1,34 @@
+"""Response headers and request framing."""
+
+import pytest
+from django.test import Client
+
+from tests.factories import ModeratorFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_page_has_a_content_security_policy_without_inline_script():
+    client = Client()
+    client.force_login(ModeratorFactory())
+    for url in ("/review/", "/login/", "/api/docs/", "/admin/login/"):
+        policy = client.get(url)["Content-Security-Policy"]
+        directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+        assert directives["script-src"] == "'self'" and "unsafe" not in directives["script-src"], url
+        assert directives["object-src"] == "'none'" and directives["frame-ancestors"] == "'none'"
+
+
+def test_pages_carry_no_inline_script():
+    client = Client()
+    client.force_login(ModeratorFactory())
+    for url in ("/review/", "/login/", "/api/docs/"):
+        page = client.get(url).content.decode()
+        for tag in page.split("<script")[1:]:
+            assert " src=" in tag.split(">", 1)[0], (url, tag[:80])
+
+
+def test_a_chunked_body_gets_a_clear_411_not_a_misleading_400():
+    """As gunicorn passes one on: no Content-Length (tested through gunicorn in test_files_and_logs.py)."""
+    response = Client().generic("POST", "/api/v1/comments/", b"", HTTP_TRANSFER_ENCODING="chunked")
+    assert response.status_code == 411 and "Content-Length" in response.json()["detail"]
+    assert Client().generic("POST", "/login/", b"", HTTP_TRANSFER_ENCODING="chunked").status_code == 411

@@ -1,0 +1,23 @@
+"""Request framing the WSGI stack cannot read."""
+
+from django.http import HttpResponse, JsonResponse
+
+from moderation.api.errors import API_PREFIXES
+
+MESSAGE = "Send the body with a Content-Length header: chunked request bodies are not accepted."
+
+
+class RefuseChunkedBodyMiddleware:
+    """Django reads exactly Content-Length bytes of a body; a chunked body has none, so it would
+    be read as empty and answered with a misleading "no data" 400. Say what is wrong instead."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if chunked and request.META.get("CONTENT_LENGTH") in (None, "", "0"):
+            if request.path.startswith(API_PREFIXES):
+                return JsonResponse({"detail": MESSAGE}, status=411)
+            return HttpResponse(MESSAGE, status=411, content_type="text/plain")
+        return self.get_response(request)
