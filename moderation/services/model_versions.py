@@ -91,6 +91,8 @@ def model_version_shadow_set(*, version: ModelVersion | None, changed_by) -> Mod
     if version is not None and version.status == ModelVersion.Status.ACTIVE:
         raise ValidationError("The active version cannot be its own shadow.")
     previous = ModelVersion.objects.select_for_update().filter(is_shadow=True).first()
+    if version is None and previous is None:
+        return None  # no shadow to stop: nothing changes, nothing to audit
     if previous is not None:
         previous.is_shadow = False
         previous.save(update_fields=["is_shadow"])

@@ -134,6 +134,10 @@ def test_shadow_toggle(admin, candidate):
     assert "Shadow disagreement" in admin.get(reverse("web:version", args=[candidate.pk])).content.decode()
     admin.post(reverse("web:shadow", args=[candidate.pk]), {"enable": "0"})
     assert not ModelVersion.objects.filter(is_shadow=True).exists()
+    # Stopping when nothing shadows (a second tab, a double click) changes nothing.
+    events = AuditEvent.objects.count()
+    assert admin.post(reverse("web:shadow", args=[candidate.pk]), {"enable": "0"}).status_code == 302
+    assert AuditEvent.objects.count() == events
 
 
 def test_int8_serving_is_a_per_version_switch_with_its_measured_change(admin, active_version):
