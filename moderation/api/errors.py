@@ -1,6 +1,9 @@
+import sys
+
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
 from django.views import defaults
 from django.views.defaults import page_not_found
 from rest_framework import status
@@ -54,8 +57,22 @@ def permission_denied(request, exception=None):
     return defaults.permission_denied(request, exception)
 
 
+DATABASE_DOWN = "Not saved: the database is unavailable. Nothing was changed; retry in a moment."
+
+
 def server_error(request):
-    """The last resort: an API client still gets JSON it can parse."""
+    """The last resort: an API client still gets JSON it can parse. A lost database (a restart,
+    a full disk) is a 503 that says nothing was saved (every write is one transaction), so a
+    client or a moderator retries instead of wondering."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, OperationalError | InterfaceError):
+        if _for_api(request):
+            response = JsonResponse({"detail": DATABASE_DOWN}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        else:
+            response = HttpResponse(DATABASE_DOWN, status=503, content_type="text/plain; charset=utf-8")
+            response["X-Error-Message"] = DATABASE_DOWN  # the workspace shows it beside a Retry button
+        response["Retry-After"] = "5"
+        return response
     if _for_api(request):
         return JsonResponse({"detail": "Server error."}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
     return defaults.server_error(request)

@@ -127,3 +127,141 @@ def submit(port: int, raw_key: str, text: str) -> int:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.3)
+
+
+class DatabaseRelay:
+    """A TCP relay between a server and PostgreSQL that can cut every connection and refuse new
+    ones, as a database restart does, without touching the test's own connection."""
+
+    def __init__(self, target_port: int):
+        import socket
+        import threading
+
+        self.target_port, self.up, self.pairs = target_port, True, []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        import socket
+        import threading
+
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.up:
+                client.close()
+                continue
+            server = socket.create_connection(("127.0.0.1", self.target_port))
+            self.pairs.append((client, server))
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                sock.close()
+
+    def cut(self):
+        self.up = False
+        for pair in self.pairs:
+            for sock in pair:
+                sock.close()
+        self.pairs.clear()
+
+    def resume(self):
+        self.up = True
+
+    def close(self):
+        self.cut()
+        self.listener.close()
+
+
+def test_a_database_restart_while_a_moderator_decides_says_not_saved_and_writes_nothing(
+    trained_artifact, artifacts_dir
+):
+    """The moderator's decide reaches a server whose database has just gone: they read "not
+    saved", the item stays theirs and open, and the retry after the restart is stored once."""
+    import re
+
+    import requests
+
+    from moderation.models import Decision, ReviewItem
+    from tests.factories import ModeratorFactory, ReviewItemFactory
+
+    if connection.vendor != "postgresql":
+        pytest.skip("relays PostgreSQL")
+    install_version(trained_artifact, artifacts_dir, "serving")
+    moderator = ModeratorFactory()
+    item = ReviewItemFactory()
+    db = connection.settings_dict
+    relay = DatabaseRelay(int(db["PORT"] or 5432))
+    port = free_port()
+    env = {
+        **os.environ,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "TOXISCOPE_ARTIFACTS_DIR": str(artifacts_dir),
+        "DATABASE_URL": f"postgres://{db['USER']}@127.0.0.1:{relay.port}/{db['NAME']}",
+        "DATABASE_CONN_MAX_AGE": "600",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "toxiscope.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    browser = requests.Session()
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                login = browser.get(f"{base}/login/", timeout=10)
+                break
+            except requests.ConnectionError:
+                assert time.time() < deadline, "gunicorn did not start"
+                time.sleep(0.3)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text).group(1)
+        browser.post(
+            f"{base}/login/",
+            {"username": moderator.username, "password": "correct horse battery staple", "csrfmiddlewaretoken": token},
+            headers={"Referer": f"{base}/login/"},
+            timeout=10,
+        )
+        work = browser.get(f"{base}/review/general/work/", timeout=10)
+        assert f"/items/{item.pk}/decide/" in work.text  # claimed
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', work.text).group(1)
+
+        def decide():
+            return browser.post(
+                f"{base}/review/general/items/{item.pk}/decide/",
+                {"action": "reject", "csrfmiddlewaretoken": token},
+                headers={"HX-Request": "true", "Referer": f"{base}/review/general/work/"},
+                timeout=30,
+            )
+
+        relay.cut()  # the database restarts
+        failed = decide()
+        assert failed.status_code == 503, failed.status_code
+        assert failed.headers["X-Error-Message"].startswith("Not saved")
+        assert not Decision.objects.exists()
+        item.refresh_from_db()
+        assert item.status == "open" and item.claimed_by_id == moderator.pk
+        relay.resume()  # it is back
+        retried = decide()
+        assert retried.status_code == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        relay.close()
+    assert Decision.objects.filter(review_item=item, action="reject").count() == 1
+    assert ReviewItem.objects.get(pk=item.pk).status != "open"

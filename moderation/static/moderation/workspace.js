@@ -48,7 +48,37 @@
     else target.click();
   });
 
+  // A save that fails (a 5xx, a lost connection, a stale session) leaves the item where it is
+  // and says so, with a Retry that sends the same form with the same button again.
+  let lastForm = null;
+  let lastSubmitter = null;
+  document.addEventListener("submit", (event) => {
+    lastForm = event.target;
+    lastSubmitter = event.submitter;
+  }, true);
+  const saveError = () => document.getElementById("save-error");
+  function showSaveError(message) {
+    const box = saveError();
+    if (!box) return;
+    box.querySelector("[data-message]").textContent = message;
+    box.hidden = false;
+  }
+  document.addEventListener("htmx:beforeRequest", () => {
+    if (saveError()) saveError().hidden = true;
+  });
+  document.addEventListener("htmx:responseError", (event) => {
+    const xhr = event.detail.xhr;
+    showSaveError(xhr.getResponseHeader("X-Error-Message") || `Not saved (the server answered ${xhr.status}). Retry.`);
+  });
+  document.addEventListener("htmx:sendError", () => showSaveError("Not saved: the server could not be reached. Retry."));
+
   document.addEventListener("click", (event) => {
+    if (event.target.closest("#save-error [data-retry]") && lastForm?.isConnected) {
+      saveError().hidden = true;
+      lastForm.requestSubmit(lastSubmitter?.isConnected ? lastSubmitter : null);
+      return;
+    }
+    if (event.target.closest("#save-error [data-reload]")) window.location.reload();
     const row = event.target.closest("[data-cursor-list] tr[data-href]");
     if (row && !event.target.closest("a, button, input")) window.location = row.dataset.href;
     if (event.target.closest("[data-shortcut='?']")) {

@@ -1,0 +1,138 @@
+"""The largest valid batch (1,000 comments of 20,000 characters, about 20 MB) through the real
+server (gunicorn, its default 30 s worker timeout) on PostgreSQL and on the SQLite default:
+stored whole, or refused whole. And a submit with Redis unreachable on the SQLite default."""
+
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+
+import pytest
+import requests
+from django.db import connection
+
+from moderation.models import Comment
+from moderation.services import api_key_create
+from tests.factories import ApiClientFactory
+from tests.tiny import REPO
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+LONG = ("you absolute clown, " * 1000)[:20_000]
+KEY_SCRIPT = """
+from django.contrib.auth.models import Group, User
+from moderation.roles import API_CLIENT
+from moderation.services import api_key_create
+user = User.objects.create_user("site")
+user.groups.add(Group.objects.get(name=API_CLIENT))
+print(api_key_create(user=user, name="big")[1])
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def server(env: dict):
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "toxiscope.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                requests.get(f"{base}/healthz", timeout=5)
+                break
+            except requests.ConnectionError:
+                assert time.time() < deadline, "gunicorn did not start"
+                time.sleep(0.3)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def sqlite_install(tmp_path, **extra) -> tuple[dict, str]:
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env |= {"TOXISCOPE_VAR_DIR": str(tmp_path / "var"), "HF_HUB_OFFLINE": "1", "ALLOWED_HOSTS": "127.0.0.1", **extra}
+    for args in (["migrate", "--no-input"], ["install_starter_model"]):
+        subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, check=True)
+    shell = [sys.executable, "manage.py", "shell", "-c", KEY_SCRIPT]
+    key = subprocess.run(shell, cwd=REPO, env=env, capture_output=True, text=True, check=True).stdout.split()[-1]
+    return env, key
+
+
+def _submit(base: str, key: str, items) -> requests.Response:
+    return requests.post(
+        f"{base}/api/v1/comments/",
+        data=json.dumps(items),
+        headers={"Authorization": f"Api-Key {key}", "Content-Type": "application/json"},
+        timeout=120,
+    )
+
+
+def _check_whole_or_nothing(base: str, key: str, count) -> None:
+    refused = _submit(base, key, [{"text": LONG, "external_id": f"no-{i}"} for i in range(999)] + [{"text": ""}])
+    assert refused.status_code == 400 and "999" in refused.text  # the bad item, by index
+    assert count("no-%") == 0
+    stored = _submit(base, key, [{"text": LONG, "external_id": f"big-{i}"} for i in range(1000)])
+    assert stored.status_code == 202, stored.status_code  # stored now, scored by a worker
+    assert count("big-%") == 1000
+
+
+def test_the_largest_batch_on_postgresql(trained_artifact, artifacts_dir):
+    if connection.vendor != "postgresql":
+        pytest.skip("the server process needs the test database on PostgreSQL")
+    from tests.factories import install_version
+
+    install_version(trained_artifact, artifacts_dir, "serving")
+    key = api_key_create(user=ApiClientFactory(), name="big")[1]
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "TOXISCOPE_ARTIFACTS_DIR": str(artifacts_dir),
+        "DATABASE_URL": f"postgres://{db['USER']}@127.0.0.1:{db['PORT'] or 5432}/{db['NAME']}",
+    }
+    with server(env) as base:
+        _check_whole_or_nothing(
+            base, key, lambda like: Comment.objects.filter(external_id__startswith=like.rstrip("%")).count()
+        )
+
+
+def test_the_largest_batch_on_sqlite(tmp_path):
+    env, key = sqlite_install(tmp_path)
+    database = tmp_path / "var" / "toxiscope.sqlite3"
+
+    def count(like: str) -> int:
+        with sqlite3.connect(database) as db:
+            return db.execute("SELECT count(*) FROM moderation_comment WHERE external_id LIKE ?", [like]).fetchone()[0]
+
+    with server(env) as base:
+        _check_whole_or_nothing(base, key, count)
+
+
+def test_redis_unreachable_during_a_submit_on_sqlite(tmp_path):
+    """Nothing can be queued: the comment is scored in the request and says so."""
+    env, key = sqlite_install(tmp_path, CELERY_BROKER_URL="redis://127.0.0.1:1/0")  # nothing listens on 1
+    with server(env) as base:
+        answer = requests.post(
+            f"{base}/api/v1/comments/?async=1",
+            json=[{"text": "the broker is down, you fool", "external_id": "r1"}],
+            headers={"Authorization": f"Api-Key {key}"},
+            timeout=60,
+        )
+    assert answer.status_code == 201, answer.text
+    assert answer.json()[0]["scored"] is True and answer.json()[0]["model_version"] == "starter"
