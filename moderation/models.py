@@ -395,6 +395,9 @@ class Decision(models.Model):
     reason = models.CharField(max_length=200, blank=True)
     # The label values the moderator confirmed, {label: bool}.
     labels = models.JSONField(default=dict, blank=True)
+    # True: `labels` holds exactly the labels a person set. False: a decision made before that
+    # rule, whose labels may be the model's suggestions saved as they were (find_suggested_labels).
+    labels_confirmed = models.BooleanField(default=False)
     escalated_to = models.ForeignKey(ReviewQueue, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     # What the decision replaced, so an undo restores it: the comment's status and the
     # moderator annotations ({label: bool or null for none}).

@@ -312,3 +312,22 @@ def queue_sources(*, queue: ReviewQueue) -> list[str]:
         .distinct()
         .order_by("comment__source")
     )
+
+
+def suggested_label_annotations() -> QuerySet:
+    """Moderator labels that may be the model's guesses: stored by a decision made before only
+    chosen labels were saved (labels_confirmed false), with the value the model suggested (a
+    flagged label yes, any other no). A value the moderator changed from the suggestion was
+    their choice and is not among them."""
+    suspect = Q(pk__in=[])
+    decisions = Decision.objects.filter(
+        labels_confirmed=False, action__in=[Decision.Action.APPROVE, Decision.Action.REJECT]
+    ).select_related("comment")
+    for decision in decisions.iterator():
+        flagged = set(decision.comment.flagged_labels)
+        for name, value in decision.labels.items():
+            if value == (name in flagged):
+                suspect |= Q(
+                    comment_id=decision.comment_id, label__name=name, value=value, created_by=decision.moderator_id
+                )
+    return LabelAnnotation.objects.filter(suspect, origin=LabelAnnotation.Origin.MODERATOR)

@@ -5,6 +5,7 @@ transaction holds (`select_for_update(skip_locked=True)`) and items whose lease 
 running, so two moderators never get the same item, and an abandoned claim lapses by itself.
 """
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import timedelta
@@ -19,6 +20,7 @@ from moderation.selectors.review import (
     claim_held_by,
     claim_is_free,
     review_queue_items,
+    suggested_label_annotations,
     undoable_decisions,
 )
 from moderation.services.audit import audit_event_record
@@ -159,6 +161,7 @@ def review_item_decide(
         action=action,
         reason=reason,
         labels=labels,
+        labels_confirmed=True,
         escalated_to=escalate_to if action == Decision.Action.ESCALATE else None,
         previous=previous,
     )
@@ -273,3 +276,20 @@ def review_items_bulk_decide(
     )
     webhook_deliveries_create(decisions=decisions, event="decision.created")
     return decisions
+
+
+@transaction.atomic
+def label_annotations_unset_suggested(*, actor=None) -> int:
+    """Make the labels that earlier decisions saved straight from the model's suggestions
+    unknown again (selectors.review.suggested_label_annotations), so training masks them
+    instead of learning the model's guesses as truth. Returns how many were removed."""
+    annotations = list(suggested_label_annotations().select_for_update().select_related("comment", "label"))
+    by_comment = defaultdict(dict)
+    for annotation in annotations:
+        by_comment[annotation.comment][annotation.label.name] = annotation.value
+    LabelAnnotation.objects.filter(pk__in=[annotation.pk for annotation in annotations]).delete()
+    for comment, labels in by_comment.items():
+        audit_event_record(
+            actor=actor, action="label_annotation.unset_suggested", target=comment, before=labels, after=None
+        )
+    return len(annotations)

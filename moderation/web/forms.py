@@ -41,6 +41,9 @@ class ItemFiltersForm(forms.Form):
 class DecisionForm(forms.Form):
     action = forms.ChoiceField(choices=Decision.Action.choices)
     labels = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    # The labels a person set, ticked or not (the workspace adds one as a box is changed, and
+    # all of them when the model's suggestions are confirmed with c).
+    touched = forms.MultipleChoiceField(required=False, widget=forms.MultipleHiddenInput)
     reason = forms.ModelChoiceField(
         queryset=DecisionReason.objects.filter(is_active=True), required=False, to_field_name="text"
     )
@@ -51,7 +54,7 @@ class DecisionForm(forms.Form):
     def __init__(self, *args, labels: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         self.label_names = labels
-        self.fields["labels"].choices = [(name, name) for name in labels]
+        self.fields["labels"].choices = self.fields["touched"].choices = [(name, name) for name in labels]
 
     def clean(self):
         data = super().clean()
@@ -60,9 +63,12 @@ class DecisionForm(forms.Form):
         return data
 
     def label_values(self) -> dict[str, bool]:
-        """Every label of the form, ticked or not: an unticked box is a moderator's "no"."""
+        """The labels a person chose: a ticked box is a "yes" (no box starts ticked by the model),
+        a box they changed back or confirmed unticked a "no". The rest stay unknown, so training
+        masks them."""
         ticked = set(self.cleaned_data["labels"])
-        return {name: name in ticked for name in self.label_names}
+        chosen = ticked | set(self.cleaned_data["touched"])
+        return {name: name in ticked for name in self.label_names if name in chosen}
 
 
 class BulkDecisionForm(forms.Form):

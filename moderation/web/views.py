@@ -5,6 +5,7 @@ plain form post and redirect without JavaScript), so a moderator works a queue f
 keyboard without page loads.
 """
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -79,20 +80,34 @@ def _render_work(request, queue: ReviewQueue, item: ReviewItem | None, form=None
     if item is not None:
         blind = queue.is_audit
         labels = review_selectors.active_labels()
-        ticked = review_selectors.moderator_labels(item.comment) or (
-            {} if blind else {label: True for label in item.comment.flagged_labels}
-        )
+        # Boxes start as a person left them (an earlier decision, undone); the model's flags are
+        # shown as suggestions beside them and saved only when confirmed.
+        chosen = review_selectors.moderator_labels(item.comment)
+        suggested = set() if blind else set(item.comment.flagged_labels)
         scores = [] if blind else review_selectors.item_scores(item)
         context |= {
             "blind": blind,
             "scores": scores,
             "passage": review_selectors.driving_passage(item, scores),
-            "labels": [(index + 1, name, ticked.get(name, False)) for index, name in enumerate(labels)],
+            "labels": [
+                LabelBox(index + 1, name, chosen.get(name, False), name in chosen, name in suggested)
+                for index, name in enumerate(labels)
+            ],
+            "suggestions": bool(suggested),
             "history": review_selectors.author_history(item.comment),
             "form": form,
         }
     template = "moderation/web/_work.html" if is_htmx(request) else "moderation/web/work.html"
     return render(request, template, context, status=status)
+
+
+@dataclass(frozen=True)
+class LabelBox:
+    number: int  # its shortcut key
+    name: str
+    ticked: bool
+    chosen: bool  # set by a person: saved again with the next decision
+    suggested: bool  # the model flags it
 
 
 def _claim_next(request, queue: ReviewQueue, item_id: int | None = None) -> tuple[ReviewItem | None, str]:

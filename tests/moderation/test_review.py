@@ -1,5 +1,6 @@
 """Claim, decide, escalate, undo, bulk: the review services against the real database."""
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -219,3 +220,38 @@ def test_audit_precision_counts_blind_judgements():
     assert (results["auto_reject"].judged, results["auto_reject"].agreed) == (2, 1)
     assert results["auto_reject"].per_label == {"insult": (1, 1), "toxic": (1, 2)}
     assert results["auto_approve"].precision == 1.0
+
+
+def test_labels_saved_the_old_way_are_found_and_made_unknown():
+    """Before chosen-labels-only, approving saved every box as the model had ticked it."""
+    from django.core.management import call_command
+
+    from tests.factories import CommentFactory
+
+    moderator = ModeratorFactory()
+    comment = CommentFactory(flagged_labels=["racism", "identity_hate"])
+    old = {name: name in ("racism", "identity_hate") for name in Label.objects.values_list("name", flat=True)}
+    old["toxic"] = True  # the one box this moderator changed: their choice
+    for name, value in old.items():
+        LabelAnnotation.objects.create(
+            comment=comment, label=Label.objects.get(name=name), value=value, origin="moderator", created_by=moderator
+        )
+    Decision.objects.create(comment=comment, moderator=moderator, action="approve", labels=old)
+    # A decision under the new rule, whose labels a person set, is left alone.
+    chosen = CommentFactory(flagged_labels=["insult"])
+    LabelAnnotation.objects.create(
+        comment=chosen, label=Label.objects.get(name="insult"), value=True, origin="moderator", created_by=moderator
+    )
+    Decision.objects.create(
+        comment=chosen, moderator=moderator, action="reject", labels={"insult": True}, labels_confirmed=True
+    )
+
+    out = io.StringIO()
+    call_command("find_suggested_labels", stdout=out)
+    assert "6 moderator label(s) on 1 comment(s)" in out.getvalue()
+    assert LabelAnnotation.objects.filter(origin="moderator").count() == 8  # a report changes nothing
+    call_command("find_suggested_labels", "--unset", stdout=io.StringIO())
+    left = set(LabelAnnotation.objects.filter(origin="moderator").values_list("comment_id", "label__name", "value"))
+    assert left == {(comment.pk, "toxic", True), (chosen.pk, "insult", True)}
+    assert AuditEvent.objects.filter(action="label_annotation.unset_suggested", target_id=str(comment.pk)).exists()
+    assert Comment.objects.count() == 2

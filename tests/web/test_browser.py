@@ -54,10 +54,14 @@ def test_a_moderator_works_a_queue_with_the_keyboard(browser, live_server, score
     page.keyboard.press("Escape")
     expect(page.locator("#help")).to_be_hidden()
 
-    # Correct the labels (insult off, threat stays on, severe_toxic on) and reject.
+    # The model's flags are suggestions, not ticks: nothing would be saved as a label yet.
+    expect(page.locator(".labels label.suggested")).to_have_count(2)  # threat and toxic
+    expect(page.locator(".labels input[data-label]:checked")).to_have_count(0)
+    page.keyboard.press("c")  # confirm them: threat and toxic yes, every other label no
+    expect(page.locator(".labels label.chosen")).to_have_count(7)
     page.keyboard.press("5")  # insult was not flagged: 0.30 < 0.45, so this ticks it...
     page.keyboard.press("5")  # ...and this unticks it again
-    page.keyboard.press("2")
+    page.keyboard.press("2")  # severe_toxic: yes
     page.keyboard.press("r")
     expect(page.locator(".comment-text")).to_contain_text("complete idiot")
     decision = Decision.objects.get(comment=threat.comment)
@@ -65,7 +69,12 @@ def test_a_moderator_works_a_queue_with_the_keyboard(browser, live_server, score
     labels = dict(
         LabelAnnotation.objects.filter(comment=threat.comment, origin="moderator").values_list("label__name", "value")
     )
-    assert labels["threat"] and labels["toxic"] and labels["severe_toxic"] and not labels["insult"]
+    assert labels == {
+        "threat": True,
+        "toxic": True,
+        "severe_toxic": True,
+        **dict.fromkeys(["insult", "obscene", "identity_hate", "racism"], False),
+    }
 
     page.keyboard.press("a")  # approve the insult by mistake...
     expect(page.locator(".comment-text")).to_contain_text("this take is garbage")

@@ -124,15 +124,49 @@ def test_work_page_claims_shows_and_decides_then_serves_the_next():
     assert first.claimed_by == moderator
     response = client.post(
         reverse("web:decide", args=["general", first.pk]),
-        {"action": "reject", "labels": ["toxic", "insult"], "reason": "Harassment"},
+        {"action": "reject", "labels": ["toxic", "insult"], "touched": ["threat"], "reason": "Harassment"},
         **HTMX,
     )
     assert response.status_code == 200 and b"second in line" in response.content
     assert b'id="workspace"' in response.content and b"<html" not in response.content  # a partial
     decision = Decision.objects.get()
-    assert decision.action == "reject" and decision.reason == "Harassment"
-    assert decision.labels["toxic"] and not decision.labels["threat"]  # unticked is a "no"
-    assert LabelAnnotation.objects.filter(comment=first.comment, origin="moderator").count() == 7
+    assert decision.action == "reject" and decision.reason == "Harassment" and decision.labels_confirmed
+    # Ticked: yes; touched and left unticked: no; never touched: unknown (no annotation).
+    assert decision.labels == {"toxic": True, "insult": True, "threat": False}
+    stored = dict(
+        LabelAnnotation.objects.filter(comment=first.comment, origin="moderator").values_list("label__name", "value")
+    )
+    assert stored == {"toxic": True, "insult": True, "threat": False}
+
+
+def test_only_labels_a_person_chose_become_moderator_labels():
+    """The model's flags are suggestions: shown, never pre-ticked, never saved by approving."""
+    item = ReviewItemFactory(comment__text="Shut up already, nobody cares about your opinion.")
+    Comment.objects.filter(pk=item.comment_id).update(flagged_labels=["racism", "identity_hate"])
+    client = logged_in(ModeratorFactory())
+    page = client.get(reverse("web:work", args=["general"])).content.decode()
+    box = page[page.index('value="racism"') - 120 : page.index('value="racism"') + 120]
+    assert "checked" not in box and "suggested" in page and "data-confirm-suggestions" in page
+    client.post(reverse("web:decide", args=["general", item.pk]), {"action": "approve"}, **HTMX)
+    decision = Decision.objects.get()
+    assert decision.action == "approve" and decision.labels == {} and decision.labels_confirmed
+    assert not LabelAnnotation.objects.filter(comment=item.comment, origin="moderator").exists()
+
+
+def test_confirming_the_suggestions_saves_them_as_a_persons_choice():
+    item = ReviewItemFactory()
+    Comment.objects.filter(pk=item.comment_id).update(flagged_labels=["insult"])
+    client = logged_in(ModeratorFactory())
+    client.get(reverse("web:work", args=["general"]))
+    labels = ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate", "racism"]
+    # What the c key sends: the suggestions ticked, every label touched.
+    client.post(
+        reverse("web:decide", args=["general", item.pk]), {"action": "reject", "labels": ["insult"], "touched": labels}
+    )
+    stored = dict(
+        LabelAnnotation.objects.filter(comment=item.comment, origin="moderator").values_list("label__name", "value")
+    )
+    assert stored == {name: name == "insult" for name in labels}
 
 
 def test_a_bad_decision_form_is_a_400_with_the_message_and_changes_nothing():

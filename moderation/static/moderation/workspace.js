@@ -25,6 +25,7 @@
     if (event.target.matches("select[data-shortcut=e]")) {
       if (event.key === "Enter" && event.target.value) {
         event.preventDefault();
+        if (window.htmx) window.htmx.process(event.target.form);
         event.target.form.querySelector("[data-escalate]").click();
       }
       return; // arrows and letters choose the queue
@@ -43,9 +44,15 @@
     const target = document.querySelector(`[data-shortcut="${CSS.escape(event.key)}"]`);
     if (!target || target.disabled) return;
     event.preventDefault();
+    // A key pressed the instant new content is swapped in can beat htmx to the new form, which
+    // would then post the old-fashioned way (a whole page load): bind it first (idempotent).
+    const hxForm = target.closest("form[hx-post]");
+    if (hxForm && window.htmx) window.htmx.process(hxForm);
     if (target.matches("select")) target.focus();
-    else if (target.matches("input[type=checkbox]")) target.checked = !target.checked;
-    else target.click();
+    else if (target.matches("input[type=checkbox]")) {
+      target.checked = !target.checked;
+      target.dispatchEvent(new Event("change", { bubbles: true }));
+    } else target.click();
   });
 
   // A save that fails (a 5xx, a lost connection, a stale session) leaves the item where it is
@@ -72,7 +79,30 @@
   });
   document.addEventListener("htmx:sendError", () => showSaveError("Not saved: the server could not be reached. Retry."));
 
+  // A label box a person changes is theirs: it is saved with the decision (ticked or not), and
+  // shown as chosen rather than suggested. Untouched boxes stay unknown.
+  function choose(box) {
+    const label = box.closest("label");
+    label.classList.add("chosen");
+    if (!label.querySelector("input[name=touched]")) {
+      const touched = document.createElement("input");
+      Object.assign(touched, { type: "hidden", name: "touched", value: box.value });
+      label.append(touched);
+    }
+  }
+  document.addEventListener("change", (event) => {
+    if (event.target.matches("input[data-label]")) choose(event.target);
+  });
+
   document.addEventListener("click", (event) => {
+    if (event.target.closest("[data-confirm-suggestions]")) {
+      // Agree with the model on every label: its flags become yes, the others no.
+      document.querySelectorAll("[data-labels] input[data-label]").forEach((box) => {
+        if (box.closest("label").classList.contains("suggested")) box.checked = true;
+        choose(box);
+      });
+      return;
+    }
     if (event.target.closest("#save-error [data-retry]") && lastForm?.isConnected) {
       saveError().hidden = true;
       lastForm.requestSubmit(lastSubmitter?.isConnected ? lastSubmitter : null);
