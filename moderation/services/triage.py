@@ -2,6 +2,7 @@
 scoring task, re-scoring once a model becomes active, and `manage.py score_pending`."""
 
 import random
+from collections import defaultdict
 from collections.abc import Sequence
 
 from django.conf import settings
@@ -95,6 +96,20 @@ def _write_predictions(comments: Sequence[Comment], analysis: Analysis) -> None:
         )
 
 
+def _save_routes(comments: Sequence[Comment]) -> None:
+    """The routes of stored comments. bulk_update builds a CASE per field and row, which cost the
+    worker 40% of its time: the fields most comments share (action, queue, version, status) go
+    in one UPDATE per combination, and only the per-comment ones through bulk_update."""
+    groups = defaultdict(list)
+    for comment in comments:
+        groups[(comment.route_action, comment.route_queue_id, comment.routed_by_id, comment.status)].append(comment.pk)
+    for (action, queue, version, status), ids in groups.items():
+        Comment.objects.filter(pk__in=ids).update(
+            route_action=action, route_queue_id=queue, routed_by_id=version, status=status
+        )
+    Comment.objects.bulk_update(comments, ["route_reason", "flagged_labels"])
+
+
 # No savepoint of their own: a failure aborts the caller's transaction (or savepoint) whole
 # anyway, and two fewer statements per submit.
 @transaction.atomic(savepoint=False)
@@ -150,10 +165,7 @@ def comments_triage(*, comments: Sequence[Comment]) -> Analysis:
                 item.status = ReviewItem.Status.DECIDED  # decided by the model: it leaves the queue
             item.claimed_by, item.claimed_until = None, None
             moved_items.append(item)
-    Comment.objects.bulk_update(
-        [comment for _, comment in routed],
-        ["route_action", "route_reason", "route_queue", "flagged_labels", "routed_by", "status"],
-    )
+    _save_routes([comment for _, comment in routed])
     # Close the items the model decided before sampling some of those comments for audit:
     # a comment has at most one open item.
     ReviewItem.objects.bulk_update(
