@@ -9,7 +9,10 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 RUN useradd --system --home /app toxiscope && mkdir -p /var/lib/toxiscope && chown toxiscope /var/lib/toxiscope \
-    && SECRET_KEY=build-only python manage.py collectstatic --no-input --verbosity 0
+    && SECRET_KEY=build-only python manage.py collectstatic --no-input --verbosity 0 \
+    && chown -R toxiscope /var/lib/toxiscope
+# (The platform's processes create private files: collected by root, the static files must be
+# handed to the user that serves them.)
 USER toxiscope
 EXPOSE 8000
 CMD ["gunicorn", "toxiscope.wsgi", "-c", "python:toxiscope.gunicorn_conf", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -269,3 +269,24 @@ def test_the_work_page_marks_the_part_of_a_long_comment_that_gave_its_score(acti
     long_page, short_page = pages
     assert '<mark class="driving"' in long_page and "hates you</mark>" in long_page
     assert '<mark class="driving"' not in short_page  # one window: nothing to point at
+
+
+def test_a_lapsed_session_sends_an_htmx_save_to_the_log_in_page_whole_and_back_to_the_filter():
+    item = ReviewItemFactory()
+    shown = "http://testserver/review/general/work/?source=news&label=toxic"
+    response = Client().post(
+        reverse("web:decide", args=["general", item.pk]), {"action": "approve"}, HTTP_HX_CURRENT_URL=shown, **HTMX
+    )
+    # Not the log-in page swapped into the workspace: a whole-page trip, then back here.
+    assert response.status_code == 204 and not response.content
+    assert response["HX-Redirect"] == "/login/?next=/review/general/work/%3Fsource%3Dnews%26label%3Dtoxic"
+    assert not Decision.objects.exists()
+
+
+def test_a_stale_csrf_token_says_not_saved_and_keeps_the_item():
+    item = ReviewItemFactory()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(ModeratorFactory())
+    response = client.post(reverse("web:decide", args=["general", item.pk]), {"action": "approve"}, **HTMX)
+    assert response.status_code == 403 and response["X-Error-Message"].startswith("Not saved")
+    assert b"<html" not in response.content and not Decision.objects.exists()
