@@ -7,11 +7,13 @@ import sys
 import time
 
 import pytest
+import requests
 from django.db import connection
 
 from moderation.models import Comment
 from moderation.services import api_key_create
 from tests.factories import ApiClientFactory, install_version
+from tests.servers import gunicorn, server_env
 from tests.tiny import REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -65,23 +67,8 @@ def test_after_the_database_drops_every_connection_the_server_reconnects(trained
     install_version(trained_artifact, artifacts_dir, "serving")
     raw_key = api_key_create(user=ApiClientFactory(), name="db")[1]
     db = connection.settings_dict
-    port = free_port()
-    env = {
-        **os.environ,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "TOXISCOPE_ARTIFACTS_DIR": str(artifacts_dir),
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "DATABASE_CONN_MAX_AGE": "600",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "toxiscope.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        assert submit(port, raw_key, "before") == 201
+    with gunicorn(server_env(connection, artifacts_dir, DATABASE_CONN_MAX_AGE="600")) as base:
+        assert submit(base, raw_key, "before") == 201
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [db["NAME"]]
@@ -91,42 +78,17 @@ def test_after_the_database_drops_every_connection_the_server_reconnects(trained
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
                 [db["NAME"]],
             )
-        statuses = [submit(port, raw_key, f"after {i}") for i in range(3)]
+        statuses = [submit(base, raw_key, f"after {i}") for i in range(3)]
         # CONN_HEALTH_CHECKS finds the dead connection at the start of the next request and
         # opens a new one: not even that request fails.
         assert statuses == [201, 201, 201], statuses
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
     assert Comment.objects.filter(text__startswith="after").count() == 3
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def submit(port: int, raw_key: str, text: str) -> int:
-    import http.client
-
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            conn.request(
-                "POST",
-                "/api/v1/comments/",
-                body=json.dumps({"text": text}),
-                headers={"Authorization": f"Api-Key {raw_key}", "Content-Type": "application/json"},
-            )
-            return conn.getresponse().status
-        except ConnectionRefusedError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.3)
+def submit(base: str, raw_key: str, text: str) -> int:
+    return requests.post(
+        f"{base}/api/v1/comments/", json={"text": text}, headers={"Authorization": f"Api-Key {raw_key}"}, timeout=30
+    ).status_code
 
 
 class DatabaseRelay:
@@ -192,8 +154,6 @@ def test_a_database_restart_while_a_moderator_decides_says_not_saved_and_writes_
     saved", the item stays theirs and open, and the retry after the restart is stored once."""
     import re
 
-    import requests
-
     from moderation.models import Decision, ReviewItem
     from tests.factories import ModeratorFactory, ReviewItemFactory
 
@@ -202,34 +162,11 @@ def test_a_database_restart_while_a_moderator_decides_says_not_saved_and_writes_
     install_version(trained_artifact, artifacts_dir, "serving")
     moderator = ModeratorFactory()
     item = ReviewItemFactory()
-    db = connection.settings_dict
-    relay = DatabaseRelay(int(db["PORT"] or 5432))
-    port = free_port()
-    env = {
-        **os.environ,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "TOXISCOPE_ARTIFACTS_DIR": str(artifacts_dir),
-        "DATABASE_URL": f"postgres://{db['USER']}@127.0.0.1:{relay.port}/{db['NAME']}",
-        "DATABASE_CONN_MAX_AGE": "600",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "toxiscope.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    relay = DatabaseRelay(int(connection.settings_dict["PORT"] or 5432))
+    env = server_env(connection, artifacts_dir, db_port=relay.port, DATABASE_CONN_MAX_AGE="600")
     browser = requests.Session()
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                login = browser.get(f"{base}/login/", timeout=10)
-                break
-            except requests.ConnectionError:
-                assert time.time() < deadline, "gunicorn did not start"
-                time.sleep(0.3)
+    with gunicorn(env) as base:
+        login = browser.get(f"{base}/login/", timeout=10)
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text).group(1)
         browser.post(
             f"{base}/login/",
@@ -259,9 +196,6 @@ def test_a_database_restart_while_a_moderator_decides_says_not_saved_and_writes_
         relay.resume()  # it is back
         retried = decide()
         assert retried.status_code == 200
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-        relay.close()
+    relay.close()
     assert Decision.objects.filter(review_item=item, action="reject").count() == 1
     assert ReviewItem.objects.get(pk=item.pk).status != "open"

@@ -4,12 +4,9 @@ stored whole, or refused whole. And a submit with Redis unreachable on the SQLit
 
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
-from contextlib import contextmanager
 
 import pytest
 import requests
@@ -18,6 +15,7 @@ from django.db import connection
 from moderation.models import Comment
 from moderation.services import api_key_create
 from tests.factories import ApiClientFactory
+from tests.servers import gunicorn, server_env
 from tests.tiny import REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -30,38 +28,6 @@ user = User.objects.create_user("site")
 user.groups.add(Group.objects.get(name=API_CLIENT))
 print(api_key_create(user=user, name="big")[1])
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def server(env: dict):
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "toxiscope.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                requests.get(f"{base}/healthz", timeout=5)
-                break
-            except requests.ConnectionError:
-                assert time.time() < deadline, "gunicorn did not start"
-                time.sleep(0.3)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def sqlite_install(tmp_path, **extra) -> tuple[dict, str]:
@@ -99,14 +65,7 @@ def test_the_largest_batch_on_postgresql(trained_artifact, artifacts_dir):
 
     install_version(trained_artifact, artifacts_dir, "serving")
     key = api_key_create(user=ApiClientFactory(), name="big")[1]
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "TOXISCOPE_ARTIFACTS_DIR": str(artifacts_dir),
-        "DATABASE_URL": f"postgres://{db['USER']}@127.0.0.1:{db['PORT'] or 5432}/{db['NAME']}",
-    }
-    with server(env) as base:
+    with gunicorn(server_env(connection, artifacts_dir)) as base:
         _check_whole_or_nothing(
             base, key, lambda like: Comment.objects.filter(external_id__startswith=like.rstrip("%")).count()
         )
@@ -120,14 +79,14 @@ def test_the_largest_batch_on_sqlite(tmp_path):
         with sqlite3.connect(database) as db:
             return db.execute("SELECT count(*) FROM moderation_comment WHERE external_id LIKE ?", [like]).fetchone()[0]
 
-    with server(env) as base:
+    with gunicorn(env) as base:
         _check_whole_or_nothing(base, key, count)
 
 
 def test_redis_unreachable_during_a_submit_on_sqlite(tmp_path):
     """Nothing can be queued: the comment is scored in the request and says so."""
     env, key = sqlite_install(tmp_path, CELERY_BROKER_URL="redis://127.0.0.1:1/0")  # nothing listens on 1
-    with server(env) as base:
+    with gunicorn(env) as base:
         answer = requests.post(
             f"{base}/api/v1/comments/?async=1",
             json=[{"text": "the broker is down, you fool", "external_id": "r1"}],

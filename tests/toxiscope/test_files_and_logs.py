@@ -1,17 +1,16 @@
 """What a one-machine install leaves readable: nothing under var/ for other local users, no API
 key in the access log, no admin password in `make run`'s log."""
 
-import http.client
 import os
-import socket
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+import requests
 
+from tests.servers import gunicorn
 from tests.tiny import REPO
 
 
@@ -61,37 +60,16 @@ def test_the_admin_password_is_in_a_private_file_not_the_log(fresh_install):
 
 def test_the_access_log_does_not_record_api_keys(fresh_install, tmp_path):
     _, env, _ = fresh_install
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     log = tmp_path / "access.log"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "toxiscope.wsgi", "-c", "python:toxiscope.gunicorn_conf"]
-        + ["--bind", f"127.0.0.1:{port}", "--workers", "1", "--access-logfile", str(log)],
-        cwd=REPO,
-        env=env,
-    )
-    try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                connection.request("POST", "/v1alpha1/comments:analyze?key=SECRETPREFIX.secretrest&x=1", body="{}")
-                assert connection.getresponse().status == 401
-                break
-            except ConnectionRefusedError:
-                assert time.time() < deadline, "gunicorn did not start"
-                time.sleep(0.2)
+    with gunicorn(env, "-c", "python:toxiscope.gunicorn_conf", "--access-logfile", str(log)) as base:
+        answer = requests.post(f"{base}/v1alpha1/comments:analyze?key=SECRETPREFIX.secretrest&x=1", data="{}")
+        assert answer.status_code == 401
         # A chunked body through the real server: a clear 411, not a 400 about an empty body.
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        chunks = iter([b'{"text": ', b'"hello"}'])
-        connection.request(
-            "POST", "/api/v1/comments/", body=chunks, headers={"Content-Type": "application/json"}, encode_chunked=True
+        chunked = requests.post(
+            f"{base}/api/v1/comments/",
+            data=iter([b'{"text": ', b'"hello"}']),
+            headers={"Content-Type": "application/json"},
         )
-        answer = connection.getresponse()
-        assert answer.status == 411 and b"Content-Length" in answer.read()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+        assert chunked.status_code == 411 and "Content-Length" in chunked.text
     text = log.read_text()
     assert "comments:analyze?key=[redacted]&x=1" in text and "SECRETPREFIX" not in text
