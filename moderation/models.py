@@ -404,6 +404,8 @@ class Decision(models.Model):
     previous = models.JSONField(default=dict, blank=True)
     # A bulk decision was made on a filtered selection, without opening each comment.
     is_bulk = models.BooleanField(default=False)
+    # The decisions of one bulk action share it: undone together, as one action.
+    bulk_id = models.UUIDField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     undone_at = models.DateTimeField(null=True, blank=True)
 

@@ -20,6 +20,7 @@ class ItemFilters:
     """A moderator's narrowing of a queue; the empty value of each field means "any"."""
 
     label: str = ""
+    nothing_flagged: bool = False  # polite comments: no label over its threshold
     source: str = ""
     model_version: int | None = None
     min_age_hours: float | None = None
@@ -30,6 +31,8 @@ class ItemFilters:
             # Label names are slugs, so the quoted name matches one element of the JSON list
             # (on PostgreSQL and SQLite alike, unlike JSON containment).
             items = items.filter(comment__flagged_labels__icontains=f'"{self.label}"')
+        if self.nothing_flagged:
+            items = items.filter(comment__flagged_labels=[])
         if self.source:
             items = items.filter(comment__source=self.source)
         if self.model_version is not None:
@@ -48,6 +51,13 @@ def review_queue_items(*, queue: ReviewQueue, filters: ItemFilters = ItemFilters
     comments."""
     items = ReviewItem.objects.filter(queue=queue, status=ReviewItem.Status.OPEN)
     return filters.apply(items).select_related("comment", "rule", "claimed_by").order_by("-queue_order", "id")
+
+
+def bulk_actionable_items(*, queue: ReviewQueue, filters: ItemFilters, moderator) -> QuerySet[ReviewItem]:
+    """What a bulk action would act on: the selection, less the items other moderators are
+    reviewing (they are left alone)."""
+    now = timezone.now()
+    return review_queue_items(queue=queue, filters=filters).filter(claim_is_free(now) | claim_held_by(moderator, now))
 
 
 def claim_is_free(now) -> Q:
@@ -178,12 +188,11 @@ def active_labels() -> list[str]:
 
 
 def undoable_decisions(*, moderator) -> QuerySet[Decision]:
-    """The moderator's decisions that z may still undo, latest first: made one by one (a bulk
-    action is not undone with z), not undone yet, within `TOXISCOPE_UNDO_SECONDS`."""
+    """The moderator's decisions that z may still undo, latest first: not undone yet, within
+    `TOXISCOPE_UNDO_SECONDS` (a bulk action's decisions are undone together)."""
     return Decision.objects.filter(
         moderator=moderator,
         undone_at__isnull=True,
-        is_bulk=False,
         created_at__gte=timezone.now() - timedelta(seconds=settings.TOXISCOPE_UNDO_SECONDS),
     ).select_related("comment", "review_item")
 

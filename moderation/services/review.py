@@ -5,6 +5,7 @@ transaction holds (`select_for_update(skip_locked=True)`) and items whose lease 
 running, so two moderators never get the same item, and an abandoned claim lapses by itself.
 """
 
+import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
@@ -17,6 +18,7 @@ from django.utils import timezone
 from moderation.models import Comment, Decision, Label, LabelAnnotation, ReviewItem, ReviewQueue
 from moderation.selectors.review import (
     ItemFilters,
+    bulk_actionable_items,
     claim_held_by,
     claim_is_free,
     review_queue_items,
@@ -185,6 +187,8 @@ def decision_undo(*, moderator) -> Decision:
     decision = undoable_decisions(moderator=moderator).select_for_update(of=("self",)).first()
     if decision is None:
         raise ReviewError("Nothing to undo: no decision of yours in the last few minutes.")
+    if decision.bulk_id is not None:
+        return _bulk_undo(decision, moderator)
     comment, item = decision.comment, decision.review_item
     if Decision.objects.filter(comment=comment, undone_at__isnull=True, created_at__gt=decision.created_at).exists():
         raise ReviewError("Someone has decided on this comment since; it cannot be undone.")
@@ -223,6 +227,36 @@ def decision_undo(*, moderator) -> Decision:
     return decision
 
 
+def _bulk_undo(latest: Decision, moderator) -> Decision:
+    """Undo a whole bulk action, as one: every comment back to its status, every item back in
+    its queue for anyone to take; or nothing, if any of them has been decided since."""
+    decisions = list(
+        Decision.objects.select_for_update(of=("self",))
+        .filter(bulk_id=latest.bulk_id, undone_at__isnull=True)
+        .select_related("comment", "review_item__queue")
+    )
+    comments = [decision.comment for decision in decisions]
+    since = Decision.objects.filter(comment__in=comments, undone_at__isnull=True, created_at__gt=latest.created_at)
+    if since.exclude(bulk_id=latest.bulk_id).exists():
+        raise ReviewError("Some of these comments have been decided since; the bulk action cannot be undone.")
+    for decision in decisions:
+        decision.comment.status = decision.previous["comment_status"]
+        item = decision.review_item
+        item.status, item.claimed_by, item.claimed_until = ReviewItem.Status.OPEN, None, None
+    Comment.objects.bulk_update(comments, ["status"])
+    ReviewItem.objects.bulk_update([d.review_item for d in decisions], ["status", "claimed_by", "claimed_until"])
+    Decision.objects.filter(pk__in=[decision.pk for decision in decisions]).update(undone_at=timezone.now())
+    audit_event_record(
+        actor=moderator,
+        action="decision.bulk_undo",
+        target=latest.review_item.queue,
+        before={"action": latest.action, "count": len(decisions), "bulk": str(latest.bulk_id)},
+        after={"status": "reopened"},
+    )
+    webhook_deliveries_create(decisions=decisions, event="decision.undone")
+    return latest
+
+
 @transaction.atomic
 def review_items_bulk_decide(
     *, queue: ReviewQueue, moderator, filters: ItemFilters, action: str, expected_count: int, reason: str = ""
@@ -238,10 +272,7 @@ def review_items_bulk_decide(
         raise ReviewError("The audit queue is judged one comment at a time.")
     if expected_count > settings.TOXISCOPE_MAX_BATCH:
         raise ReviewError(f"At most {settings.TOXISCOPE_MAX_BATCH} comments at once; narrow the selection.")
-    now = timezone.now()
-    selected = review_queue_items(queue=queue, filters=filters).filter(
-        claim_is_free(now) | claim_held_by(moderator, now)
-    )
+    selected = bulk_actionable_items(queue=queue, filters=filters, moderator=moderator)
     items = list(selected.select_for_update(skip_locked=True, of=("self",))[: settings.TOXISCOPE_MAX_BATCH + 1])
     if len(items) != expected_count:
         raise ReviewError(f"The selection has changed: {len(items)} comments match now, not {expected_count}.")
@@ -253,6 +284,7 @@ def review_items_bulk_decide(
     for item in items:
         item.status, item.claimed_by, item.claimed_until = ReviewItem.Status.DECIDED, None, None
     ReviewItem.objects.bulk_update(items, ["status", "claimed_by", "claimed_until"])
+    bulk_id = uuid.uuid4()
     decisions = Decision.objects.bulk_create(
         [
             Decision(
@@ -262,6 +294,7 @@ def review_items_bulk_decide(
                 action=action,
                 reason=reason,
                 is_bulk=True,
+                bulk_id=bulk_id,
                 previous={"comment_status": previous_status[item.comment_id], "labels": {}},
             )
             for item in items

@@ -12,6 +12,7 @@ MAX_AGE_HOURS = 24 * 366 * 10
 
 class ItemFiltersForm(forms.Form):
     label = forms.ChoiceField(required=False)
+    nothing_flagged = forms.BooleanField(required=False, label="nothing flagged")
     source = forms.CharField(required=False, max_length=100)
     model_version = forms.ModelChoiceField(
         queryset=ModelVersion.objects.all(), required=False, empty_label="any model version"
@@ -31,6 +32,7 @@ class ItemFiltersForm(forms.Form):
         data = self.cleaned_data
         return ItemFilters(
             label=data["label"],
+            nothing_flagged=data["nothing_flagged"],
             source=data["source"].strip(),
             model_version=data["model_version"].pk if data["model_version"] else None,
             min_age_hours=data["min_age_hours"],

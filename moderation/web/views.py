@@ -54,6 +54,7 @@ def queue_page(request, slug: str):
             "filter_query": _filter_query(request),
             "sources": review_selectors.queue_sources(queue=queue),
             "now": timezone.now(),
+            "undo": review_selectors.undoable_decisions(moderator=request.user).exists(),
         },
     )
 
@@ -222,6 +223,15 @@ def undo(request):
             return _render_work(request, queue, item, notice=str(exc))
         messages.error(request, str(exc))
         return redirect("web:overview")
+    if decision.bulk_id is not None:
+        count = Decision.objects.filter(bulk_id=decision.bulk_id).count()
+        messages.info(request, f"Undid the bulk {decision.action} of {count} comments: they are back in the queue.")
+        url = reverse("web:queue", args=[decision.review_item.queue.slug])
+        if is_htmx(request):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = url
+            return response
+        return redirect(url)
     item = decision.review_item
     # The item is this moderator's again; release whatever they had open meanwhile.
     current = parse_id(request.POST.get("current"))
@@ -241,15 +251,20 @@ def bulk(request, slug: str):
     queue = get_object_or_404(ReviewQueue, slug=slug)
     filters_query = request.POST.get("filters", "")
     filter_form = ItemFiltersForm(QueryDict(filters_query))
-    filters = filter_form.filters()
     queue_url = f"{reverse('web:queue', args=[slug])}?{filters_query}"
+    if not filter_form.is_valid():
+        # An invalid filter would widen the selection to the whole queue: refuse instead.
+        messages.error(request, "The filter is not valid, so nothing was done: correct it first.")
+        return redirect(queue_url)
+    filters = filter_form.filters()
     form = BulkDecisionForm(request.POST)
     if request.POST.get("confirm") != "1":
         action = request.POST.get("action")
         if action not in ("approve", "reject"):
             messages.error(request, "Choose approve or reject.")
             return redirect(queue_url)
-        count = review_selectors.review_queue_items(queue=queue, filters=filters).count()
+        count = review_selectors.bulk_actionable_items(queue=queue, filters=filters, moderator=request.user).count()
+        selected = review_selectors.review_queue_items(queue=queue, filters=filters).count()
         return render(
             request,
             "moderation/web/bulk_confirm.html",
@@ -257,6 +272,7 @@ def bulk(request, slug: str):
                 "queue": queue,
                 "action": action,
                 "count": count,
+                "held": selected - count,
                 "filters": filters_query,
                 "reasons": DecisionReason.objects.filter(is_active=True),
             },

@@ -217,6 +217,58 @@ def test_bulk_asks_for_confirmation_with_the_count_then_acts():
     assert Comment.objects.get(source="forum").status == "pending"
 
 
+def test_bulk_counts_only_what_it_will_act_on_and_refuses_an_invalid_filter():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    other = ModeratorFactory()
+    ReviewItemFactory.create_batch(3, comment__source="spamfarm")
+    ReviewItemFactory(comment__source="spamfarm", claimed_by=other, claimed_until=timezone.now() + timedelta(minutes=5))
+    ReviewItemFactory(comment__source="forum")
+    client = logged_in(ModeratorFactory())
+    url = reverse("web:bulk", args=["general"])
+    confirm = client.post(url, {"action": "reject", "filters": "source=spamfarm"})
+    # The item another moderator holds is not counted: confirming 3 acts at once.
+    assert b"Reject 3 comments?" in confirm.content and b"except the 1 that other moderators" in confirm.content
+    client.post(url, {"action": "reject", "filters": "source=spamfarm", "expected_count": 3, "confirm": "1"})
+    assert Comment.objects.filter(status="rejected").count() == 3
+    # An invalid filter would have meant the whole queue: refused at both steps.
+    for step in ({}, {"expected_count": 2, "confirm": "1"}):
+        refused = client.post(url, {"action": "approve", "filters": "min_age_hours=soon", **step}, follow=True)
+        assert b"The filter is not valid" in refused.content
+    assert Comment.objects.filter(status="approved").count() == 0
+
+
+def test_nothing_flagged_filter_selects_the_polite_comments():
+    ReviewItemFactory(comment__text="thanks for the fix", comment__flagged_labels=[])
+    ReviewItemFactory(comment__text="you idiot", comment__flagged_labels=["insult"])
+    client = logged_in(ModeratorFactory())
+    page = client.get(reverse("web:queue", args=["general"]), {"nothing_flagged": "on"})
+    assert b"thanks for the fix" in page.content and b"you idiot" not in page.content
+    confirm = client.post(reverse("web:bulk", args=["general"]), {"action": "approve", "filters": "nothing_flagged=on"})
+    assert b"Approve 1 comment?" in confirm.content
+
+
+def test_a_bulk_action_is_undone_as_one():
+    items = ReviewItemFactory.create_batch(3, comment__source="spamfarm")
+    moderator = ModeratorFactory()
+    client = logged_in(moderator)
+    bulk = reverse("web:bulk", args=["general"])
+    client.post(bulk, {"action": "reject", "filters": "source=spamfarm", "expected_count": 3, "confirm": "1"})
+    assert Comment.objects.filter(status="rejected").count() == 3
+    queue_page = client.get(reverse("web:queue", args=["general"])).content.decode()
+    assert 'data-shortcut="z"' in queue_page
+    undone = client.post(reverse("web:undo"), {"queue": "general"}, follow=True)
+    assert b"Undid the bulk reject of 3 comments" in undone.content
+    assert Comment.objects.filter(status="pending").count() == 3
+    assert set(ReviewItem.objects.filter(status="open", claimed_by=None).values_list("pk", flat=True)) == {
+        item.pk for item in items
+    }
+    assert Decision.objects.filter(undone_at__isnull=False).count() == 3
+    assert b"Nothing to undo" in client.post(reverse("web:undo"), follow=True).content
+
+
 def test_queue_page_filters_and_history_search():
     ReviewItemFactory(comment__text="about the weather", comment__flagged_labels=["toxic"])
     ReviewItemFactory(comment__text="a threat to you", comment__flagged_labels=["threat"])
