@@ -46,12 +46,24 @@ def load_base_model(config: TrainConfig, training_texts: Sequence[str]) -> BaseM
         return scratch_base_model(config, training_texts)
     if config.base_model == "minilm":
         return pretrained_base_model(minilm_directory(), description="minilm (all-MiniLM-L6-v2, packaged)")
+    problem = base_model_problem(config.base_model)
+    if problem:
+        raise BaseModelError(problem)
     path = Path(config.base_model).expanduser()
     if path.is_dir():
         return pretrained_base_model(str(path), description=f"local directory {path}")
-    if path.is_absolute() or config.base_model.startswith("."):
-        raise BaseModelError(f"base model directory {config.base_model!r} does not exist; {OFFLINE_OPTIONS}")
     return pretrained_base_model(config.base_model, description=f"hub model {config.base_model}", hub=True)
+
+
+def base_model_problem(name: str) -> str | None:
+    """Why `name` cannot be a base model, found without loading anything (the retrain form checks
+    it before a run is queued); None where only loading can tell (a hub id)."""
+    path = Path(name).expanduser()
+    if name in ("scratch", "minilm") or path.is_dir():
+        return None
+    if path.is_absolute() or name.startswith((".", "~")):
+        return f"base model directory {name!r} does not exist; {OFFLINE_OPTIONS}"
+    return None
 
 
 def minilm_directory() -> str:

@@ -5,6 +5,7 @@ from django import forms
 
 from moderation.models import Decision, DecisionReason, ModelVersion, ReviewQueue
 from moderation.selectors.review import ItemFilters, active_labels
+from training.base_models import base_model_problem
 from training.config import ConfigError, TrainConfig
 
 MAX_AGE_HOURS = 24 * 366 * 10
@@ -152,6 +153,8 @@ class RetrainForm(forms.Form):
         data = super().clean()
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             self.add_error("until", "The end of the period is before its start.")
+        if data.get("base_model") and (problem := base_model_problem(data["base_model"])):
+            self.add_error("base_model", problem)
         if not self.errors:
             try:
                 TrainConfig.for_base(self.training_config())

@@ -185,8 +185,9 @@ def skip(request, slug: str, item_id: int):
     review_item_release(item_id=item_id, moderator=request.user)
     skipped = request.session.get(_skipped_key(queue), [])
     request.session[_skipped_key(queue)] = [i for i in skipped if i != item_id] + [item_id]
+    comment_id = ReviewItem.objects.filter(pk=item_id).values_list("comment_id", flat=True).first()
     item, notice = _claim_next(request, queue)
-    return _respond(request, queue, item, notice or f"Skipped #{item_id}.")
+    return _respond(request, queue, item, notice or f"Skipped comment #{comment_id}.")
 
 
 @require_POST
@@ -241,7 +242,10 @@ def undo(request):
     if is_htmx(request):
         return _render_work(request, item.queue, item, notice=notice)
     messages.info(request, notice)
-    return redirect(f"{reverse('web:work', args=[item.queue.slug])}?item={item.pk}")
+    filters = request.POST.get("filters", "")  # the queue's filter goes on with the undone item
+    return redirect(
+        f"{reverse('web:work', args=[item.queue.slug])}?item={item.pk}" + (f"&{filters}" if filters else "")
+    )
 
 
 @require_POST

@@ -83,6 +83,12 @@ def test_retrain_with_bad_options_is_a_400_with_the_messages(admin):
     backwards = form | {"max_epochs": 2, "since": "2026-05-02", "until": "2026-05-01"}
     response = admin.post(reverse("web:retrain"), backwards)
     assert response.status_code == 400 and "before its start" in response.content.decode()
+    # A base model directory that is not there is said now, not as a traceback on the run page.
+    missing = form | {"max_epochs": 2, "base_model": "/nowhere/my-model"}
+    response = admin.post(reverse("web:retrain"), missing)
+    assert response.status_code == 400 and "base model directory &#x27;/nowhere/my-model&#x27; does not exist" in (
+        response.content.decode()
+    )
     assert not TrainingRun.objects.exists()
 
 

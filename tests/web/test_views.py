@@ -250,6 +250,20 @@ def test_nothing_flagged_filter_selects_the_polite_comments():
     assert b"Approve 1 comment?" in confirm.content
 
 
+def test_undo_keeps_the_queue_filter_and_skip_names_the_comment():
+    news = [ReviewItemFactory(comment__source="news", queue_order=9 - i) for i in range(2)]
+    ReviewItemFactory(comment__source="sports", queue_order=20)
+    client = logged_in(ModeratorFactory())
+    client.get(reverse("web:work", args=["general"]), {"source": "news"})
+    client.post(reverse("web:decide", args=["general", news[0].pk]), {"action": "approve", "filters": "source=news"})
+    undone = client.post(reverse("web:undo"), {"queue": "general", "filters": "source=news"})
+    assert undone.url.endswith(f"?item={news[0].pk}&source=news")
+    page = client.post(
+        reverse("web:skip", args=["general", news[0].pk]), {"filters": "source=news"}, follow=True
+    ).content.decode()
+    assert f"Skipped comment #{news[0].comment_id}." in page and news[1].comment.text in page
+
+
 def test_a_bulk_action_is_undone_as_one():
     items = ReviewItemFactory.create_batch(3, comment__source="spamfarm")
     moderator = ModeratorFactory()
@@ -342,3 +356,17 @@ def test_a_stale_csrf_token_says_not_saved_and_keeps_the_item():
     response = client.post(reverse("web:decide", args=["general", item.pk]), {"action": "approve"}, **HTMX)
     assert response.status_code == 403 and response["X-Error-Message"].startswith("Not saved")
     assert b"<html" not in response.content and not Decision.objects.exists()
+
+
+def test_error_pages_are_the_workspace_s_own_with_a_way_back():
+    client = logged_in(ModeratorFactory())
+    for url, status, title in (("/review/no-such-queue/", 404, b"Not found"), ("/models/", 403, b"Not allowed")):
+        page = client.get(url)
+        assert page.status_code == status and title in page.content
+        assert b"moderation/style.css" in page.content and b"Back to the queues" in page.content
+    from django.test import RequestFactory
+
+    from moderation.api.errors import server_error
+
+    response = server_error(RequestFactory().get("/review/"))
+    assert response.status_code == 500 and b"Something went wrong" in response.content

@@ -60,6 +60,13 @@
   let lastForm = null;
   let lastSubmitter = null;
   document.addEventListener("submit", (event) => {
+    // A consequential button (a rollback) asks first; no inline script, so it is done here.
+    const question = event.submitter?.dataset.confirm;
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      return;
+    }
     lastForm = event.target;
     lastSubmitter = event.submitter;
   }, true);
