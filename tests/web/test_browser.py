@@ -139,3 +139,63 @@ def test_an_admin_sees_activity_and_audit_pages(browser, live_server, screenshot
     expect(page.get_by_role("heading", level=1)).to_have_text("Precision of automatic decisions")
     page.goto(f"{live_server.url}/review/activity/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Moderator activity")
+
+
+def test_a_failed_save_keeps_the_item_and_retry_sends_it_again(browser, live_server, scored_item):
+    item = scored_item("you are a complete idiot", {"toxic": 0.9, "insult": 0.8})
+    scored_item("second comment", {"toxic": 0.5})
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    log_in(page, live_server.url, ModeratorFactory())
+    page.goto(f"{live_server.url}/review/general/work/")
+    assert current_item(page) == item.pk
+    # The network fails under the first save (a dropped connection, a restarting proxy).
+    page.route("**/decide/", lambda route: route.abort("connectionreset"))
+    page.keyboard.press("r")
+    expect(page.locator("#save-error")).to_be_visible()
+    expect(page.locator("#save-error")).to_contain_text("Not saved")
+    assert current_item(page) == item.pk and not Decision.objects.exists()
+    page.unroute("**/decide/")
+    page.get_by_role("button", name="Retry").click()
+    expect(page.locator(".comment-text")).to_contain_text("second comment")
+    expect(page.locator("#save-error")).to_be_hidden()
+    assert Decision.objects.get().action == "reject" and Decision.objects.get().comment_id == item.comment_id
+
+
+def test_logging_out_in_another_tab_sends_the_workspace_to_the_log_in_page_and_back(browser, live_server):
+    first = ReviewItemFactory(comment__text="from the news desk", comment__source="news")
+    moderator = ModeratorFactory()
+    context = browser.new_context()
+    workspace, other_tab = context.new_page(), context.new_page()
+    log_in(workspace, live_server.url, moderator)
+    workspace.goto(f"{live_server.url}/review/general/work/?source=news")
+    other_tab.goto(f"{live_server.url}/review/")
+    other_tab.get_by_role("button", name="Log out").click()
+    other_tab.wait_for_url(re.compile(r"/login/"))
+    workspace.keyboard.press("a")  # the session is gone: a whole-page trip to log in, not a nested page
+    workspace.wait_for_url(re.compile(r"/login/\?next="))
+    assert workspace.locator("#workspace").count() == 0
+    workspace.fill("#id_username", moderator.username)
+    workspace.fill("#id_password", PASSWORD)
+    workspace.keyboard.press("Enter")
+    workspace.wait_for_url(re.compile(r"/review/general/work/\?source=news$"))
+    expect(workspace.locator(".comment-text")).to_contain_text("from the news desk")
+    assert not Decision.objects.exists() and first.pk == current_item(workspace)
+
+
+PHONE_PAGES = ["/review/", "/review/general/", "/review/general/work/", "/review/history/", "/models/"]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_page_fits_a_390px_phone_in_light_and_dark(browser, live_server, scored_item, screenshots, scheme):
+    scored_item("I know where you live and you will regret this", {"threat": 0.97, "toxic": 0.93})
+    context = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme=scheme)
+    page = context.new_page()
+    log_in(page, live_server.url, AdminFactory())
+    for path in PHONE_PAGES:
+        page.goto(f"{live_server.url}{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, (path, width)
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert (background == "rgb(17, 21, 28)") == (scheme == "dark"), (path, background)
+    page.goto(f"{live_server.url}/review/general/work/")
+    page.screenshot(path=screenshots / f"phone-work-{scheme}.png", full_page=True)

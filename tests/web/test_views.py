@@ -370,3 +370,10 @@ def test_error_pages_are_the_workspace_s_own_with_a_way_back():
 
     response = server_error(RequestFactory().get("/review/"))
     assert response.status_code == 500 and b"Something went wrong" in response.content
+
+
+def test_no_template_comment_leaks_into_a_page():
+    client = logged_in(AdminFactory())
+    ReviewItemFactory()
+    for url in ("/review/", "/review/general/", "/review/general/work/", "/models/", "/login/"):
+        assert b"{#" not in client.get(url).content, url
