@@ -198,5 +198,5 @@ class SimulatorForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("review") is not None and data.get("reject") is not None and data["reject"] < data["review"]:
-            self.add_error("reject", "The auto-reject threshold is at or above the review threshold.")
+            self.add_error("reject", "The auto-reject threshold must be at or above the review threshold.")
         return data

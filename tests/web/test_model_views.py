@@ -1,5 +1,7 @@
 """The admins' model pages through Django's test client."""
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -169,10 +171,18 @@ def test_simulator_recomputes_and_saves_rules(admin, active_version):
     partial = admin.get(url, {"label": "threat", "review": 0.3, "reject": 0.8, "days": 7}, HTTP_HX_REQUEST="true")
     assert partial.status_code == 200 and "review at 0.30" in partial.content.decode()
     bad = admin.get(url, {"label": "threat", "review": 0.9, "reject": 0.2, "days": 7}, HTTP_HX_REQUEST="true")
-    assert bad.status_code == 400
+    assert bad.status_code == 400 and "must be at or above the review threshold" in bad.content.decode()
+    page = admin.get(url).content.decode()
+    # The live preview sends no CSRF token in its GET URL, and no inline handler (the CSP has none).
+    assert 'hx-params="not csrfmiddlewaretoken"' in page and not re.search(r"\son[a-z]+=", page)
     admin.post(url, {"label": "threat", "review": 0.3, "reject": 0.8, "days": 7})
     rules = RoutingRule.objects.filter(label__name="threat", is_active=True)
     assert {(rule.action, rule.threshold) for rule in rules} == {("review", 0.3), ("auto_reject", 0.8)}
+
+
+def test_the_simulator_says_a_candidate_has_no_traffic_yet(admin, candidate):
+    page = admin.get(reverse("web:simulator", args=[candidate.pk])).content.decode()
+    assert "has not scored live traffic" in page and "Comments scored" not in page
 
 
 def test_export_downloads(admin):

@@ -100,6 +100,11 @@
   document.addEventListener("change", (event) => {
     if (event.target.matches("input[data-label]")) choose(event.target);
   });
+  // A slider shows its value beside it (no inline handlers: the CSP allows no inline script).
+  document.addEventListener("input", (event) => {
+    const output = event.target.dataset?.output && document.getElementById(event.target.dataset.output);
+    if (output) output.value = Number(event.target.value).toFixed(2);
+  });
 
   document.addEventListener("click", (event) => {
     if (event.target.closest("[data-confirm-suggestions]")) {
