@@ -21,6 +21,7 @@ class ItemFilters:
 
     label: str = ""
     nothing_flagged: bool = False  # polite comments: no label over its threshold
+    text: str = ""  # words in the comment: search what still waits, not only history
     source: str = ""
     model_version: int | None = None
     min_age_hours: float | None = None
@@ -33,6 +34,8 @@ class ItemFilters:
             items = items.filter(comment__flagged_labels__icontains=f'"{self.label}"')
         if self.nothing_flagged:
             items = items.filter(comment__flagged_labels=[])
+        if self.text:
+            items = items.filter(comment__text__icontains=self.text)
         if self.source:
             items = items.filter(comment__source=self.source)
         if self.model_version is not None:
@@ -51,6 +54,24 @@ def review_queue_items(*, queue: ReviewQueue, filters: ItemFilters = ItemFilters
     comments."""
     items = ReviewItem.objects.filter(queue=queue, status=ReviewItem.Status.OPEN)
     return filters.apply(items).select_related("comment", "rule", "claimed_by").order_by("-queue_order", "id")
+
+
+@dataclass(frozen=True)
+class ItemPlace:
+    position: int  # 1 for the most urgent open item
+    total: int
+    due: datetime  # when the item passes its queue's SLA
+
+
+def item_place(item: ReviewItem, filters: ItemFilters) -> ItemPlace:
+    """Where an item stands in its queue (under the moderator's filter) and when it is due."""
+    items = review_queue_items(queue=item.queue, filters=filters)
+    ahead = items.filter(Q(queue_order__gt=item.queue_order) | Q(queue_order=item.queue_order, id__lt=item.id))
+    return ItemPlace(
+        position=ahead.count() + 1,
+        total=items.count(),
+        due=item.created_at + timedelta(minutes=item.queue.sla_minutes),
+    )
 
 
 def bulk_actionable_items(*, queue: ReviewQueue, filters: ItemFilters, moderator) -> QuerySet[ReviewItem]:

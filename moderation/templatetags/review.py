@@ -37,3 +37,11 @@ def minutes_short(minutes: int) -> str:
 @register.filter
 def humanize_action(action: str) -> str:
     return {"auto_reject": "Auto-reject", "auto_approve": "Auto-approve"}.get(action, action)
+
+
+@register.filter
+def web_link(value) -> str:
+    """The value if it is an http(s) address (a client's link to the thread or article), else "":
+    no other scheme ever becomes a link."""
+    text = str(value)
+    return text if text.startswith(("https://", "http://")) and len(text) <= 2000 else ""

@@ -14,6 +14,7 @@ MAX_AGE_HOURS = 24 * 366 * 10
 class ItemFiltersForm(forms.Form):
     label = forms.ChoiceField(required=False)
     nothing_flagged = forms.BooleanField(required=False, label="nothing flagged")
+    text = forms.CharField(required=False, max_length=200, label="words")
     source = forms.CharField(required=False, max_length=100)
     model_version = forms.ModelChoiceField(
         queryset=ModelVersion.objects.all(), required=False, empty_label="any model version"
@@ -34,6 +35,7 @@ class ItemFiltersForm(forms.Form):
         return ItemFilters(
             label=data["label"],
             nothing_flagged=data["nothing_flagged"],
+            text=data["text"].strip(),
             source=data["source"].strip(),
             model_version=data["model_version"].pk if data["model_version"] else None,
             min_age_hours=data["min_age_hours"],

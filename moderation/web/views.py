@@ -86,6 +86,7 @@ def _render_work(request, queue: ReviewQueue, item: ReviewItem | None, form=None
         chosen = review_selectors.moderator_labels(item.comment)
         suggested = set() if blind else set(item.comment.flagged_labels)
         scores = [] if blind else review_selectors.item_scores(item)
+        shown = ItemFiltersForm(QueryDict(context["filter_query"]))
         context |= {
             "blind": blind,
             "scores": scores,
@@ -96,6 +97,8 @@ def _render_work(request, queue: ReviewQueue, item: ReviewItem | None, form=None
             ],
             "suggestions": bool(suggested),
             "history": review_selectors.author_history(item.comment),
+            "place": review_selectors.item_place(item, shown.filters()),
+            "now": timezone.now(),
             "form": form,
         }
     template = "moderation/web/_work.html" if is_htmx(request) else "moderation/web/work.html"

@@ -23,7 +23,8 @@ from training.config import TrainConfig
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 FORM_FIELDS = [
-    *("action", "labels", "reason", "escalate_to", "confirm", "current", "filters", "queue", "enable", "item"),
+    *("action", "labels", "touched", "reason", "escalate_to", "confirm", "current", "filters", "queue", "enable"),
+    *("item", "text", "nothing_flagged"),
     *("label", "source", "model_version", "min_age_hours", "max_age_hours", "expected_count", "page", "q"),
     *("moderator", "since", "until", "origins", "advanced", "teacher", "override", "review", "reject", "days"),
     *(field.name for field in dataclasses.fields(TrainConfig)),

@@ -386,3 +386,26 @@ def test_why_here_does_not_cite_the_auto_approve_rule_as_if_it_approved():
     text = page.content.decode()
     assert "too close to a threshold for the auto-approve rule 1000, whose margin is 0.10" in text
     assert "rule 1000: auto_approve" not in text
+
+
+def test_the_work_page_shows_the_items_place_its_due_time_and_the_threads_link():
+    first = ReviewItemFactory(
+        queue_order=9,
+        comment__metadata={"article": "https://news.example/story-1", "trap": "javascript:alert(1)"},
+    )
+    ReviewItemFactory(queue_order=1)
+    page = logged_in(ModeratorFactory()).get(reverse("web:work", args=["general"])).content.decode()
+    assert f'data-item="{first.pk}"' in page and "<span data-position>1 of 2</span>" in page
+    assert "<dt>Due</dt><dd>in 23" in page  # the general queue's SLA is a day
+    assert '<a href="https://news.example/story-1" rel="noopener noreferrer nofollow"' in page
+    assert 'href="javascript:' not in page
+
+
+def test_search_what_still_waits_and_the_overview_refreshes_itself():
+    ReviewItemFactory(comment__text="the bridge repairs are late again")
+    ReviewItemFactory(comment__text="nice photo")
+    client = logged_in(ModeratorFactory())
+    page = client.get(reverse("web:queue", args=["general"]), {"text": "BRIDGE"}).content.decode()
+    assert "the bridge repairs" in page and "nice photo" not in page
+    overview = client.get(reverse("web:overview")).content.decode()
+    assert 'hx-trigger="every 10s"' in overview and 'hx-select="#queues"' in overview
