@@ -179,7 +179,16 @@ class DecisionReasonAdmin(RecordAdmin):
 
 class WebhookDeliveryInline(admin.TabularInline):
     model = models.WebhookDelivery
-    fields = ["created_at", "event", "decision", "status", "attempts", "last_status_code", "last_error", "delivered_at"]
+    fields = [
+        "created_at",
+        "event",
+        "decision",
+        "author_action",
+        "status",
+        "attempts",
+        "last_status_code",
+        "last_error",
+    ]
     readonly_fields = fields
     ordering = ["-created_at"]
     extra = 0

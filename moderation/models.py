@@ -438,6 +438,32 @@ class Webhook(models.Model):
         return f"{self.name} → {self.url}"
 
 
+class AuthorAction(models.Model):
+    """A moderator's word about a comment's author to the client site, which owns its users:
+    flag them for a closer look, or suggest a ban. Sent as a signed webhook event; ToxiScope
+    itself bans nobody."""
+
+    class Action(models.TextChoices):
+        FLAG = "flag", "flag the author"
+        SUGGEST_BAN = "suggest_ban", "suggest a ban"
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="author_actions")
+    author_id = models.CharField(max_length=200)
+    action = models.CharField(max_length=16, choices=Action.choices)
+    note = models.CharField(max_length=500, blank=True)
+    moderator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(action__in=["flag", "suggest_ban"]), name="author_action_valid"),
+            models.CheckConstraint(condition=~Q(author_id=""), name="author_action_has_author"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.author_id}"
+
+
 class WebhookDelivery(models.Model):
     """One event for one webhook, and the outcome of its latest attempt: the delivery log."""
 
@@ -447,7 +473,11 @@ class WebhookDelivery(models.Model):
         FAILED = "failed"
 
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
-    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="deliveries")
+    # What the event is about: a decision, or a word about an author (exactly one).
+    decision = models.ForeignKey(Decision, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
+    author_action = models.ForeignKey(
+        AuthorAction, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
     event = models.CharField(max_length=64)
     payload = models.JSONField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
@@ -466,12 +496,16 @@ class WebhookDelivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["webhook", "decision", "event"], name="webhook_delivery_once_per_event"),
             models.CheckConstraint(
+                condition=Q(decision__isnull=True) ^ Q(author_action__isnull=True), name="webhook_delivery_one_subject"
+            ),
+            models.CheckConstraint(
                 condition=Q(status__in=["pending", "delivered", "failed"]), name="webhook_delivery_status_valid"
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.event} #{self.decision_id} → {self.webhook_id} ({self.status})"
+        subject = f"decision #{self.decision_id}" if self.decision_id else f"author action #{self.author_action_id}"
+        return f"{self.event} {subject} → {self.webhook_id} ({self.status})"
 
 
 class AuditEvent(models.Model):

@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from moderation import jobs
-from moderation.models import Decision, Webhook, WebhookDelivery
+from moderation.models import AuthorAction, Decision, Webhook, WebhookDelivery
 
 SIGNATURE_HEADER = "X-ToxiScope-Signature"
 
@@ -53,6 +53,39 @@ def decision_payload(decision: Decision, event: str) -> dict:
             "status": comment.status,
         },
     }
+
+
+def author_action_payload(author_action: AuthorAction, event: str) -> dict:
+    comment = author_action.comment
+    return {
+        "event": event,
+        "author": {
+            "id": author_action.author_id,
+            "action": author_action.action,
+            "note": author_action.note,
+            "moderator": author_action.moderator.get_username(),
+            "created_at": author_action.created_at.isoformat(),
+        },
+        "comment": {"id": comment.pk, "external_id": comment.external_id, "source": comment.source},
+    }
+
+
+def webhook_deliveries_create_for_author(*, author_action: AuthorAction, event: str) -> list[WebhookDelivery]:
+    """One delivery per active webhook, sent once the transaction commits, as for decisions."""
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(
+                webhook=webhook,
+                author_action=author_action,
+                event=event,
+                payload=author_action_payload(author_action, event),
+            )
+            for webhook in Webhook.objects.filter(is_active=True)
+        ]
+    )
+    if deliveries:
+        jobs.webhook_deliveries(delivery_ids=[delivery.pk for delivery in deliveries])
+    return deliveries
 
 
 def webhook_deliveries_create(*, decisions: Sequence[Decision], event: str) -> list[WebhookDelivery]:

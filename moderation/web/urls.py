@@ -23,6 +23,7 @@ urlpatterns = [
     path("review/<slug:slug>/bulk/", views.bulk, name="bulk"),
     path("review/<slug:slug>/items/<int:item_id>/decide/", views.decide, name="decide"),
     path("review/<slug:slug>/items/<int:item_id>/skip/", views.skip, name="skip"),
+    path("review/<slug:slug>/items/<int:item_id>/author/", views.author_action, name="author-action"),
     path("models/", model_views.models_overview, name="models"),
     path("models/retrain/", model_views.retrain, name="retrain"),
     re_path(r"^models/export\.(?P<fmt>csv|jsonl)$", model_views.export, name="export"),

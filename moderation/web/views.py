@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,8 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from moderation.messages import validation_messages
 from moderation.models import Decision, DecisionReason, ReviewItem, ReviewQueue
 from moderation.selectors import review as review_selectors
+from moderation.services.authors import author_action_record
 from moderation.services.review import (
     ReviewError,
     decision_undo,
@@ -179,6 +182,29 @@ def _respond(request, queue: ReviewQueue, item: ReviewItem | None, notice: str):
     url = reverse("web:work", args=[queue.slug])
     filters = request.POST.get("filters", "")
     return redirect(f"{url}?{filters}" if filters else url)
+
+
+@require_POST
+@moderator_required
+def author_action(request, slug: str, item_id: int):
+    """Flag the item's author to the client site, or suggest a ban; the item stays on screen."""
+    queue = get_object_or_404(ReviewQueue, slug=slug)
+    item = get_object_or_404(ReviewItem.objects.select_related("comment"), pk=item_id, queue=queue)
+    try:
+        recorded = author_action_record(
+            comment=item.comment,
+            moderator=request.user,
+            action=request.POST.get("author_action", ""),
+            note=request.POST.get("note", ""),
+        )
+    except ValidationError as exc:
+        notice = validation_messages(exc)
+    else:
+        notice = f"Sent to the site: {recorded.get_action_display()} {recorded.author_id}."
+    if is_htmx(request):
+        return _render_work(request, queue, item, notice=notice)
+    messages.info(request, notice)
+    return redirect(f"{reverse('web:work', args=[queue.slug])}?item={item.pk}")
 
 
 @require_POST

@@ -25,6 +25,7 @@ MODERATOR_ACTIONS = [
     ("web:back", ["general"]),
     ("web:bulk", ["general"]),
     ("web:undo", []),
+    ("web:author-action", ["general", 1]),
 ]
 # Every web URL name and who may use it; tests/hardening/test_permissions.py checks that no
 # URL pattern is missing from here or from the API's table.
@@ -409,3 +410,33 @@ def test_search_what_still_waits_and_the_overview_refreshes_itself():
     assert "the bridge repairs" in page and "nice photo" not in page
     overview = client.get(reverse("web:overview")).content.decode()
     assert 'hx-trigger="every 10s"' in overview and 'hx-select="#queues"' in overview
+
+
+def test_flag_author_and_suggest_ban_reach_the_site_as_signed_webhook_events():
+    from moderation.models import AuditEvent, AuthorAction, Webhook, WebhookDelivery
+
+    Webhook.objects.create(name="site", url="https://site.example/hooks/toxiscope")
+    item = ReviewItemFactory(comment__author_id="user-7781")
+    client = logged_in(ModeratorFactory())
+    url = reverse("web:author-action", args=["general", item.pk])
+    response = client.post(url, {"author_action": "suggest_ban", "note": "threats, third time"}, **HTMX)
+    assert response.status_code == 200 and b"Sent to the site: suggest a ban user-7781" in response.content
+    assert f'data-item="{item.pk}"'.encode() in response.content  # the item stays on screen
+    action = AuthorAction.objects.get()
+    assert (action.author_id, action.action, action.note) == ("user-7781", "suggest_ban", "threats, third time")
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.event == "author.ban_suggested" and delivery.decision is None
+    assert delivery.payload["author"] == {
+        "id": "user-7781",
+        "action": "suggest_ban",
+        "note": "threats, third time",
+        "moderator": action.moderator.username,
+        "created_at": action.created_at.isoformat(),
+    }
+    assert AuditEvent.objects.filter(action="author.suggest_ban").exists()
+    assert not Decision.objects.exists()
+    refused = client.post(url, {"author_action": "ban_forever"}, **HTMX)
+    assert b"Choose one of" in refused.content and AuthorAction.objects.count() == 1
+    anonymous = ReviewItemFactory(comment__author_id="")
+    no_author = client.post(reverse("web:author-action", args=["general", anonymous.pk]), {"author_action": "flag"})
+    assert no_author.status_code == 302 and AuthorAction.objects.count() == 1
