@@ -89,6 +89,14 @@ def test_an_admin_retrains_compares_promotes_and_rolls_back(
     expect(page.locator(".flash")).to_contain_text("is now the active version")
     assert api_scores_with(live_server.url, raw_key, "you absolute idiot") == new.name
 
+    # A rollback asks first: dismissed, nothing changes; accepted, it happens.
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Roll back to first-active").click()
+    expect(page.get_by_role("button", name="Roll back to first-active")).to_be_visible()
+    assert questions == ["Roll back to first-active? Every server scores with it within seconds."]
+    assert ModelVersion.objects.get(status="active") == new
+    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Roll back to first-active").click()
     expect(page.locator(".flash")).to_contain_text("first-active is now the active version")
     assert ModelVersion.objects.get(status="active") == first
