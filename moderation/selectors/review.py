@@ -196,6 +196,22 @@ def author_history(comment: Comment, limit: int = 10) -> list[Decision]:
     )
 
 
+@dataclass(frozen=True)
+class AuthorRecord:
+    comments: int  # other comments by this author in this community
+    rejected: int  # of those, rejected (by a person or automatically)
+    recent: list[Comment]
+
+
+def author_record(comment: Comment, limit: int = 5) -> AuthorRecord | None:
+    """What the author has posted here before, and how much of it was rejected."""
+    if not comment.author_id:
+        return None
+    others = Comment.objects.filter(author_id=comment.author_id, source=comment.source).exclude(pk=comment.pk)
+    counts = others.aggregate(comments=Count("id"), rejected=Count("id", filter=Q(status=Comment.Status.REJECTED)))
+    return AuthorRecord(counts["comments"], counts["rejected"], list(others.order_by("-created_at")[:limit]))
+
+
 def moderator_labels(comment: Comment) -> dict[str, bool]:
     return dict(
         LabelAnnotation.objects.filter(comment=comment, origin=LabelAnnotation.Origin.MODERATOR).values_list(

@@ -100,6 +100,7 @@ def _render_work(request, queue: ReviewQueue, item: ReviewItem | None, form=None
             ],
             "suggestions": bool(suggested),
             "history": review_selectors.author_history(item.comment),
+            "author": review_selectors.author_record(item.comment),
             "place": review_selectors.item_place(item, shown.filters()),
             "now": timezone.now(),
             "form": form,

@@ -440,3 +440,15 @@ def test_flag_author_and_suggest_ban_reach_the_site_as_signed_webhook_events():
     anonymous = ReviewItemFactory(comment__author_id="")
     no_author = client.post(reverse("web:author-action", args=["general", anonymous.pk]), {"author_action": "flag"})
     assert no_author.status_code == 302 and AuthorAction.objects.count() == 1
+
+
+def test_the_work_page_shows_what_the_author_posted_before_and_how_much_was_rejected():
+    from tests.factories import CommentFactory
+
+    for status in ("rejected", "rejected", "approved"):
+        CommentFactory(author_id="user-9", source="forum", status=status, text=f"earlier {status}")
+    CommentFactory(author_id="user-9", source="elsewhere", status="rejected")  # another community
+    ReviewItemFactory(comment__author_id="user-9", comment__source="forum")
+    page = logged_in(ModeratorFactory()).get(reverse("web:work", args=["general"])).content.decode()
+    assert '<span class="muted" data-author-record>3 comments, 2 rejected</span>' in page
+    assert "earlier approved" in page
