@@ -15,6 +15,7 @@ from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from moderation.messages import validation_messages
@@ -106,7 +107,11 @@ def _render_work(request, queue: ReviewQueue, item: ReviewItem | None, form=None
             "form": form,
         }
     template = "moderation/web/_work.html" if is_htmx(request) else "moderation/web/work.html"
-    return render(request, template, context, status=status)
+    response = render(request, template, context, status=status)
+    # Never from the browser's cache: Back or Forward asks again, and gets an item still open,
+    # not a comment decided since.
+    add_never_cache_headers(response)
+    return response
 
 
 @dataclass(frozen=True)

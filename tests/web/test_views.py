@@ -397,7 +397,7 @@ def test_the_work_page_shows_the_items_place_its_due_time_and_the_threads_link()
     ReviewItemFactory(queue_order=1)
     page = logged_in(ModeratorFactory()).get(reverse("web:work", args=["general"])).content.decode()
     assert f'data-item="{first.pk}"' in page and "<span data-position>1 of 2</span>" in page
-    assert "<dt>Due</dt><dd>in 23" in page  # the general queue's SLA is a day
+    assert "<dt>Due</dt><dd data-due=" in page and "in 23" in page  # the general queue's SLA is a day
     assert '<a href="https://news.example/story-1" rel="noopener noreferrer nofollow"' in page
     assert 'href="javascript:' not in page
 
@@ -452,3 +452,10 @@ def test_the_work_page_shows_what_the_author_posted_before_and_how_much_was_reje
     page = logged_in(ModeratorFactory()).get(reverse("web:work", args=["general"])).content.decode()
     assert '<span class="muted" data-author-record>3 comments, 2 rejected</span>' in page
     assert "earlier approved" in page
+
+
+def test_the_work_page_is_never_served_from_the_browsers_cache():
+    """Back or Forward after a decision must ask again, not show the decided comment."""
+    ReviewItemFactory()
+    response = logged_in(ModeratorFactory()).get(reverse("web:work", args=["general"]))
+    assert "no-store" in response["Cache-Control"]

@@ -100,6 +100,25 @@
   document.addEventListener("change", (event) => {
     if (event.target.matches("input[data-label]")) choose(event.target);
   });
+  // The item's SLA counts down while it is on screen.
+  function minutesText(minutes) {
+    const days = Math.floor(minutes / 1440), hours = Math.floor((minutes % 1440) / 60), mins = minutes % 60;
+    return days ? `${days} d ${hours} h` : hours ? `${hours} h ${mins} min` : `${mins} min`;
+  }
+  setInterval(() => {
+    document.querySelectorAll("[data-due]").forEach((cell) => {
+      const left = Math.round((Date.parse(cell.dataset.due) - Date.now()) / 60000);
+      cell.innerHTML = "";
+      if (left >= 0) cell.textContent = `in ${minutesText(left)}`;
+      else {
+        const late = document.createElement("strong");
+        late.className = "late-text";
+        late.textContent = `${minutesText(-left)} over its SLA`;
+        cell.append(late);
+      }
+    });
+  }, 30000);
+
   // A slider shows its value beside it (no inline handlers: the CSP allows no inline script).
   document.addEventListener("input", (event) => {
     const output = event.target.dataset?.output && document.getElementById(event.target.dataset.output);
