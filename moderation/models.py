@@ -438,6 +438,26 @@ class Webhook(models.Model):
         return f"{self.name} → {self.url}"
 
 
+class SavedFilter(models.Model):
+    """A moderator's named filter of a queue, one click away on the queue page."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_filters")
+    queue = models.ForeignKey(ReviewQueue, on_delete=models.CASCADE, related_name="saved_filters")
+    name = models.CharField(max_length=60)
+    query = models.CharField(max_length=1000)  # the queue page's query string, validated when saved
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "queue", "name"], name="saved_filter_name_unique"),
+            models.CheckConstraint(condition=~Q(name="") & ~Q(query=""), name="saved_filter_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.queue.slug})"
+
+
 class AuthorAction(models.Model):
     """A moderator's word about a comment's author to the client site, which owns its users:
     flag them for a closer look, or suggest a ban. Sent as a signed webhook event; ToxiScope

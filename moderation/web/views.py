@@ -19,7 +19,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from moderation.messages import validation_messages
-from moderation.models import Decision, DecisionReason, ReviewItem, ReviewQueue
+from moderation.models import Decision, DecisionReason, ReviewItem, ReviewQueue, SavedFilter
 from moderation.selectors import review as review_selectors
 from moderation.services.authors import author_action_record
 from moderation.services.review import (
@@ -30,6 +30,7 @@ from moderation.services.review import (
     review_item_release,
     review_items_bulk_decide,
 )
+from moderation.services.saved_filters import saved_filter_delete, saved_filter_save
 from moderation.web.access import admin_required, is_htmx, moderator_required, parse_id
 from moderation.web.forms import BulkDecisionForm, DecisionForm, HistorySearchForm, ItemFiltersForm
 
@@ -59,6 +60,7 @@ def queue_page(request, slug: str):
             "sources": review_selectors.queue_sources(queue=queue),
             "now": timezone.now(),
             "undo": review_selectors.undoable_decisions(moderator=request.user).exists(),
+            "saved_filters": SavedFilter.objects.filter(user=request.user, queue=queue),
         },
     )
 
@@ -188,6 +190,33 @@ def _respond(request, queue: ReviewQueue, item: ReviewItem | None, notice: str):
     url = reverse("web:work", args=[queue.slug])
     filters = request.POST.get("filters", "")
     return redirect(f"{url}?{filters}" if filters else url)
+
+
+@require_POST
+@moderator_required
+def filter_save(request, slug: str):
+    queue = get_object_or_404(ReviewQueue, slug=slug)
+    query = request.POST.get("filters", "")
+    queue_url = f"{reverse('web:queue', args=[slug])}?{query}"
+    if not ItemFiltersForm(QueryDict(query)).is_valid():
+        messages.error(request, "The filter is not valid: correct it before saving it.")
+        return redirect(queue_url)
+    try:
+        saved = saved_filter_save(user=request.user, queue=queue, name=request.POST.get("name", ""), query=query)
+    except ValidationError as exc:
+        messages.error(request, validation_messages(exc))
+    else:
+        messages.success(request, f"Saved the filter “{saved.name}”.")
+    return redirect(queue_url)
+
+
+@require_POST
+@moderator_required
+def filter_delete(request, slug: str, filter_id: int):
+    saved = get_object_or_404(SavedFilter, pk=filter_id, queue__slug=slug, user=request.user)
+    saved_filter_delete(saved_filter=saved, user=request.user)
+    messages.info(request, f"Deleted the filter “{saved.name}”.")
+    return redirect("web:queue", slug)
 
 
 @require_POST

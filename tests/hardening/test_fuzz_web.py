@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 FORM_FIELDS = [
     *("action", "labels", "touched", "reason", "escalate_to", "confirm", "current", "filters", "queue", "enable"),
-    *("item", "text", "nothing_flagged", "author_action", "note"),
+    *("item", "text", "nothing_flagged", "author_action", "note", "name"),
     *("label", "source", "model_version", "min_age_hours", "max_age_hours", "expected_count", "page", "q"),
     *("moderator", "since", "until", "origins", "advanced", "teacher", "override", "review", "reject", "days"),
     *(field.name for field in dataclasses.fields(TrainConfig)),
@@ -83,6 +83,7 @@ def urls(site) -> list[tuple[str, str]]:
         reverse("web:author-action", args=["general", item]),
         reverse("web:back", args=["general"]),
         reverse("web:bulk", args=["general"]),
+        reverse("web:filter-save", args=["general"]),
         reverse("web:undo"),
         reverse("web:retrain"),
         reverse("web:run-cancel", args=[site["run"]]),

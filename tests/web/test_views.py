@@ -26,6 +26,8 @@ MODERATOR_ACTIONS = [
     ("web:bulk", ["general"]),
     ("web:undo", []),
     ("web:author-action", ["general", 1]),
+    ("web:filter-save", ["general"]),
+    ("web:filter-delete", ["general", 1]),
 ]
 # Every web URL name and who may use it; tests/hardening/test_permissions.py checks that no
 # URL pattern is missing from here or from the API's table.
@@ -459,3 +461,30 @@ def test_the_work_page_is_never_served_from_the_browsers_cache():
     ReviewItemFactory()
     response = logged_in(ModeratorFactory()).get(reverse("web:work", args=["general"]))
     assert "no-store" in response["Cache-Control"]
+
+
+def test_a_moderator_saves_a_filter_uses_it_and_deletes_it():
+    from moderation.models import SavedFilter
+
+    ReviewItemFactory(comment__source="news", comment__text="from the news desk")
+    ReviewItemFactory(comment__source="sports", comment__text="match report")
+    moderator = ModeratorFactory()
+    client = logged_in(moderator)
+    queue_url = reverse("web:queue", args=["general"])
+    page = client.get(queue_url, {"source": "news"}).content.decode()
+    assert "Save this filter as" in page
+    client.post(reverse("web:filter-save", args=["general"]), {"filters": "source=news", "name": "News desk"})
+    saved = SavedFilter.objects.get()
+    assert (saved.user, saved.name, saved.query) == (moderator, "News desk", "source=news")
+    page = client.get(queue_url).content.decode()
+    assert '<a href="?source=news">News desk</a>' in page
+    # Someone else's list is their own, and an invalid filter is not saved.
+    assert "News desk" not in logged_in(ModeratorFactory()).get(queue_url).content.decode()
+    bad = client.post(
+        reverse("web:filter-save", args=["general"]), {"filters": "min_age_hours=soon", "name": "x"}, follow=True
+    )
+    assert b"not valid" in bad.content and SavedFilter.objects.count() == 1
+    other = logged_in(ModeratorFactory())
+    assert other.post(reverse("web:filter-delete", args=["general", saved.pk])).status_code == 404
+    client.post(reverse("web:filter-delete", args=["general", saved.pk]))
+    assert not SavedFilter.objects.exists()
