@@ -183,6 +183,42 @@ def driving_passage(item: ReviewItem, scores: list[LabelScore]) -> Passage | Non
     return Passage(top.label, comment.text[:start], comment.text[start:end], comment.text[end:])
 
 
+@dataclass(frozen=True)
+class Segment:
+    text: str
+    driving: bool  # leaving this word out lowers the score most
+
+
+def driving_words(item: ReviewItem, scores: list[LabelScore], passage: Passage | None) -> list[Segment]:
+    """For a flagged comment of one window (a longer one shows its driving window instead): the
+    few words whose leaving out lowers its top flagged label's score most (token occlusion),
+    as text segments to highlight. Computed on the work page only."""
+    comment, version = item.comment, item.comment.routed_by
+    flagged = [score for score in scores if score.flagged]
+    if passage is not None or version is None or not flagged:
+        return []
+    try:
+        scorer = scorer_for(version)
+    except (ArtifactError, OSError):
+        return []
+    top = max(flagged, key=lambda score: score.score)
+    drops = scorer.word_drops(comment.text, top.label)
+    if not drops:
+        return []
+    biggest = max(drop for _, _, drop in drops)
+    chosen = sorted(
+        (span for span in drops if span[2] >= max(OCCLUSION_MIN_DROP, biggest / 4)), key=lambda span: -span[2]
+    )[:3]
+    segments, cursor = [], 0
+    for start, end, _ in sorted(chosen):
+        segments += [Segment(comment.text[cursor:start], False), Segment(comment.text[start:end], True)]
+        cursor = end
+    return [*segments, Segment(comment.text[cursor:], False)] if chosen else []
+
+
+OCCLUSION_MIN_DROP = 0.05  # a word whose removal moves the raw score less than this drives nothing
+
+
 def author_history(comment: Comment, limit: int = 10) -> list[Decision]:
     """Earlier decisions on comments by the same author in the same community."""
     if not comment.author_id:

@@ -92,11 +92,13 @@ def _render_work(request, queue: ReviewQueue, item: ReviewItem | None, form=None
         chosen = review_selectors.moderator_labels(item.comment)
         suggested = set() if blind else set(item.comment.flagged_labels)
         scores = [] if blind else review_selectors.item_scores(item)
+        passage = review_selectors.driving_passage(item, scores)
         shown = ItemFiltersForm(QueryDict(context["filter_query"]))
         context |= {
             "blind": blind,
             "scores": scores,
-            "passage": review_selectors.driving_passage(item, scores),
+            "passage": passage,
+            "driving_words": review_selectors.driving_words(item, scores, passage),
             "labels": [
                 LabelBox(index + 1, name, chosen.get(name, False), name in chosen, name in suggested)
                 for index, name in enumerate(labels)

@@ -1,6 +1,7 @@
 """Scoring reads a long comment window by window."""
 
 import numpy as np
+import pytest
 
 from tests.tiny import tiny_config
 from training.calibration import apply_probability_maps, blend_parts
@@ -77,3 +78,16 @@ def test_a_label_no_training_row_had_a_positive_of_scores_zero(demo_examples, tm
     scores = scorer.score([INSULT, FILLER])
     assert np.all(scores[:, scorer.labels.index("racism")] == 0)
     assert scores[0, scorer.labels.index("toxic")] > 0
+
+
+def test_word_drops_leave_each_word_out_once(trained_artifact):
+    scorer = Scorer(trained_artifact.artifact_path)
+    text = "you are a worthless stupid idiot"
+    drops = scorer.word_drops(text, "toxic")
+    assert [text[start:end] for start, end, _ in drops] == text.split()
+    toxic = scorer.labels.index("toxic")
+    without_idiot = scorer._windows([text, "you are a worthless stupid "])[0][:, toxic]
+    assert drops[-1][2] == pytest.approx(float(without_idiot[0] - without_idiot[1]), abs=1e-6)
+    assert scorer.word_drops("!!! ...", "toxic") == []
+    assert len(scorer.word_drops("word " * 40, "toxic")) == 40
+    assert scorer.word_drops("word " * 41, "toxic") == []  # bounded: the work page pays for it
