@@ -264,6 +264,10 @@ class Prediction(models.Model):
         return f"#{self.comment_id} by {self.model_version_id}"
 
 
+# Pages that live beside the queues under /review/: a queue may not take their names.
+RESERVED_QUEUE_SLUGS = ["history", "activity", "precision", "undo"]
+
+
 class ReviewQueue(models.Model):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
@@ -275,6 +279,13 @@ class ReviewQueue(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(slug__in=RESERVED_QUEUE_SLUGS),
+                name="review_queue_slug_not_reserved",
+                violation_error_message="That name belongs to a page of the workspace; choose another.",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

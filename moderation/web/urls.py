@@ -15,7 +15,8 @@ urlpatterns = [
     path("review/", views.overview, name="overview"),
     path("review/history/", views.history, name="history"),
     path("review/activity/", views.activity, name="activity"),
-    path("review/audit/", views.audit, name="audit"),
+    # Not /review/audit/: that is the blind audit queue's own page.
+    path("review/precision/", views.audit, name="audit"),
     path("review/undo/", views.undo, name="undo"),
     path("review/<slug:slug>/", views.queue_page, name="queue"),
     path("review/<slug:slug>/work/", views.work, name="work"),

@@ -102,6 +102,12 @@ def test_a_moderator_works_a_queue_with_the_keyboard(browser, live_server, score
     page.get_by_role("button", name="Reject 3").click()
     expect(page.locator(".flash")).to_contain_text("Rejected 3 comments.")
     assert all(Comment.objects.get(pk=item.comment_id).status == "rejected" for item in spam)
+    page.keyboard.press("z")  # the bulk action is undone as one
+    expect(page.locator(".flash")).to_contain_text("Undid the bulk reject of 3 comments")
+    assert all(Comment.objects.get(pk=item.comment_id).status == "pending" for item in spam)
+    page.get_by_role("button", name="Reject all 3…").click()
+    page.get_by_role("button", name="Reject 3").click()
+    expect(page.locator(".flash")).to_contain_text("Rejected 3 comments.")
 
     page.goto(f"{live_server.url}/review/history/")
     expect(page.locator("table")).to_contain_text("I know where you live")
@@ -135,7 +141,7 @@ def test_an_admin_sees_activity_and_audit_pages(browser, live_server, screenshot
     ReviewItemFactory()
     page = browser.new_page(viewport={"width": 1280, "height": 720})
     log_in(page, live_server.url, AdminFactory())
-    page.goto(f"{live_server.url}/review/audit/")
+    page.goto(f"{live_server.url}/review/precision/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Precision of automatic decisions")
     page.goto(f"{live_server.url}/review/activity/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Moderator activity")
@@ -182,7 +188,10 @@ def test_logging_out_in_another_tab_sends_the_workspace_to_the_log_in_page_and_b
     assert not Decision.objects.exists() and first.pk == current_item(workspace)
 
 
-PHONE_PAGES = ["/review/", "/review/general/", "/review/general/work/", "/review/history/", "/models/"]
+PHONE_PAGES = [
+    *("/review/", "/review/general/", "/review/general/work/", "/review/history/", "/review/activity/"),
+    *("/review/precision/", "/models/", "/models/retrain/", "/admin/"),
+]
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
@@ -194,7 +203,13 @@ def test_every_page_fits_a_390px_phone_in_light_and_dark(browser, live_server, s
     for path in PHONE_PAGES:
         page.goto(f"{live_server.url}{path}")
         width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= 390, (path, width)
+        wide = page.evaluate(
+            "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 391)"
+            ".slice(0, 3).map(e => e.tagName + '.' + e.className + '#' + (e.name || ''))"
+        )
+        assert width <= 390, (path, width, wide)
+        if path.startswith("/admin/"):
+            continue  # Django's admin has its own light and dark themes
         background = page.evaluate("getComputedStyle(document.body).backgroundColor")
         assert (background == "rgb(17, 21, 28)") == (scheme == "dark"), (path, background)
     page.goto(f"{live_server.url}/review/general/work/")

@@ -488,3 +488,15 @@ def test_a_moderator_saves_a_filter_uses_it_and_deletes_it():
     assert other.post(reverse("web:filter-delete", args=["general", saved.pk])).status_code == 404
     client.post(reverse("web:filter-delete", args=["general", saved.pk]))
     assert not SavedFilter.objects.exists()
+
+
+def test_the_blind_audit_queue_opens_for_moderators_and_precision_has_its_own_page():
+    from django.db import IntegrityError, transaction
+
+    audit = ReviewQueue.objects.get(is_audit=True)
+    ReviewItemFactory(queue=audit)
+    page = logged_in(ModeratorFactory()).get(reverse("web:queue", args=[audit.slug]))
+    assert page.status_code == 200 and audit.name.encode() in page.content  # not the admins' precision page
+    assert logged_in(AdminFactory()).get("/review/precision/").status_code == 200
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReviewQueue.objects.create(name="History", slug="history")
