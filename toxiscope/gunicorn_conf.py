@@ -12,6 +12,9 @@ from prometheus_client import multiprocess
 from toxiscope.request_log import RedactingAccessLogger
 
 logger_class = RedactingAccessLogger
+# gunicorn's largest request line (its default is 4,094 bytes): long filter URLs reach Django,
+# which answers them; beyond this gunicorn still answers its own plain 414.
+limit_request_line = 8190
 
 
 def on_starting(server):
