@@ -199,7 +199,9 @@ def run_training(
         train_texts += extra
         unknown = np.zeros((len(extra), len(labels)), dtype=np.float32)
         gold = LabelMatrix(y=np.vstack([train_gold.y, unknown]), mask=np.vstack([train_gold.mask, unknown]))
-        teacher = teacher_targets(Scorer(config.teacher), train_texts, gold, labels, weight=config.distill_weight)
+        # The teacher scores with every thread training may use, as torch did.
+        scorer = Scorer(config.teacher, threads=config.num_threads or os.cpu_count() or 1)
+        teacher = teacher_targets(scorer, train_texts, gold, labels, weight=config.distill_weight)
         timings["teacher_s"] = time.perf_counter() - teacher_started
 
     base = load_base_model(config, train_texts)
@@ -412,7 +414,7 @@ def recalibrate(
     optimistic estimate; the comparison still shows which labels moved and by how much.
     `context` (what data was used) is recorded with them.
     """
-    scorer = Scorer(artifact_path, root=root)
+    scorer = Scorer(artifact_path, root=root, threads=os.cpu_count() or 1)
     parent = TrainConfig.from_mapping(scorer.artifact.config["training"])
     labels = scorer.labels
     examples = canonical_order(examples)

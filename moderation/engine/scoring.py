@@ -91,7 +91,8 @@ SCORERS_KEPT = 3  # the active version, a shadow, a candidate under comparison
 
 def scorer_for(version: ModelVersion) -> Scorer:
     """A loaded scorer for any version: the active one, a shadow, a candidate being compared.
-    One per artifact path, the last few used kept, so the active model is not loaded twice."""
+    One per artifact path (and int8 choice), the last few used kept, so the active model is not
+    loaded twice."""
     key = (version.artifact_path, version.int8)
     with _scorers_lock:
         scorer = _scorers.pop(key, None)
