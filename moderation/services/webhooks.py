@@ -11,7 +11,7 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 from django.conf import settings
@@ -72,36 +72,29 @@ def author_action_payload(author_action: AuthorAction, event: str) -> dict:
 
 def webhook_deliveries_create_for_author(*, author_action: AuthorAction, event: str) -> list[WebhookDelivery]:
     """One delivery per active webhook, sent once the transaction commits, as for decisions."""
-    deliveries = WebhookDelivery.objects.bulk_create(
-        [
-            WebhookDelivery(
-                webhook=webhook,
-                author_action=author_action,
-                event=event,
-                payload=author_action_payload(author_action, event),
-            )
-            for webhook in Webhook.objects.filter(is_active=True)
-        ]
+    payload = author_action_payload(author_action, event)
+    return _deliveries_send(
+        WebhookDelivery(webhook=webhook, author_action=author_action, event=event, payload=payload)
+        for webhook in Webhook.objects.filter(is_active=True)
     )
-    if deliveries:
-        jobs.webhook_deliveries(delivery_ids=[delivery.pk for delivery in deliveries])
-    return deliveries
 
 
 def webhook_deliveries_create(*, decisions: Sequence[Decision], event: str) -> list[WebhookDelivery]:
     """One delivery per active webhook and decision; each is sent by a task once the
     transaction that made the decision commits (an undone transaction sends nothing)."""
-    webhooks = list(Webhook.objects.filter(is_active=True))
-    if not webhooks or not decisions:
-        return []
-    deliveries = WebhookDelivery.objects.bulk_create(
-        [
-            WebhookDelivery(webhook=webhook, decision=decision, event=event, payload=decision_payload(decision, event))
-            for webhook in webhooks
-            for decision in decisions
-        ]
+    webhooks = list(Webhook.objects.filter(is_active=True)) if decisions else []
+    return _deliveries_send(
+        WebhookDelivery(webhook=webhook, decision=decision, event=event, payload=decision_payload(decision, event))
+        for webhook in webhooks
+        for decision in decisions
     )
-    jobs.webhook_deliveries(delivery_ids=[delivery.pk for delivery in deliveries])
+
+
+def _deliveries_send(deliveries: Iterable[WebhookDelivery]) -> list[WebhookDelivery]:
+    """Store the deliveries and send each by a task once the transaction commits."""
+    deliveries = WebhookDelivery.objects.bulk_create(list(deliveries))
+    if deliveries:
+        jobs.webhook_deliveries(delivery_ids=[delivery.pk for delivery in deliveries])
     return deliveries
 
 
