@@ -12,6 +12,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
+from moderation.text import is_blank
+
 TEXT_COLUMNS = ("comment_text", "text")
 ID_COLUMNS = ("id", "external_id")
 # Our CSV export's column naming, per row, the cells it prefixed with an apostrophe because they
@@ -68,7 +70,7 @@ def validate_text(text, *, max_chars: int) -> str:
         raise ValueError("text must be a string")
     if "\x00" in text:
         raise ValueError("text contains a NUL character")
-    if not text.strip():
+    if is_blank(text):
         raise ValueError("text is empty")
     if len(text) > max_chars:
         raise ValueError(f"text has {len(text)} characters, more than the limit of {max_chars}")

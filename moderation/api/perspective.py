@@ -18,8 +18,8 @@ from rest_framework.views import APIView
 from moderation.api.authentication import ApiKeyAuthentication, user_for_raw_key
 from moderation.api.errors import NoActiveModel
 from moderation.api.permissions import IsApiClient
-from moderation.api.serializers import is_blank
 from moderation.engine.analysis import comments_analyze
+from moderation.text import is_blank
 
 # Perspective attribute -> ToxiScope label, where the two mean the same thing.
 ATTRIBUTES = {

@@ -1,23 +1,10 @@
-import re
-
 from django.conf import settings
 from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from moderation.models import Comment, Label, ReviewQueue, RoutingRule
-
-# Characters that show nothing: zero-width spaces and joiners, direction marks, the BOM, variation
-# selectors, filler letters. A text of these and white space alone is blank.
-INVISIBLE = (
-    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
-    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0"
-)
-_BLANK = re.compile(rf"[\s{INVISIBLE}]*")
-
-
-def is_blank(text: str) -> bool:
-    return _BLANK.fullmatch(text) is not None
+from moderation.text import INVISIBLE, is_blank
 
 
 def validate_comment_text(text: str) -> str:

@@ -145,3 +145,11 @@ def test_a_stray_carriage_return_is_a_reported_row_not_a_crash(tmp_path):
     assert error is not None and "line 5:" in err and "line 6:" in err
     assert Comment.objects.filter(external_id__in=["1", "2", "4"]).count() == 3
     assert Comment.objects.get(external_id="2").text == "quoted\rok"
+
+
+def test_a_row_of_invisible_characters_only_is_blank_as_on_the_api(tmp_path):
+    path = tmp_path / "rows.csv"
+    path.write_text("id,comment_text,toxic\n1,fine comment,0\n2,\u200b\u200d\ufeff,1\n", encoding="utf-8")
+    out, err, error = run_import(path)
+    assert "line 3: text is empty" in err and "imported: 1" in out
+    assert not Comment.objects.filter(external_id="2").exists()

@@ -1,0 +1,15 @@
+"""What counts as blank text, wherever a comment comes in (the API, Perspective, the importer)."""
+
+import re
+
+# Characters that show nothing: zero-width spaces and joiners, direction marks, the BOM, variation
+# selectors, filler letters. A text of these and white space alone is blank.
+INVISIBLE = (
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0"
+)
+_BLANK = re.compile(rf"[\s{INVISIBLE}]*")
+
+
+def is_blank(text: str) -> bool:
+    return _BLANK.fullmatch(text) is not None
