@@ -151,6 +151,17 @@ def item_scores(item: ReviewItem) -> list[LabelScore]:
     ]
 
 
+def _routing_scorer(comment: Comment):
+    """The scorer of the version that routed `comment`, or None (none routed it, or its artifact
+    cannot be read: the page shows the comment without highlights)."""
+    if comment.routed_by is None:
+        return None
+    try:
+        return scorer_for(comment.routed_by)
+    except (ArtifactError, OSError):
+        return None
+
+
 @dataclass(frozen=True)
 class Passage:
     """The part of a long comment that gave a label its score, with the text around it."""
@@ -165,12 +176,9 @@ def driving_passage(item: ReviewItem, scores: list[LabelScore]) -> Passage | Non
     """For a comment longer than one model window: the window that gave its highest flagged
     label (else its highest score) that score. Only such comments are scored again here (the
     transformer alone, on the work page only)."""
-    comment, version = item.comment, item.comment.routed_by
-    if version is None or not scores:
-        return None
-    try:
-        scorer = scorer_for(version)
-    except (ArtifactError, OSError):
+    comment = item.comment
+    scorer = _routing_scorer(comment) if scores else None
+    if scorer is None:
         return None
     # Every token covers a character, so a short text is one window; else tokenising tells.
     if len(comment.text) <= scorer.max_len or scorer.windows_needed(comment.text) == 1:
@@ -193,13 +201,10 @@ def driving_words(item: ReviewItem, scores: list[LabelScore], passage: Passage |
     """For a flagged comment of one window (a longer one shows its driving window instead): the
     few words whose leaving out lowers its top flagged label's score most (token occlusion),
     as text segments to highlight. Computed on the work page only."""
-    comment, version = item.comment, item.comment.routed_by
+    comment = item.comment
     flagged = [score for score in scores if score.flagged]
-    if passage is not None or version is None or not flagged:
-        return []
-    try:
-        scorer = scorer_for(version)
-    except (ArtifactError, OSError):
+    scorer = _routing_scorer(comment) if passage is None and flagged else None
+    if scorer is None:
         return []
     top = max(flagged, key=lambda score: score.score)
     drops = scorer.word_drops(comment.text, top.label)
@@ -401,15 +406,20 @@ def suggested_label_annotations() -> QuerySet:
     chosen labels were saved (labels_confirmed false), with the value the model suggested (a
     flagged label yes, any other no). A value the moderator changed from the suggestion was
     their choice and is not among them."""
-    suspect = Q(pk__in=[])
+    # (comment, label, value, moderator) of every label value saved as suggested; one clause per
+    # value in a query would grow without bound, so the annotations are matched here instead.
+    suspect = set()
     decisions = Decision.objects.filter(
         labels_confirmed=False, action__in=[Decision.Action.APPROVE, Decision.Action.REJECT]
     ).select_related("comment")
     for decision in decisions.iterator():
         flagged = set(decision.comment.flagged_labels)
-        for name, value in decision.labels.items():
-            if value == (name in flagged):
-                suspect |= Q(
-                    comment_id=decision.comment_id, label__name=name, value=value, created_by=decision.moderator_id
-                )
-    return LabelAnnotation.objects.filter(suspect, origin=LabelAnnotation.Origin.MODERATOR)
+        suspect |= {
+            (decision.comment_id, name, value, decision.moderator_id)
+            for name, value in decision.labels.items()
+            if value == (name in flagged)
+        }
+    annotations = LabelAnnotation.objects.filter(
+        origin=LabelAnnotation.Origin.MODERATOR, comment_id__in={comment for comment, *_ in suspect}
+    ).values_list("pk", "comment_id", "label__name", "value", "created_by_id")
+    return LabelAnnotation.objects.filter(pk__in=[pk for pk, *key in annotations if tuple(key) in suspect])
