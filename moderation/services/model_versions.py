@@ -15,7 +15,7 @@ from moderation.engine.scoring import active_model, scorer_for
 from moderation.models import Comment, ModelVersion, Prediction
 from moderation.selectors.model_versions import model_versions_compare
 from moderation.services.audit import audit_event_record
-from training.artifacts import ArtifactError, copy_artifact, verify_artifact
+from training.artifacts import MANIFEST, ArtifactError, copy_artifact, verify_artifact
 
 
 @transaction.atomic
@@ -151,10 +151,11 @@ def model_version_install(*, source: Path, name: str, installed_by=None) -> Mode
     if ModelVersion.objects.filter(name=name).exists():
         raise ValidationError({"name": f"a model version named {name!r} exists already"})
     try:
-        manifest = verify_artifact(source)
+        # copy_artifact checks the source's checksums, and the copy's again.
         path = copy_artifact(source, Path(settings.TOXISCOPE_ARTIFACTS_DIR), name)
     except (ArtifactError, OSError) as exc:
         raise ValidationError(f"cannot install {source}: {exc}") from None
+    manifest = json.loads((path / MANIFEST).read_text())
     config = json.loads((path / "config.json").read_text())
     version = ModelVersion.objects.create(
         name=name,
