@@ -3,7 +3,6 @@ server (gunicorn, its default 30 s worker timeout) on PostgreSQL and on the SQLi
 stored whole, or refused whole. And a submit with Redis unreachable on the SQLite default."""
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from django.db import connection
 from moderation.models import Comment
 from moderation.services import api_key_create
 from tests.factories import ApiClientFactory
-from tests.servers import gunicorn, server_env
+from tests.servers import gunicorn, server_env, sqlite_env
 from tests.tiny import REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -31,8 +30,7 @@ print(api_key_create(user=user, name="big")[1])
 
 
 def sqlite_install(tmp_path, **extra) -> tuple[dict, str]:
-    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
-    env |= {"TOXISCOPE_VAR_DIR": str(tmp_path / "var"), "HF_HUB_OFFLINE": "1", "ALLOWED_HOSTS": "127.0.0.1", **extra}
+    env = sqlite_env(tmp_path / "var", ALLOWED_HOSTS="127.0.0.1", **extra)
     for args in (["migrate", "--no-input"], ["install_starter_model"]):
         subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, check=True)
     shell = [sys.executable, "manage.py", "shell", "-c", KEY_SCRIPT]

@@ -1,20 +1,19 @@
 """The SQLite file `make run` gives a new user holds up under concurrent writers."""
 
 import json
-import os
 import subprocess
 import sys
 
 import pytest
 
+from tests.servers import sqlite_env
 from tests.tiny import REPO
 
 pytestmark = pytest.mark.slow
 
 
 def test_concurrent_submits_and_decisions_on_sqlite_never_fail(tmp_path):
-    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
-    env |= {"TOXISCOPE_VAR_DIR": str(tmp_path / "var"), "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
+    env = sqlite_env(tmp_path / "var", PYTHONPATH=str(REPO))
     done = subprocess.run(
         [sys.executable, str(REPO / "tests" / "hardening" / "sqlite_load.py")],
         cwd=REPO,

@@ -1,7 +1,6 @@
 """What a one-machine install leaves readable: nothing under var/ for other local users, no API
 key in the access log, no admin password in `make run`'s log."""
 
-import os
 import stat
 import subprocess
 import sys
@@ -10,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.servers import gunicorn
+from tests.servers import gunicorn, sqlite_env
 from tests.tiny import REPO
 
 
@@ -22,8 +21,7 @@ def _mode(path: Path) -> int:
 def fresh_install(tmp_path_factory):
     """`make setup`'s first steps on the SQLite default, in a var/ of its own."""
     var = tmp_path_factory.mktemp("install") / "var"
-    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
-    env |= {"TOXISCOPE_VAR_DIR": str(var), "HF_HUB_OFFLINE": "1"}
+    env = sqlite_env(var)
 
     def manage(*args):
         return subprocess.run(
