@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django import template
 
@@ -21,6 +21,12 @@ def ratio_percent(counts: tuple[int, int]) -> str:
 def duration_short(age: timedelta) -> str:
     minutes = int(age.total_seconds() // 60)
     return minutes_short(minutes)
+
+
+@register.filter
+def minutes_from(later: datetime, earlier: datetime) -> int:
+    """Whole minutes from `earlier` to `later` (for minutes_short, which workspace.js mirrors)."""
+    return int((later - earlier).total_seconds() // 60)
 
 
 @register.filter

@@ -100,20 +100,20 @@
   document.addEventListener("change", (event) => {
     if (event.target.matches("input[data-label]")) choose(event.target);
   });
-  // The item's SLA counts down while it is on screen.
+  // The item's SLA counts down while it is on screen, in the server's words (minutes_short).
   function minutesText(minutes) {
     const days = Math.floor(minutes / 1440), hours = Math.floor((minutes % 1440) / 60), mins = minutes % 60;
     return days ? `${days} d ${hours} h` : hours ? `${hours} h ${mins} min` : `${mins} min`;
   }
   setInterval(() => {
     document.querySelectorAll("[data-due]").forEach((cell) => {
-      const left = Math.round((Date.parse(cell.dataset.due) - Date.now()) / 60000);
+      const left = Date.parse(cell.dataset.due) - Date.now();
       cell.innerHTML = "";
-      if (left >= 0) cell.textContent = `in ${minutesText(left)}`;
+      if (left > 0) cell.textContent = `in ${minutesText(Math.floor(left / 60000))}`;
       else {
         const late = document.createElement("strong");
         late.className = "late-text";
-        late.textContent = `${minutesText(-left)} over its SLA`;
+        late.textContent = `${minutesText(Math.floor(-left / 60000))} over its SLA`;
         cell.append(late);
       }
     });
