@@ -6,7 +6,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,13 +15,9 @@ from contextlib import contextmanager
 import psycopg
 from common import DEMO_CSV, REPO
 
+from tests.servers import STARTUP_DEADLINE_S, free_port, wait_until_ready
+
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _drop(db_name: str) -> None:
@@ -44,6 +39,15 @@ def post(port: int, key: str, payload, query: str = "") -> tuple[int, float]:
     response.read()
     connection.close()
     return response.status, time.perf_counter() - started
+
+
+def _wait_for_worker(env: dict, process: subprocess.Popen) -> None:
+    """Until the Celery worker answers a ping (it consumes nothing before), or the deadline."""
+    deadline = time.monotonic() + STARTUP_DEADLINE_S
+    ping = [sys.executable, "-m", "celery", "-A", "toxiscope", "inspect", "ping", "--timeout", "1"]
+    while subprocess.run(ping, cwd=REPO, env=env, capture_output=True).returncode != 0:
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the Celery worker did not answer a ping")
 
 
 @contextmanager
@@ -135,15 +139,10 @@ def platform(
                     env=env,
                 )
             )
-        deadline = time.time() + 60
-        while True:
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=2).request("GET", "/healthz")
-                break
-            except OSError:
-                if time.time() > deadline or processes[0].poll() is not None:
-                    raise SystemExit("gunicorn did not start") from None
-                time.sleep(0.3)
+        try:
+            wait_until_ready(f"http://127.0.0.1:{port}/healthz", process=processes[0])
+        except RuntimeError as exc:
+            raise SystemExit(f"gunicorn did not start: {exc}") from None
         for _ in range(4 * workers):  # the first request in each worker loads the model
             post(port, key, {"text": "warm-up"})
         yield port, key, env

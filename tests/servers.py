@@ -13,6 +13,10 @@ import requests
 
 from tests.tiny import REPO
 
+# How long a started process may take to become ready. Generous: a slow or busy machine needs
+# more, and a ready process ends the wait at once.
+STARTUP_DEADLINE_S = 120
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -41,6 +45,27 @@ def sqlite_env(var_dir, **extra) -> dict:
     return {**env, "TOXISCOPE_VAR_DIR": str(var_dir), "HF_HUB_OFFLINE": "1", **extra}
 
 
+def wait_until_ready(url: str, *, deadline_s: float = STARTUP_DEADLINE_S, process=None) -> None:
+    """Wait until `url` answers 200. The listening socket accepts before a worker has imported
+    the app, so a refused connection, a read timeout and a non-200 answer all mean "not yet";
+    only the deadline, or `process` exiting, ends the wait with a failure."""
+    deadline = time.monotonic() + deadline_s
+    last = "no answer"
+    while True:
+        try:
+            response = requests.get(url, timeout=2)
+            if response.status_code == 200:
+                return
+            last = f"status {response.status_code}"
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            last = type(exc).__name__
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{url}: the server exited ({process.returncode}) before it was ready")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} was not ready within {deadline_s:.0f} s (last: {last})")
+        time.sleep(0.1)
+
+
 @contextmanager
 def gunicorn(env: dict, *args: str) -> Iterator[str]:
     """One gunicorn worker with `env` and extra `args`; yields its base URL once it answers."""
@@ -54,14 +79,7 @@ def gunicorn(env: dict, *args: str) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                requests.get(f"{base}/healthz", timeout=5)
-                break
-            except requests.ConnectionError:
-                assert time.time() < deadline and process.poll() is None, "gunicorn did not start"
-                time.sleep(0.2)
+        wait_until_ready(f"{base}/healthz", process=process)
         yield base
     finally:
         process.terminate()

@@ -10,8 +10,8 @@ from training.artifacts import ArtifactError
 from training.base_models import BaseModelError
 from training.config import ConfigError, TrainConfig, add_config_arguments, config_overrides
 from training.data import read_csv_examples
-from training.loop import Progress
 from training.pipeline import DataError, run_training
+from training.progress import Progress
 from training.report import results_table
 
 

@@ -15,8 +15,11 @@ Layout of an artifact directory:
     manifest.json       data hash, seed, sizes, SHA-256 of every file above
 
 It is written into a temporary sibling directory and renamed into place: a reader sees the
-whole artifact or nothing. Loading reads safetensors and JSON only.
+whole artifact or nothing. Loading reads safetensors and JSON only. Torch is imported only where
+weights are written or the torch model is built: a process serving with ONNX never loads it.
 """
+
+from __future__ import annotations
 
 import hashlib
 import json
@@ -26,14 +29,16 @@ import tempfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from safetensors.torch import load_file, save_file
 from tokenizers import Tokenizer
 
 from training.baseline import TfidfBaseline
 from training.calibration import ProbabilityMap
-from training.model import MultiLabelClassifier
 from training.onnx_model import INT8_FILE, ONNX_FILE, export_onnx
+
+if TYPE_CHECKING:
+    from training.model import MultiLabelClassifier
 
 FILES = (
     "model.safetensors",
@@ -84,6 +89,8 @@ def write_artifact(
 ) -> Path:
     out_dir = Path(out_dir)
     final = out_dir / name
+    from safetensors.torch import save_file
+
     tmp = _staging(out_dir, name)
     try:
         # safetensors refuses tensors that share memory (tied embeddings): save copies.
@@ -186,7 +193,10 @@ class LoadedArtifact:
     @cached_property
     def model(self) -> MultiLabelClassifier:
         """The torch model, built on first use: a process serving with ONNX never builds it."""
+        from safetensors.torch import load_file
         from transformers import AutoConfig, AutoModel
+
+        from training.model import MultiLabelClassifier
 
         encoder_config = dict(self.config["encoder"])
         encoder = AutoModel.from_config(AutoConfig.for_model(encoder_config.pop("model_type"), **encoder_config))

@@ -13,13 +13,16 @@ import collections
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tokenizers import Tokenizer, normalizers, pre_tokenizers, processors
 from tokenizers.decoders import WordPiece as WordPieceDecoder
 from tokenizers.models import WordPiece
-from torch import nn
 
 from training.config import TrainConfig
+
+if TYPE_CHECKING:  # torch loads where an encoder is built, not where a form checks a base's name
+    import torch
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 OFFLINE_OPTIONS = (
@@ -35,7 +38,7 @@ class BaseModelError(RuntimeError):
 
 @dataclass
 class BaseModel:
-    encoder: nn.Module
+    encoder: "torch.nn.Module"
     tokenizer: Tokenizer
     pad_id: int
     description: str

@@ -2,7 +2,8 @@
 and (TrainConfig.tfidf_blend) a part of the served score.
 
 Saved as JSON (vocabularies) and safetensors (idf, weights): like the neural model, loaded
-without unpickling anything.
+without unpickling anything. sklearn and scipy are imported where a model is built or fitted,
+not at the top: a web process imports this module at start and may never score with it.
 """
 
 import json
@@ -12,9 +13,6 @@ from pathlib import Path
 
 import numpy as np
 from safetensors.numpy import load_file, save_file
-from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 
 from training.data import LabelMatrix
 
@@ -28,6 +26,8 @@ JSON_FILE, WEIGHTS_FILE = "tfidf.json", "tfidf.safetensors"
 
 class TfidfBaseline:
     def __init__(self, labels: Sequence[str], seed: int):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         self.labels = list(labels)
         self.seed = seed
         self.vectorizers = {name: TfidfVectorizer(**settings) for name, settings in VECTORIZERS.items()}
@@ -36,11 +36,16 @@ class TfidfBaseline:
         self.coef = np.zeros((len(self.labels), 0), dtype=np.float32)
         self.intercept = np.zeros(len(self.labels), dtype=np.float32)
 
-    def _features(self, texts: Sequence[str], fit: bool = False) -> sparse.csr_matrix:
+    def _features(self, texts: Sequence[str], fit: bool = False):
+        """The stacked TF-IDF rows (a scipy CSR matrix)."""
+        from scipy import sparse
+
         parts = [v.fit_transform(texts) if fit else v.transform(texts) for v in self.vectorizers.values()]
         return sparse.hstack(parts, format="csr")
 
     def fit(self, texts: Sequence[str], matrix: LabelMatrix) -> "TfidfBaseline":
+        from sklearn.linear_model import LogisticRegression
+
         features = self._features(texts, fit=True)
         self.coef = np.zeros((len(self.labels), features.shape[1]), dtype=np.float32)
         for j in range(len(self.labels)):
@@ -103,6 +108,8 @@ class TfidfBaseline:
 
     @classmethod
     def load(cls, directory: Path) -> "TfidfBaseline":
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         record = json.loads((directory / JSON_FILE).read_text())
         arrays = load_file(directory / WEIGHTS_FILE)
         baseline = cls(record["labels"], record["seed"])

@@ -5,7 +5,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.metrics import precision_recall_curve
 
 DEFAULT_THRESHOLD = 0.5
 
@@ -21,6 +20,8 @@ class LabelThreshold:
 
 def best_f1_threshold(scores: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
     """The exact F1 optimum over the precision–recall curve: (threshold, F1)."""
+    from sklearn.metrics import precision_recall_curve  # sklearn loads only where thresholds are chosen
+
     precision, recall, thresholds = precision_recall_curve(truth, scores)
     precision, recall = precision[:-1], recall[:-1]
     f1 = np.divide(

@@ -1,9 +1,12 @@
-"""Metrics per label and overall, on known labels only."""
+"""Metrics per label and overall, on known labels only.
+
+sklearn is imported by the functions that use it: a web process imports this module at start
+and computes metrics only on the pages that show them (tests/toxiscope/test_boot.py).
+"""
 
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from sklearn.metrics import average_precision_score, roc_auc_score
 
 from training.calibration import best_f1_threshold
 
@@ -28,6 +31,8 @@ def evaluate(
     A label with no known entry (e.g. racism on Jigsaw rows) gets `evaluated: false` and is
     left out of both averages.
     """
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
     per_label = {}
     totals = np.zeros(3)
     for j, name in enumerate(labels):
@@ -85,6 +90,8 @@ def macro_roc_auc(probs: np.ndarray, y: np.ndarray, mask: np.ndarray) -> float:
     """Mean ROC-AUC over the labels with both classes among their known entries: a steadier
     figure than F1 to choose a checkpoint on, since it does not hinge on a few rows near a
     threshold."""
+    from sklearn.metrics import roc_auc_score
+
     aucs = []
     for j in range(y.shape[1]):
         known = mask[:, j] > 0

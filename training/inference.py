@@ -15,8 +15,6 @@ import numpy as np
 
 from training.artifacts import load_artifact
 from training.calibration import apply_probability_maps, blend_parts
-from training.data import EncodedDataset, LabelMatrix
-from training.loop import predict
 from training.onnx_model import INT8_FILE, ONNX_FILE, RUNTIMES, OnnxModel
 
 logger = logging.getLogger(__name__)
@@ -74,11 +72,6 @@ def unlearned_labels(metrics: dict, labels: Sequence[str]) -> list[str]:
     positives = metrics.get("split", {}).get("train_positives", {})
     distilled = set((metrics.get("teacher") or {}).get("distilled", []))
     return [label for label in labels if positives.get(label, 1) == 0 and label not in distilled]
-
-
-def unlabelled(token_ids: list[list[int]], n_labels: int, pad_id: int) -> EncodedDataset:
-    empty = np.zeros((len(token_ids), n_labels), dtype=np.float32)
-    return EncodedDataset(token_ids, LabelMatrix(y=empty, mask=empty), pad_id)
 
 
 _warned_torch: set[Path] = set()  # artifacts already logged as served by torch
@@ -155,7 +148,7 @@ class Scorer:
         if self._onnx is not None:
             raw = self._onnx.predict(windows.token_ids, self.pad_id, self.batch_size)
         else:
-            raw = predict(self.artifact.model, unlabelled(windows.token_ids, n_labels, self.pad_id), self.batch_size)
+            raw = _torch_predict(self.artifact.model, windows.token_ids, n_labels, self.pad_id, self.batch_size)
         best = np.full((len(texts), n_labels), -1.0, dtype=np.float32)
         best_window = np.zeros((len(texts), n_labels), dtype=np.int64)
         # Windows come in text order: one pass keeps each text's best window per label.
@@ -182,3 +175,12 @@ class Scorer:
 
     def score_dicts(self, texts: Sequence[str]) -> list[dict[str, float]]:
         return [dict(zip(self.labels, map(float, row), strict=True)) for row in self.score(texts)]
+
+
+def _torch_predict(model, token_ids: list[list[int]], n_labels: int, pad_id: int, batch_size: int) -> np.ndarray:
+    """The torch model's raw scores. Torch is imported here, not at the top: a process serving
+    with ONNX Runtime never loads it (tests/toxiscope/test_boot.py)."""
+    from training.batches import unlabelled
+    from training.loop import predict
+
+    return predict(model, unlabelled(token_ids, n_labels, pad_id), batch_size)

@@ -2,7 +2,6 @@
 
 import copy
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -10,28 +9,11 @@ import torch
 from torch import nn
 from transformers import get_linear_schedule_with_warmup
 
+from training.batches import EncodedDataset
 from training.config import TrainConfig
-from training.data import EncodedDataset
 from training.evaluation import macro_f1_at_best_thresholds, macro_roc_auc
 from training.losses import focal_loss
-
-
-class TrainingCancelled(Exception):
-    """Raised by a progress callback to stop a run cleanly at the next step."""
-
-
-@dataclass(frozen=True)
-class Progress:
-    phase: str
-    epoch: int
-    total_epochs: int
-    step: int
-    total_steps: int
-    loss: float | None = None
-    val_macro_f1: float | None = None
-
-
-ProgressCallback = Callable[[Progress], None]
+from training.progress import Progress, ProgressCallback
 
 
 @dataclass

@@ -17,6 +17,7 @@ import transformers
 from training.artifacts import derive_artifact, write_artifact
 from training.base_models import load_base_model
 from training.baseline import TfidfBaseline
+from training.batches import EncodedDataset
 from training.calibration import (
     LabelThreshold,
     apply_probability_maps,
@@ -28,7 +29,6 @@ from training.calibration import (
 )
 from training.config import TrainConfig
 from training.data import (
-    EncodedDataset,
     Example,
     LabelMatrix,
     canonical_order,
@@ -41,9 +41,10 @@ from training.distillation import teacher_targets
 from training.evaluation import evaluate_both, macro_roc_auc
 from training.heldout import heldout_record
 from training.inference import Scorer, encode
-from training.loop import Progress, ProgressCallback, fit, predict
+from training.loop import fit, predict
 from training.model import MultiLabelClassifier
 from training.onnx_model import INT8_FILE, ONNX_FILE, OnnxModel, export_onnx
+from training.progress import Progress, ProgressCallback
 
 MIN_EXAMPLES = 20
 

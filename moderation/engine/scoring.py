@@ -12,7 +12,6 @@ import threading
 import time
 from dataclasses import dataclass
 
-import torch
 from django.conf import settings
 
 from moderation.models import ModelVersion
@@ -75,6 +74,8 @@ class ActiveModel:
             logger.error("cannot load active model version %s: %s", version.name, exc)
             return
         if scorer.runtime == "torch":  # an artifact made before ONNX serving
+            import torch  # only then: an ONNX-serving process never loads it
+
             torch.set_num_threads(settings.TOXISCOPE_SCORING_THREADS)
         self._current = LoadedVersion(version, scorer)
         logger.info("serving model version %s", version.name)

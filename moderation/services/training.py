@@ -23,7 +23,7 @@ from moderation.services.audit import audit_event_record
 from moderation.services.model_versions import model_version_promote_gated
 from training.artifacts import resolve_inside
 from training.config import ConfigError, TrainConfig
-from training.loop import Progress, TrainingCancelled
+from training.progress import Progress, TrainingCancelled
 
 logger = logging.getLogger(__name__)
 

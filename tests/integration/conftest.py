@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.servers import STARTUP_DEADLINE_S
 from tests.tiny import REPO
 from toxiscope.celery import app
 
@@ -68,7 +69,8 @@ def celery_worker(django_db_setup, tmp_path_factory):
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: a SIGKILL can take the pool children too
         )
-    deadline = time.monotonic() + 60
+    # Ready once it answers a ping: it consumes nothing before, however long its start takes.
+    deadline = time.monotonic() + STARTUP_DEADLINE_S
     while not app.control.ping(timeout=1.0):
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()

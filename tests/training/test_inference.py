@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from tests.tiny import tiny_config
+from training.batches import unlabelled
 from training.calibration import apply_probability_maps, blend_parts
 from training.data import Example
-from training.inference import Scorer, encode, split_windows, unlabelled
+from training.inference import Scorer, encode, split_windows
 from training.loop import predict
 from training.pipeline import run_training
 

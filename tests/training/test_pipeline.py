@@ -96,12 +96,12 @@ def test_too_little_data_is_a_clear_error(tmp_path):
 
 
 def test_a_failure_while_writing_leaves_no_artifact(tmp_path, demo_examples, monkeypatch):
-    import training.artifacts
+    import safetensors.torch
 
     def broken_save(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(training.artifacts, "save_file", broken_save)
+    monkeypatch.setattr(safetensors.torch, "save_file", broken_save)  # what write_artifact calls
     with pytest.raises(OSError, match="disk full"):
         run_training(tiny_config(max_epochs=1), demo_examples, tmp_path, name="broken")
     assert list(tmp_path.iterdir()) == []
