@@ -10,7 +10,6 @@ from training.artifacts import ArtifactError
 from training.base_models import BaseModelError
 from training.config import ConfigError, TrainConfig, add_config_arguments, config_overrides
 from training.data import read_csv_examples
-from training.pipeline import DataError, run_training
 from training.progress import Progress
 from training.report import results_table
 
@@ -40,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: cannot read the data: {exc}", file=sys.stderr)
         return 2
+
+    # torch and transformers load only now: a mistyped setting or file is answered at once.
+    from training.pipeline import DataError, run_training
 
     bar = tqdm(total=0, unit="step", desc="prepare", file=sys.stderr)
 

@@ -12,7 +12,7 @@ from django.db import connection
 
 from moderation.models import Comment
 from moderation.services import api_key_create
-from tests.factories import ApiClientFactory, install_version
+from tests.factories import PASSWORD, ApiClientFactory, install_version
 from tests.servers import gunicorn, server_env
 from tests.tiny import REPO
 
@@ -170,7 +170,7 @@ def test_a_database_restart_while_a_moderator_decides_says_not_saved_and_writes_
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text).group(1)
         browser.post(
             f"{base}/login/",
-            {"username": moderator.username, "password": "correct horse battery staple", "csrfmiddlewaretoken": token},
+            {"username": moderator.username, "password": PASSWORD, "csrfmiddlewaretoken": token},
             headers={"Referer": f"{base}/login/"},
             timeout=10,
         )

@@ -6,6 +6,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import requests
@@ -29,8 +30,11 @@ print(api_key_create(user=user, name="big")[1])
 """
 
 
-def sqlite_install(tmp_path, **extra) -> tuple[dict, str]:
-    env = sqlite_env(tmp_path / "var", ALLOWED_HOSTS="127.0.0.1", **extra)
+@pytest.fixture(scope="module")
+def sqlite_install(tmp_path_factory) -> tuple[dict, str]:
+    """One install of the SQLite default (migrated, the starter model, an API key), shared by
+    this module's tests: each starts its own server on it, and counts only its own comments."""
+    env = sqlite_env(tmp_path_factory.mktemp("sqlite") / "var", ALLOWED_HOSTS="127.0.0.1")
     for args in (["migrate", "--no-input"], ["install_starter_model"]):
         subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, check=True)
     shell = [sys.executable, "manage.py", "shell", "-c", KEY_SCRIPT]
@@ -69,9 +73,9 @@ def test_the_largest_batch_on_postgresql(trained_artifact, artifacts_dir):
         )
 
 
-def test_the_largest_batch_on_sqlite(tmp_path):
-    env, key = sqlite_install(tmp_path)
-    database = tmp_path / "var" / "toxiscope.sqlite3"
+def test_the_largest_batch_on_sqlite(sqlite_install):
+    env, key = sqlite_install
+    database = Path(env["TOXISCOPE_VAR_DIR"]) / "toxiscope.sqlite3"
 
     def count(like: str) -> int:
         with sqlite3.connect(database) as db:
@@ -81,10 +85,10 @@ def test_the_largest_batch_on_sqlite(tmp_path):
         _check_whole_or_nothing(base, key, count)
 
 
-def test_redis_unreachable_during_a_submit_on_sqlite(tmp_path):
+def test_redis_unreachable_during_a_submit_on_sqlite(sqlite_install):
     """Nothing can be queued: the comment is scored in the request and says so."""
-    env, key = sqlite_install(tmp_path, CELERY_BROKER_URL="redis://127.0.0.1:1/0")  # nothing listens on 1
-    with gunicorn(env) as base:
+    env, key = sqlite_install
+    with gunicorn({**env, "CELERY_BROKER_URL": "redis://127.0.0.1:1/0"}) as base:  # nothing listens on 1
         answer = requests.post(
             f"{base}/api/v1/comments/?async=1",
             json=[{"text": "the broker is down, you fool", "external_id": "r1"}],

@@ -3,10 +3,9 @@
 import pytest
 from django.test import Client
 
-from tests.factories import AdminFactory, ModeratorFactory
+from tests.factories import PASSWORD, AdminFactory, ModeratorFactory
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct horse battery staple"  # the factories' password
 
 
 @pytest.mark.parametrize("url", ["/login/", "/admin/login/"])

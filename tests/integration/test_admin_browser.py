@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from moderation.models import ModelVersion, TrainingRun
 from moderation.services import api_key_create
-from tests.factories import AdminFactory, ApiClientFactory, install_version
+from tests.factories import PASSWORD, AdminFactory, ApiClientFactory, install_version
 from tests.tiny import DEMO_CSV
 
 pytestmark = [
@@ -54,7 +54,7 @@ def test_an_admin_retrains_compares_promotes_and_rolls_back(
     page: Page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", admin.username)
-    page.fill("#id_password", "correct horse battery staple")
+    page.fill("#id_password", PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/review/$"))
 

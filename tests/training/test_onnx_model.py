@@ -20,10 +20,20 @@ STARTER_CSV = REPO / "moderation" / "fixtures" / "starter" / "jigsaw_starter.csv
 
 @pytest.fixture(scope="module")
 def starter(tmp_path_factory):
-    """The shipped starter model installed as the platform installs it; the shipped copy was
-    made before ONNX serving, so installing exports its ONNX files."""
-    assert not (STARTER_MODEL / ONNX_FILE).exists()
+    """The shipped starter model installed as the platform installs it, its ONNX files with it."""
     return copy_artifact(STARTER_MODEL, tmp_path_factory.mktemp("installed"), "starter")
+
+
+def test_installing_an_artifact_made_before_onnx_serving_exports_its_onnx_files(trained_artifact, tmp_path):
+    old = shutil.copytree(trained_artifact.artifact_path, tmp_path / "old")
+    manifest = json.loads((old / MANIFEST).read_text())
+    for file in (ONNX_FILE, INT8_FILE):
+        (old / file).unlink()
+        del manifest["files"][file]
+    (old / MANIFEST).write_text(json.dumps(manifest))
+    installed = copy_artifact(old, tmp_path / "installed", "old")
+    assert {ONNX_FILE, INT8_FILE} <= set(json.loads((installed / MANIFEST).read_text())["files"])
+    assert Scorer(installed).runtime == "onnx"
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from moderation.models import Comment, Decision, LabelAnnotation, ReviewItem
-from tests.factories import AdminFactory, ModeratorFactory, ReviewItemFactory
+from tests.factories import PASSWORD, AdminFactory, ModeratorFactory, ReviewItemFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-PASSWORD = "correct horse battery staple"
 
 
 def log_in(page: Page, base_url: str, user) -> None:

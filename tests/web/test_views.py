@@ -7,7 +7,7 @@ from django.urls import reverse
 from moderation.models import Comment, Decision, Label, LabelAnnotation, ReviewItem, ReviewQueue, RoutingRule
 from moderation.selectors.review import item_scores
 from moderation.services import comments_submit_many
-from tests.factories import AdminFactory, ApiClientFactory, ModeratorFactory, ReviewItemFactory, UserFactory
+from tests.factories import PASSWORD, AdminFactory, ApiClientFactory, ModeratorFactory, ReviewItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -109,9 +109,7 @@ def test_every_form_needs_the_csrf_token():
 def test_log_in_page_signs_a_moderator_in():
     moderator = ModeratorFactory()
     client = Client()
-    response = client.post(
-        reverse("web:login"), {"username": moderator.username, "password": "correct horse battery staple"}
-    )
+    response = client.post(reverse("web:login"), {"username": moderator.username, "password": PASSWORD})
     assert response.status_code == 302 and response.url == reverse("web:overview")
     assert client.get(reverse("web:overview")).status_code == 200
 
