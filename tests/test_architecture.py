@@ -4,8 +4,6 @@ import ast
 from collections import defaultdict
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("moderation", "training", "toxiscope")
 
@@ -100,38 +98,184 @@ def test_no_import_cycle_among_the_project_modules():
     assert cycles(GRAPH) == []
 
 
-def _importers_of(prefix: str, among: str) -> list[str]:
+# The layer table: the one statement of who may import whom. A module belongs to the layer of
+# its longest matching prefix; it may import its own layer and those listed, nothing else of
+# ours. README.md's "Layout" table is generated from it (test_the_readme_shows_the_layer_table).
+# Arrows point down: a layer lists only layers further down this table.
+LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "toxiscope.urls": ("the root URLs: where every front end is mounted", ("moderation",)),
+    "toxiscope.wsgi": ("the WSGI entry point", ()),
+    "moderation.admin": (
+        "the Django admin; every write it offers calls a service",
+        (
+            "moderation.services",
+            "moderation.messages",
+            "moderation.models",
+        ),
+    ),
+    "moderation.management": (
+        "`manage.py` commands (`train`, `recalibrate`, `import_comments`, …)",
+        (
+            "moderation.services",
+            "moderation.selectors",
+            "moderation.engine",
+            "moderation.exporting",
+            "moderation.importing",
+            "moderation.messages",
+            "moderation.roles",
+            "moderation.models",
+            "training",
+        ),
+    ),
+    "moderation.web": (
+        "the moderators' workspace and the admins' model pages: views, access rules, forms (built from "
+        "`training.config`), plots (from `training`'s held-out figures), templates, htmx and the keyboard script",
+        (
+            "moderation.services",
+            "moderation.selectors",
+            "moderation.exporting",
+            "moderation.messages",
+            "moderation.roles",
+            "moderation.models",
+            "training",
+        ),
+    ),
+    "moderation.http": ("request framing the WSGI stack cannot read (chunked bodies)", ("moderation.api.errors",)),
+    "moderation.apps": (
+        "the app config: registers the schema extensions and the post-migrate service",
+        (
+            "moderation.api",
+            "moderation.services",
+        ),
+    ),
+    "moderation.api": (
+        "DRF views and serializers (model serializers read `models`), API-key authentication, the "
+        "Perspective-compatible endpoint",
+        (
+            "moderation.services",
+            "moderation.selectors",
+            "moderation.engine",
+            "moderation.roles",
+            "moderation.text",
+            "moderation.models",
+        ),
+    ),
+    "moderation.tasks": ("Celery tasks: ids in, one service call", ("moderation.services", "moderation.jobs")),
+    "moderation.services": (
+        "every write, `<entity>_<action>(*, kw)`: submit, triage, import, train, recalibrate, promote, "
+        "routing rules, records, API keys, review, webhooks, audit",
+        (
+            "moderation.selectors",
+            "moderation.engine",
+            "moderation.jobs",
+            "moderation.metrics",
+            "moderation.importing",
+            "moderation.roles",
+            "moderation.text",
+            "moderation.models",
+            "training",
+        ),
+    ),
+    "moderation.exporting": ("the labelled-data export", ("moderation.selectors", "moderation.importing")),
+    "moderation.selectors": (
+        "every non-trivial read: training data, the workspace's queues and history, the model pages' "
+        "comparisons (with `training`'s evaluation)",
+        ("moderation.engine", "moderation.roles", "moderation.models", "training"),
+    ),
+    "moderation.health": ("`/healthz` and `/readyz`", ("moderation.engine", "moderation.models", "toxiscope")),
+    "moderation.engine": (
+        "read-only: the active model and other loaded versions, the routing configuration (loaders never "
+        "write), the pure rule engine, `comments_analyze` = score + decide",
+        ("moderation.models", "training"),
+    ),
+    "moderation.metrics": (
+        "`/metrics`: request, scoring and routing counters; queue gauges read at scrape time",
+        ("moderation.models",),
+    ),
+    "moderation.jobs": ("the one place that sends Celery tasks: after commit, by registered name", ("toxiscope",)),
+    "moderation.importing": ("streaming CSV/JSONL readers for `import_comments`", ("moderation.text",)),
+    "moderation.models": ("the tables and their database constraints", ()),
+    "moderation.templatetags": ("template filters", ()),
+    "moderation.roles": ("the role (group) names", ()),
+    "moderation.messages": ("validation messages shared by the CLI and the web", ()),
+    "moderation.text": ("what counts as blank text", ()),
+    "moderation": ("the app's package", ()),
+    "toxiscope": ("settings from the environment, the Celery app, gunicorn's settings and access log", ()),
+    "training": ("the classifier, pure Python + torch: never Django", ()),
+}
+
+
+def layer_of(module: str) -> str:
+    parts = module.split(".")
+    for size in range(len(parts), 0, -1):
+        if ".".join(parts[:size]) in LAYERS:
+            return ".".join(parts[:size])
+    raise KeyError(f"{module} is in no layer of LAYERS")
+
+
+def _allowed(source: str, target: str) -> bool:
+    layer = layer_of(source)
+    if layer_of(target) == layer or target in ("moderation", "toxiscope"):  # a package's own __init__
+        return True
+    return any(target == allowed or target.startswith(f"{allowed}.") for allowed in LAYERS[layer][1])
+
+
+def layer_violations(graph: dict[str, set[str]]) -> list[str]:
     return sorted(
-        name
-        for name, imported in GRAPH.items()
-        if name.startswith(among) and any(target == prefix or target.startswith(f"{prefix}.") for target in imported)
+        f"{source} imports {target}"
+        for source, targets in graph.items()
+        for target in targets
+        if not _allowed(source, target)
     )
 
 
-@pytest.mark.parametrize(
-    ("layer", "forbidden"),
-    [
-        ("moderation.services", "moderation.tasks"),  # work is sent through moderation.jobs
-        ("moderation.engine", "moderation.services"),  # the engine only reads
-        ("moderation.engine", "moderation.selectors"),
-        ("moderation.engine", "moderation.jobs"),
-        ("moderation.selectors", "moderation.services"),  # reads never write
-        ("moderation.selectors", "moderation.jobs"),
-        ("moderation.jobs", "moderation"),  # sends by name: nothing of ours but the Celery app
-        ("training", "moderation"),
-        ("training", "django"),
-    ],
-)
-def test_layers_import_only_downwards(layer, forbidden):
-    if forbidden == "django":  # not one of our modules: look at the raw imports
-        offenders = [
-            name
-            for name, path in MODULES.items()
-            if name.startswith(layer) and any(i.split(".")[0] == "django" for i in _imports(name, path))
-        ]
-    else:
-        offenders = _importers_of(forbidden, layer)
+def test_the_layer_walker_finds_an_import_the_table_does_not_allow():
+    assert layer_violations({"moderation.services.x": {"moderation.tasks"}}) == [
+        "moderation.services.x imports moderation.tasks"
+    ]
+    assert layer_violations({"moderation.engine.scoring": {"moderation.selectors.review"}}) != []
+    assert layer_violations({"moderation.web.views": {"moderation.services.review"}}) == []
+
+
+def test_every_module_is_in_a_layer_and_imports_only_what_its_layer_may():
+    for name in MODULES:
+        layer_of(name)
+    assert layer_violations(GRAPH) == []
+
+
+def test_layers_point_down_the_table():
+    order = list(LAYERS)
+    upward = [
+        f"{layer} -> {allowed}"
+        for layer, (_, allowed_layers) in LAYERS.items()
+        for allowed in allowed_layers
+        if order.index(layer_of(allowed)) <= order.index(layer)
+    ]
+    assert upward == []
+
+
+def test_training_imports_no_django():
+    offenders = [
+        name
+        for name, path in MODULES.items()
+        if name.startswith("training") and any(i.split(".")[0] == "django" for i in _imports(name, path))
+    ]
     assert offenders == []
+
+
+def layer_table() -> str:
+    rows = ["| module | what | may import |", "|---|---|---|"]
+    for layer, (what, allowed) in LAYERS.items():
+        rows.append(f"| `{layer}` | {what} | {', '.join(f'`{a}`' for a in allowed) or '—'} |")
+    return "\n".join(rows)
+
+
+def test_the_readme_shows_the_layer_table():
+    """README.md holds the table between its markers; `python -m tests.test_architecture`
+    prints it afresh."""
+    readme = (ROOT / "README.md").read_text()
+    shown = readme.split("<!-- layers -->\n", 1)[-1].split("\n<!-- /layers -->", 1)[0]
+    assert shown == layer_table(), "README.md's layer table is stale: python -m tests.test_architecture"
 
 
 def test_only_jobs_sends_celery_tasks():
@@ -141,3 +285,7 @@ def test_only_jobs_sends_celery_tasks():
             if isinstance(node, ast.Attribute) and node.attr in {"delay", "apply_async", "send_task"}:
                 senders.append(name)
     assert sorted(set(senders)) == ["moderation.jobs"]
+
+
+if __name__ == "__main__":
+    print(layer_table())

@@ -78,8 +78,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "toxiscope.request_log.RequestIdMiddleware",
-    "toxiscope.metrics.MetricsMiddleware",
-    "toxiscope.http.RefuseChunkedBodyMiddleware",
+    "moderation.metrics.MetricsMiddleware",
+    "moderation.http.RefuseChunkedBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from moderation.api.perspective import PerspectiveAnalyzeView, discovery_document
 from moderation.health import healthz, readyz
-from toxiscope.metrics import metrics_view
+from moderation.metrics import metrics_view
 
 # API paths answer JSON whatever fails, Django's own checks included; pages answer pages.
 handler400 = "moderation.api.errors.bad_request"

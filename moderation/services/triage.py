@@ -10,12 +10,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from moderation import jobs
+from moderation import jobs, metrics
 from moderation.engine.analysis import Analysis, comments_analyze
 from moderation.engine.rules import AUTO_APPROVE, AUTO_REJECT, REVIEW
 from moderation.engine.scoring import active_model
 from moderation.models import Comment, Prediction, ReviewItem
-from toxiscope import metrics
 
 STATUS_FOR_ACTION = {
     REVIEW: Comment.Status.PENDING,
