@@ -9,7 +9,7 @@ from tqdm import tqdm
 from training.artifacts import ArtifactError
 from training.base_models import BaseModelError
 from training.config import ConfigError, TrainConfig, add_config_arguments, config_overrides
-from training.data import read_csv_examples
+from training.data import DataError, read_csv_examples
 from training.progress import Progress
 from training.report import results_table
 
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     # torch and transformers load only now: a mistyped setting or file is answered at once.
-    from training.pipeline import DataError, run_training
+    from training.pipeline import run_training
 
     bar = tqdm(total=0, unit="step", desc="prepare", file=sys.stderr)
 

@@ -15,6 +15,10 @@ from pathlib import Path
 import numpy as np
 
 
+class DataError(ValueError):
+    """The labelled data cannot train a model (too little, or no label with both classes)."""
+
+
 @dataclass(frozen=True)
 class Example:
     text: str

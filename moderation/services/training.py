@@ -309,7 +309,7 @@ def recalibration_start(
 
 
 def recalibration_execute(*, run_id: int) -> TrainingRun | None:
-    from training.pipeline import recalibrate
+    from training.recalibration import recalibrate
 
     run = _claim(run_id, TrainingRun.Kind.RECALIBRATE)
     if run is None:

@@ -8,9 +8,10 @@ import pytest
 
 from tests.tiny import tiny_config
 from training.artifacts import FILES, ArtifactError, load_artifact, verify_artifact
-from training.data import Example, in_evaluation_set
+from training.data import DataError, Example, in_evaluation_set
 from training.inference import Scorer
-from training.pipeline import DataError, recalibrate, run_training
+from training.pipeline import run_training
+from training.recalibration import recalibrate
 
 
 def test_artifact_is_complete_and_records_what_it_was_trained_with(trained_artifact, demo_examples):
