@@ -91,7 +91,7 @@ def platform(
         manage("migrate", "--no-input")
         manage("collectstatic", "--no-input", "--verbosity", "0")
         manage("import_comments", str(DEMO_CSV), "--source", "demo", "--no-progress")
-        manage("train", "--epochs", "1", *train_args, "--promote")
+        manage("train", "--max-epochs", "1", *train_args, "--promote")
         key = manage("create_api_key", "bench").strip().splitlines()[-1]
         port = free_port()
         processes.append(

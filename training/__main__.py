@@ -1,4 +1,4 @@
-"""python -m training --data PATH.csv --base scratch|minilm|<hub id>|<dir> --out DIR [--any-setting VALUE]"""
+"""python -m training --data PATH.csv --base-model scratch|minilm|<hub id>|<dir> --out DIR [--any-setting VALUE]"""
 
 import argparse
 import json

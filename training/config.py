@@ -173,7 +173,7 @@ class TrainConfig:
 
 # Pretrained encoders (minilm, other hub or local models) lose what they know at BERT-tiny's lr
 # of 5e-4: MiniLM's validation macro-F1 fell 0.53 -> 0.36 -> 0.30 over three epochs there. At
-# 1e-4 it ranks best after 2-3 epochs (bench/presets.py measures the choice).
+# 1e-4 it ranks best after 2-3 epochs (measured with bench/quality.py's MiniLM teacher).
 PRETRAINED_PRESET = {"lr": 1e-4, "max_epochs": 3, "patience": 1}
 # Hidden sizes up to this are BERT-tiny-shaped: they keep the seed's values (the defaults).
 TINY_HIDDEN = 256
@@ -194,10 +194,6 @@ def preset_for(base_model: str) -> dict[str, Any]:
     return dict(PRETRAINED_PRESET)
 
 
-# Shorter flags kept from the first CLI.
-FLAG_ALIASES = {"base_model": "--base", "max_epochs": "--epochs", "calibration_folds": "--folds"}
-
-
 def add_config_arguments(parser: argparse.ArgumentParser, *, exclude: tuple[str, ...] = ()) -> None:
     """One command-line option per setting, named after it (`--max-len`), with its help and
     default. An option left out is not in the namespace (see `config_overrides`)."""
@@ -205,7 +201,7 @@ def add_config_arguments(parser: argparse.ArgumentParser, *, exclude: tuple[str,
     for spec in dataclasses.fields(TrainConfig):
         if spec.name in exclude:
             continue
-        flags = [f"--{spec.name.replace('_', '-')}"] + ([FLAG_ALIASES[spec.name]] if spec.name in FLAG_ALIASES else [])
+        flags = [f"--{spec.name.replace('_', '-')}"]
         default = getattr(defaults, spec.name)
         shown = ",".join(default) if isinstance(default, tuple) else default
         options = {"dest": spec.name, "default": argparse.SUPPRESS, "help": f"{spec.metadata['help']} ({shown})"}

@@ -38,9 +38,7 @@ def batched(iterable, size: int):
         yield batch
 
 
-def comments_import(
-    *, rows: Iterable[ParsedRow | RowError], source: str, batch_size: int = 500, on_batch=None
-) -> ImportSummary:
+def comments_import(*, rows: Iterable[ParsedRow | RowError], source: str, batch_size: int = 500) -> ImportSummary:
     """Import parsed rows as comments with imported annotations, one transaction per batch.
 
     A row whose (source, id) is already stored is left exactly as it is, so a re-run changes
@@ -51,8 +49,6 @@ def comments_import(
     for batch in batched(rows, batch_size):
         summary.rows_read += len(batch)
         _import_batch(batch, source=source, labels=labels, summary=summary)
-        if on_batch is not None:
-            on_batch(summary)
     return summary
 
 

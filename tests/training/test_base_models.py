@@ -53,13 +53,13 @@ def test_local_directory(tmp_path):
 
 
 def test_missing_local_directory_names_the_offline_options(tmp_path):
-    with pytest.raises(BaseModelError, match="does not exist.*--base scratch.*--base minilm"):
+    with pytest.raises(BaseModelError, match="does not exist.*--base-model scratch.*--base-model minilm"):
         load_base_model(tiny_config(base_model=str(tmp_path / "nothing-here")), TEXTS)
 
 
 def test_unreachable_hub_says_so_and_names_the_offline_options(monkeypatch):
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
-    with pytest.raises(BaseModelError, match=r"prajjwal1/bert-tiny.*hub.*--base scratch.*--base minilm"):
+    with pytest.raises(BaseModelError, match=r"prajjwal1/bert-tiny.*hub.*--base-model scratch.*--base-model minilm"):
         load_base_model(tiny_config(base_model="prajjwal1/bert-tiny"), TEXTS)
 
 

@@ -21,7 +21,7 @@ def run_cli(*args, **env):
 @pytest.mark.slow
 def test_cli_trains_and_prints_the_reference_table_with_the_baseline(tmp_path):
     result = run_cli(
-        "--data", str(DEMO_CSV), "--base", "scratch", "--out", str(tmp_path), "--name", "cli", "--epochs", "2"
+        "--data", str(DEMO_CSV), "--base-model", "scratch", "--out", str(tmp_path), "--name", "cli", "--max-epochs", "2"
     )
     assert result.returncode == 0, result.stderr
     assert "label" in result.stdout and "TF-IDF F1" in result.stdout
@@ -32,19 +32,21 @@ def test_cli_trains_and_prints_the_reference_table_with_the_baseline(tmp_path):
 
 
 def test_cli_reports_an_unreachable_hub_with_the_offline_options(tmp_path):
-    result = run_cli("--data", str(DEMO_CSV), "--base", "prajjwal1/bert-tiny", "--out", str(tmp_path), "--no-baseline")
+    result = run_cli(
+        "--data", str(DEMO_CSV), "--base-model", "prajjwal1/bert-tiny", "--out", str(tmp_path), "--no-baseline"
+    )
     assert result.returncode == 1
-    assert "hub" in result.stderr and "--base scratch" in result.stderr and "--base minilm" in result.stderr
+    assert "hub" in result.stderr and "--base-model scratch" in result.stderr and "--base-model minilm" in result.stderr
     assert "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == []
 
 
 def test_cli_bad_input_is_a_message_and_a_nonzero_exit(tmp_path):
-    missing = run_cli("--data", str(tmp_path / "none.csv"), "--base", "scratch", "--out", str(tmp_path))
+    missing = run_cli("--data", str(tmp_path / "none.csv"), "--base-model", "scratch", "--out", str(tmp_path))
     assert missing.returncode == 2 and "cannot read" in missing.stderr and "Traceback" not in missing.stderr
-    bad_setting = run_cli("--data", str(DEMO_CSV), "--base", "scratch", "--out", str(tmp_path), "--lr", "7")
+    bad_setting = run_cli("--data", str(DEMO_CSV), "--base-model", "scratch", "--out", str(tmp_path), "--lr", "7")
     assert bad_setting.returncode == 2 and "lr: must be in (0, 1)" in bad_setting.stderr
     no_text = tmp_path / "no_text.csv"
     no_text.write_text("id,toxic\n1,0\n")
-    wrong_layout = run_cli("--data", str(no_text), "--base", "scratch", "--out", str(tmp_path))
+    wrong_layout = run_cli("--data", str(no_text), "--base-model", "scratch", "--out", str(tmp_path))
     assert wrong_layout.returncode == 2 and "comment_text" in wrong_layout.stderr

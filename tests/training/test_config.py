@@ -48,7 +48,7 @@ def test_the_cli_has_an_option_for_every_setting_with_its_checks():
     names = {spec.name for spec in dataclasses.fields(TrainConfig)}
     flags = {action.dest for action in parser._actions if action.dest in names}
     assert flags == names
-    given = config_overrides(parser.parse_args(["--base", "minilm", "--max-len", "256", "--no-baseline"]))
+    given = config_overrides(parser.parse_args(["--base-model", "minilm", "--max-len", "256", "--no-baseline"]))
     assert given == {"base_model": "minilm", "max_len": 256, "baseline": False}
     with pytest.raises(ConfigError, match="selection: must be one of"):
         TrainConfig.for_base(config_overrides(parser.parse_args(["--max-len", "64"])) | {"selection": "vibes"})
