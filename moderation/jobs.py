@@ -19,7 +19,6 @@ TRAINING_RUN_EXECUTE = "moderation.tasks.training_run_execute"
 RECALIBRATION_EXECUTE = "moderation.tasks.recalibration_execute"
 TRAINING_RUNS_REAP_STALE = "moderation.tasks.training_runs_reap_stale"
 TRAINING_RETRAIN_IF_DUE = "moderation.tasks.training_retrain_if_due"
-COMMENTS_SCORE = "moderation.tasks.comments_score"
 COMMENTS_TRIAGE_WAITING = "moderation.tasks.comments_triage_waiting"
 COMMENTS_SHADOW_SCORE = "moderation.tasks.comments_shadow_score"
 WEBHOOK_DELIVER = "moderation.tasks.webhook_deliver"
@@ -56,14 +55,20 @@ def recalibration_execute(*, run_id: int, task_id: str) -> None:
     _send_on_commit(RECALIBRATION_EXECUTE, [run_id], task_id=task_id)
 
 
-def comments_score(*, comment_ids: Sequence[int], if_broker_down: Callable[[], object]) -> None:
-    """Score stored comments in a worker; if the broker cannot be reached, `if_broker_down`
-    runs here and now (scoring in the request) rather than leave them to the sweep."""
-    ids = list(comment_ids)
+def comments_triage_waiting(
+    *, comment_ids: Sequence[int] | None = None, if_broker_down: Callable[[], object] | None = None
+) -> None:
+    """Score and route stored comments in a worker: these, or every one still waiting. If the
+    broker cannot be reached, `if_broker_down` runs here and now (scoring in the request)
+    rather than leave them to the sweep."""
+    if if_broker_down is None:
+        _send_on_commit(COMMENTS_TRIAGE_WAITING, [] if comment_ids is None else [list(comment_ids)])
+        return
+    ids = list(comment_ids or ())
 
     def send():
         try:
-            _send(COMMENTS_SCORE, [ids])
+            _send(COMMENTS_TRIAGE_WAITING, [ids])
         except Exception as exc:  # noqa: BLE001 - as above
             logger.warning("broker unavailable (%s): scoring %d comment(s) synchronously", exc, len(ids))
             if_broker_down()
@@ -74,10 +79,6 @@ def comments_score(*, comment_ids: Sequence[int], if_broker_down: Callable[[], o
 def comments_shadow_score(*, comment_ids: Sequence[int]) -> None:
     """Off the request's path; a broker outage costs shadow data, not the submit."""
     _send_on_commit(COMMENTS_SHADOW_SCORE, [list(comment_ids)])
-
-
-def comments_triage_waiting() -> None:
-    _send_on_commit(COMMENTS_TRIAGE_WAITING, [])
 
 
 def webhook_deliveries(*, delivery_ids: Sequence[int]) -> None:

@@ -373,9 +373,6 @@ class ReviewItem(models.Model):
     def order_key(priority: float, created_at) -> float:
         return priority - created_at.timestamp() / 3600 * settings.TOXISCOPE_PRIORITY_PER_HOUR
 
-    def effective_priority(self, now) -> float:
-        return self.priority + (now - self.created_at).total_seconds() / 3600 * settings.TOXISCOPE_PRIORITY_PER_HOUR
-
 
 class DecisionReason(models.Model):
     """The reasons a moderator may pick from; an admin edits the list."""
@@ -434,6 +431,17 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} #{self.comment_id} by {self.moderator_id}"
+
+
+# A comment's status after each routing outcome and each moderator decision (an escalation
+# leaves it as it is): the one map, for triage and review alike.
+COMMENT_STATUS_AFTER = {
+    RoutingRule.Action.REVIEW: Comment.Status.PENDING,
+    RoutingRule.Action.AUTO_APPROVE: Comment.Status.APPROVED,
+    RoutingRule.Action.AUTO_REJECT: Comment.Status.REJECTED,
+    Decision.Action.APPROVE: Comment.Status.APPROVED,
+    Decision.Action.REJECT: Comment.Status.REJECTED,
+}
 
 
 class Webhook(models.Model):

@@ -33,17 +33,12 @@ def training_retrain_if_due() -> int | None:
     return run.pk if run else None
 
 
-@shared_task(name=jobs.COMMENTS_SCORE)
-def comments_score(comment_ids: list[int]) -> int:
-    """Score and route comments submitted asynchronously. Idempotent: a comment already
-    routed by the active model is skipped, so a redelivered task does no harm."""
-    return triage.comments_triage_waiting(comment_ids=comment_ids)
-
-
 @shared_task(name=jobs.COMMENTS_TRIAGE_WAITING)
-def comments_triage_waiting() -> int:
-    """The sweep: routes every submitted comment still waiting (lost tasks, no-model routes)."""
-    return triage.comments_triage_waiting()
+def comments_triage_waiting(comment_ids: list[int] | None = None) -> int:
+    """Score and route the comments of an asynchronous submit or, without ids, the sweep's every
+    comment still waiting (lost tasks, no-model routes). Idempotent: a comment already routed
+    by the active model is skipped, so a redelivered task does no harm."""
+    return triage.comments_triage_waiting(comment_ids=comment_ids)
 
 
 @shared_task(name=jobs.COMMENTS_SHADOW_SCORE)

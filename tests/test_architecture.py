@@ -100,7 +100,7 @@ def test_no_import_cycle_among_the_project_modules():
 
 # The layer table: the one statement of who may import whom. A module belongs to the layer of
 # its longest matching prefix; it may import its own layer and those listed, nothing else of
-# ours. README.md's "Layout" table is generated from it (test_the_readme_shows_the_layer_table).
+# ours. docs/architecture.md's "Layout" table is generated from it (test_the_docs_show_the_layer_table).
 # Arrows point down: a layer lists only layers further down this table.
 LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "toxiscope.urls": ("the root URLs: where every front end is mounted", ("moderation",)),
@@ -129,7 +129,7 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "moderation.web": (
         "the moderators' workspace and the admins' model pages: views, access rules, forms (built from "
-        "`training.config`), plots (from `training`'s held-out figures), templates, htmx and the keyboard script",
+        "`training.config`), plots (from `training`'s validation-split figures), templates, htmx, the keys",
         (
             "moderation.services",
             "moderation.selectors",
@@ -270,12 +270,12 @@ def layer_table() -> str:
     return "\n".join(rows)
 
 
-def test_the_readme_shows_the_layer_table():
-    """README.md holds the table between its markers; `python -m tests.test_architecture`
+def test_the_docs_show_the_layer_table():
+    """docs/architecture.md holds the table between its markers; `python -m tests.test_architecture`
     prints it afresh."""
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "architecture.md").read_text()
     shown = readme.split("<!-- layers -->\n", 1)[-1].split("\n<!-- /layers -->", 1)[0]
-    assert shown == layer_table(), "README.md's layer table is stale: python -m tests.test_architecture"
+    assert shown == layer_table(), "docs/architecture.md's layer table is stale: python -m tests.test_architecture"
 
 
 def test_only_jobs_sends_celery_tasks():

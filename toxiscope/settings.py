@@ -281,7 +281,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "moderation.tasks.training_runs_reap_stale",
         "schedule": 60.0,
     },
-    "route-waiting-comments": {
+    "triage-waiting-comments": {
         "task": "moderation.tasks.comments_triage_waiting",
         "schedule": 60.0,
     },

@@ -9,7 +9,7 @@ Layout of an artifact directory:
     thresholds.json     calibrated threshold per label
     calibration.json    per label, the map from raw score to probability ("served"), and with a
                         TF-IDF blend each part's own maps ("parts") (training/calibration.py)
-    tfidf.json, tfidf.safetensors   the TF-IDF model blended into the score, if any (training/baseline.py)
+    tfidf.json, tfidf.safetensors   the TF-IDF model blended into the score, if any (training/tfidf.py)
     metrics.json        evaluation (model and baseline), learning curve, timings
     validation.json     the held-out split: texts, known labels, scores (training/heldout.py)
     manifest.json       data hash, seed, sizes, SHA-256 of every file above
@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING
 
 from tokenizers import Tokenizer
 
-from training.baseline import TfidfBaseline
 from training.calibration import ProbabilityMap
 from training.onnx_model import INT8_FILE, ONNX_FILE, export_onnx
+from training.tfidf import TfidfModel
 
 if TYPE_CHECKING:
     from training.model import MultiLabelClassifier
@@ -81,7 +81,7 @@ def write_artifact(
     config: dict,
     thresholds: dict[str, float],
     probability_maps: dict,
-    tfidf: TfidfBaseline | None,
+    tfidf: TfidfModel | None,
     onnx: dict[str, bytes],
     metrics: dict,
     validation: dict,
@@ -181,7 +181,7 @@ class LoadedArtifact:
     manifest: dict
     probability_maps: dict[str, ProbabilityMap]  # empty for artifacts made before calibration
     part_maps: dict[str, dict[str, ProbabilityMap]]  # {"neural": …, "tfidf": …} with a TF-IDF blend
-    tfidf: TfidfBaseline | None  # blended into the score with weight config["training"]["tfidf_blend"]
+    tfidf: TfidfModel | None  # blended into the score with weight config["training"]["tfidf_blend"]
 
     @property
     def labels(self) -> list[str]:
@@ -248,7 +248,7 @@ def load_artifact(path: str | Path, root: str | Path | None = None) -> LoadedArt
         tokenizer=Tokenizer.from_file(str(path / "tokenizer.json")),
         config=config,
         manifest=manifest,
-        tfidf=TfidfBaseline.load(path) if (path / "tfidf.json").is_file() else None,
+        tfidf=TfidfModel.load(path) if (path / "tfidf.json").is_file() else None,
         probability_maps=_maps(calibration.get("served", calibration)),
         part_maps={part: _maps(maps) for part, maps in calibration.get("parts", {}).items()},
     )

@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 # Tokens shared by consecutive windows: a phrase cut by one window's edge is whole in the next.
 WINDOW_OVERLAP = 32
 WORD = re.compile(r"\w[\w'’-]*")
-MAX_OCCLUDED_WORDS = 40  # measured on one thread: p50 1.7 ms, p95 11 ms a comment (README)
+MAX_OCCLUDED_WORDS = 40  # measured on one thread: p50 1.7 ms, p95 11 ms a comment (docs/benchmarks.md)
 
 
 def encode(tokenizer, texts: Sequence[str], max_len: int) -> list[list[int]]:

@@ -19,7 +19,6 @@ import transformers
 
 from training.artifacts import write_artifact
 from training.base_models import BaseModel, load_base_model
-from training.baseline import TfidfBaseline
 from training.batches import EncodedDataset
 from training.calibration import (
     LabelThreshold,
@@ -50,6 +49,7 @@ from training.model import MultiLabelClassifier
 from training.onnx_model import export_onnx
 from training.progress import Progress, ProgressCallback
 from training.report import calibration_report, probability_report, served_forms_report
+from training.tfidf import TfidfModel
 
 MIN_EXAMPLES = 20
 
@@ -128,17 +128,17 @@ def tfidf_baseline(
     val_texts: Sequence[str],
     val_matrix: LabelMatrix,
     predict_texts: Sequence[str] | None = None,
-    fitted: TfidfBaseline | None = None,
+    fitted: TfidfModel | None = None,
 ) -> tuple[np.ndarray, dict[str, LabelThreshold]]:
     """The TF-IDF baseline trained on the same split and calibrated the same way as the model
     (or `fitted`, one already trained on `train_texts`). Returns its probabilities for
     `predict_texts` (default: the validation texts) and thresholds."""
-    baseline = fitted or TfidfBaseline(config.labels, config.seed).fit(train_texts, train_matrix)
+    baseline = fitted or TfidfModel(config.labels, config.seed).fit(train_texts, train_matrix)
     val_probs = baseline.predict_proba(val_texts)
     if config.calibration == "oof":
 
         def fold_predict(inside: np.ndarray, held_out: np.ndarray) -> np.ndarray:
-            fold = TfidfBaseline(config.labels, config.seed).fit(
+            fold = TfidfModel(config.labels, config.seed).fit(
                 [train_texts[i] for i in inside], train_matrix.subset(inside)
             )
             return fold.predict_proba([train_texts[i] for i in held_out])
@@ -219,12 +219,12 @@ def tokenise_stage(
 
 def blend_stage(
     config: TrainConfig, split: Split, val: EncodedDataset, val_probs: np.ndarray
-) -> tuple[TfidfBaseline | None, dict, np.ndarray]:
+) -> tuple[TfidfModel | None, dict, np.ndarray]:
     """With `tfidf_blend`, the TF-IDF part fitted on the gold training rows, each part's Platt
     maps, and the blended validation scores; without it, the transformer's scores alone."""
     if not config.tfidf_blend:
         return None, {}, val_probs
-    tfidf = TfidfBaseline(config.labels, config.seed).fit(split.texts(split.train_index), split.train_gold)
+    tfidf = TfidfModel(config.labels, config.seed).fit(split.texts(split.train_index), split.train_gold)
     parts = {"neural": val_probs, "tfidf": tfidf.predict_proba(split.texts(split.val_index))}
     # Platt only: each part's ranking must survive into the mean.
     part_maps = {
@@ -282,7 +282,7 @@ def calibrate_stage(
 
 
 def evaluate_stage(
-    config: TrainConfig, split: Split, val: EncodedDataset, calibrated: Calibrated, tfidf: TfidfBaseline | None
+    config: TrainConfig, split: Split, val: EncodedDataset, calibrated: Calibrated, tfidf: TfidfModel | None
 ) -> tuple[dict, dict | None]:
     """The model's metrics on the validation split, and with `config.baseline` the TF-IDF
     baseline's, trained and calibrated on the same split."""
@@ -363,7 +363,7 @@ def write_stage(
     model: MultiLabelClassifier,
     train_texts: list[str],
     teacher: TeacherTargets | None,
-    tfidf: TfidfBaseline | None,
+    tfidf: TfidfModel | None,
     part_maps: dict,
     calibrated: Calibrated,
     onnx: dict[str, bytes],

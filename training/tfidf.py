@@ -1,5 +1,5 @@
-"""TF-IDF + logistic regression, one classifier per label: the bar the neural model must clear,
-and (TrainConfig.tfidf_blend) a part of the served score.
+"""TF-IDF + logistic regression, one classifier per label: a part of the served score
+(TrainConfig.tfidf_blend), and the bag-of-words baseline every version is measured against.
 
 Saved as JSON (vocabularies) and safetensors (idf, weights): like the neural model, loaded
 without unpickling anything. sklearn and scipy are imported where a model is built or fitted,
@@ -24,7 +24,7 @@ VECTORIZERS = {
 JSON_FILE, WEIGHTS_FILE = "tfidf.json", "tfidf.safetensors"
 
 
-class TfidfBaseline:
+class TfidfModel:
     def __init__(self, labels: Sequence[str], seed: int):
         from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -43,7 +43,7 @@ class TfidfBaseline:
         parts = [v.fit_transform(texts) if fit else v.transform(texts) for v in self.vectorizers.values()]
         return sparse.hstack(parts, format="csr")
 
-    def fit(self, texts: Sequence[str], matrix: LabelMatrix) -> "TfidfBaseline":
+    def fit(self, texts: Sequence[str], matrix: LabelMatrix) -> "TfidfModel":
         from sklearn.linear_model import LogisticRegression
 
         features = self._features(texts, fit=True)
@@ -76,7 +76,7 @@ class TfidfBaseline:
         """What each label's LogisticRegression.predict_proba gives: sigmoid(x·w + b), x each
         vectorizer's TF-IDF row. The rows are built here as sklearn's transform builds them
         (sublinear tf × idf, l2-normalised per vectorizer) without its per-call validation,
-        which cost more than the arithmetic for one comment (tests/training/test_baseline.py)."""
+        which cost more than the arithmetic for one comment (tests/training/test_tfidf.py)."""
         logits = np.tile(self.intercept.astype(np.float64), (len(texts), 1))
         for row, text in enumerate(texts):
             for analyze, vocabulary, idf, weights in self._scoring_tables:
@@ -107,7 +107,7 @@ class TfidfBaseline:
         )
 
     @classmethod
-    def load(cls, directory: Path) -> "TfidfBaseline":
+    def load(cls, directory: Path) -> "TfidfModel":
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         record = json.loads((directory / JSON_FILE).read_text())

@@ -19,7 +19,14 @@ for comments from that source.
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-REVIEW, AUTO_REJECT, AUTO_APPROVE = "review", "auto_reject", "auto_approve"
+from moderation.models import RoutingRule
+
+# The actions, from their one source: the rules' choices.
+REVIEW, AUTO_REJECT, AUTO_APPROVE = (
+    RoutingRule.Action.REVIEW,
+    RoutingRule.Action.AUTO_REJECT,
+    RoutingRule.Action.AUTO_APPROVE,
+)
 
 
 @dataclass(frozen=True)

@@ -96,5 +96,5 @@ def comments_submit_many(
             results = _with_scores(results, fresh, comments_triage(comments=fresh))
     if fresh and defer_scoring:
         ids = [comment.pk for comment in fresh]
-        jobs.comments_score(comment_ids=ids, if_broker_down=lambda: comments_triage_waiting(comment_ids=ids))
+        jobs.comments_triage_waiting(comment_ids=ids, if_broker_down=lambda: comments_triage_waiting(comment_ids=ids))
     return results

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from moderation.models import Comment, Decision, Label, LabelAnnotation, ReviewItem, ReviewQueue
+from moderation.models import COMMENT_STATUS_AFTER, Comment, Decision, Label, LabelAnnotation, ReviewItem, ReviewQueue
 from moderation.selectors.review import (
     ItemFilters,
     bulk_actionable_items,
@@ -28,7 +28,7 @@ from moderation.selectors.review import (
 from moderation.services.audit import audit_event_record
 from moderation.services.webhooks import webhook_deliveries_create
 
-STATUS_AFTER = {Decision.Action.APPROVE: Comment.Status.APPROVED, Decision.Action.REJECT: Comment.Status.REJECTED}
+FINAL_ACTIONS = (Decision.Action.APPROVE, Decision.Action.REJECT)  # they set the comment's status
 
 
 class ReviewError(Exception):
@@ -140,12 +140,12 @@ def review_item_decide(
         if escalate_to.is_audit:
             raise ReviewError("The audit queue takes only blind samples of automatic decisions.")
         labels = {}  # whoever decides it in the other queue sets the labels
-    elif action not in STATUS_AFTER:
+    elif action not in FINAL_ACTIONS:
         raise ReviewError(f"Unknown action {action!r}.")
     previous = {"comment_status": comment.status, "labels": {}}
     if action != Decision.Action.ESCALATE:
         previous["labels"] = _annotations_write(comment, labels, moderator)
-        comment.status = STATUS_AFTER[action]
+        comment.status = COMMENT_STATUS_AFTER[action]
         comment.save(update_fields=["status"])
     _close(item)
     if action == Decision.Action.ESCALATE:
@@ -265,7 +265,7 @@ def review_items_bulk_decide(
     the count the moderator confirmed: if the selection has changed since, nothing is done.
     Items another moderator holds are left alone. No labels are stored: nobody looked at each
     comment's labels."""
-    if action not in STATUS_AFTER:
+    if action not in FINAL_ACTIONS:
         raise ReviewError("A bulk action approves or rejects.")
     if queue.is_audit:
         # Its verdicts measure the automatic decisions' precision: each needs a person's look.
@@ -279,7 +279,7 @@ def review_items_bulk_decide(
     comments = [item.comment for item in items]
     previous_status = {comment.pk: comment.status for comment in comments}
     for comment in comments:
-        comment.status = STATUS_AFTER[action]
+        comment.status = COMMENT_STATUS_AFTER[action]
     Comment.objects.bulk_update(comments, ["status"])
     for item in items:
         item.status, item.claimed_by, item.claimed_until = ReviewItem.Status.DECIDED, None, None
@@ -305,7 +305,11 @@ def review_items_bulk_decide(
         action=f"decision.bulk_{action}",
         target=queue,
         before={"filters": asdict(filters), "count": expected_count},
-        after={"status": STATUS_AFTER[action], "comments": [comment.pk for comment in comments], "reason": reason},
+        after={
+            "status": COMMENT_STATUS_AFTER[action],
+            "comments": [comment.pk for comment in comments],
+            "reason": reason,
+        },
     )
     webhook_deliveries_create(decisions=decisions, event="decision.created")
     return decisions

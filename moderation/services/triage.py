@@ -1,5 +1,5 @@
 """Triage: put scored comments where they belong. One path for a synchronous submit, the async
-scoring task, re-scoring once a model becomes active, and `manage.py score_pending`."""
+scoring task, re-scoring once a model becomes active, and `manage.py triage_waiting`."""
 
 import random
 from collections import defaultdict
@@ -12,15 +12,9 @@ from django.utils import timezone
 
 from moderation import jobs, metrics
 from moderation.engine.analysis import Analysis, comments_analyze
-from moderation.engine.rules import AUTO_APPROVE, AUTO_REJECT, REVIEW
+from moderation.engine.rules import REVIEW
 from moderation.engine.scoring import active_model
-from moderation.models import Comment, Prediction, ReviewItem
-
-STATUS_FOR_ACTION = {
-    REVIEW: Comment.Status.PENDING,
-    AUTO_APPROVE: Comment.Status.APPROVED,
-    AUTO_REJECT: Comment.Status.REJECTED,
-}
+from moderation.models import COMMENT_STATUS_AFTER, Comment, Prediction, ReviewItem
 
 
 def _analyze(comments: Sequence[Comment]) -> Analysis:
@@ -32,7 +26,7 @@ def _apply(comment: Comment, analysis: Analysis, index: int) -> None:
     comment.route_action, comment.route_reason = decision.action, decision.reason[:300]
     comment.route_queue, comment.flagged_labels = analysis.queue(index), list(decision.flagged)
     comment.routed_by = analysis.version.version if analysis.version else None
-    comment.status = STATUS_FOR_ACTION[decision.action]
+    comment.status = COMMENT_STATUS_AFTER[decision.action]
 
 
 def _review_item(comment: Comment, analysis: Analysis, index: int, now) -> ReviewItem:

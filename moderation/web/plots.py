@@ -104,7 +104,7 @@ def _pr_curves(heldout: HeldOut, thresholds: dict[str, float]) -> bytes:
         axis.set_title(label, fontsize=10)
         curve = pr_curve(heldout, label)
         if curve is None:
-            axis.text(0.5, 0.5, "no positives\nin the held-out split", ha="center", va="center", fontsize=8)
+            axis.text(0.5, 0.5, "no positives\nin the validation split", ha="center", va="center", fontsize=8)
             continue
         precision, recall, cutoffs = curve
         axis.plot(recall, precision, color=COLOURS["train"])
@@ -146,7 +146,7 @@ def _reliability(heldout: HeldOut) -> bytes:
         axis.set_title(label, fontsize=10)
         positives, negatives = class_scores(heldout, label)
         if not len(positives):
-            axis.text(0.5, 0.5, "no positives\nin the held-out split", ha="center", va="center", fontsize=8)
+            axis.text(0.5, 0.5, "no positives\nin the validation split", ha="center", va="center", fontsize=8)
             continue
         truth = np.concatenate([np.ones(len(positives)), np.zeros(len(negatives))])
         error = calibration_error(np.concatenate([positives, negatives]), truth)

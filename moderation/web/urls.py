@@ -16,7 +16,7 @@ urlpatterns = [
     path("review/history/", views.history, name="history"),
     path("review/activity/", views.activity, name="activity"),
     # Not /review/audit/: that is the blind audit queue's own page.
-    path("review/precision/", views.audit, name="audit"),
+    path("review/precision/", views.precision, name="precision"),
     path("review/undo/", views.undo, name="undo"),
     path("review/<slug:slug>/", views.queue_page, name="queue"),
     path("review/<slug:slug>/work/", views.work, name="work"),

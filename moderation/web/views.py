@@ -393,8 +393,9 @@ def activity(request):
 
 @require_GET
 @admin_required
-def audit(request):
-    return render(request, "moderation/web/audit.html", {"results": review_selectors.audit_precision()})
+def precision(request):
+    """The blind audit's verdicts on the automatic decisions: their precision per rule."""
+    return render(request, "moderation/web/precision.html", {"results": review_selectors.audit_precision()})
 
 
 def home(request) -> HttpResponse:

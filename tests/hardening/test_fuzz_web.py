@@ -68,7 +68,7 @@ def urls(site) -> list[tuple[str, str]]:
         reverse("web:work", args=["general"]),
         reverse("web:history"),
         reverse("web:activity"),
-        reverse("web:audit"),
+        reverse("web:precision"),
         reverse("web:models"),
         reverse("web:retrain"),
         reverse("web:export", args=["csv"]),

@@ -154,15 +154,15 @@ def test_analyze_without_a_model_is_503(api):
     assert response.status_code == 503 and "No model is active" in response.json()["detail"]
 
 
-def test_score_pending_command(api, trained_artifact, artifacts_dir):
+def test_triage_waiting_command(api, trained_artifact, artifacts_dir):
     from django.core.management import CommandError
 
     with pytest.raises(CommandError, match="no model version is active"):
-        call_command("score_pending")
+        call_command("triage_waiting")
     api.post(URL, [{"text": "a"}, {"text": "b"}], format="json")
     install_version(trained_artifact, artifacts_dir, "now-active")
     active_model.invalidate()  # a new process, as the command would be
-    call_command("score_pending")
+    call_command("triage_waiting")
     assert Comment.objects.filter(routed_by__name="now-active").count() == 2
 
 

@@ -4,16 +4,16 @@ import numpy as np
 
 from tests.tiny import DEMO_CSV
 from training import DEFAULT_LABELS
-from training.baseline import TfidfBaseline
 from training.data import label_matrix, read_csv_examples
+from training.tfidf import TfidfModel
 
 
 def test_predict_proba_equals_the_sklearn_pipeline(tmp_path):
     examples = read_csv_examples(DEMO_CSV, DEFAULT_LABELS)
     texts = [example.text for example in examples]
-    model = TfidfBaseline(DEFAULT_LABELS, seed=1).fit(texts, label_matrix(examples, DEFAULT_LABELS))
+    model = TfidfModel(DEFAULT_LABELS, seed=1).fit(texts, label_matrix(examples, DEFAULT_LABELS))
     model.save(tmp_path)
-    loaded = TfidfBaseline.load(tmp_path)
+    loaded = TfidfModel.load(tmp_path)
     odd = ["", "!!!", "zzqqxx unseen", "Ｆｕｌｌｗｉｄｔｈ idiot", "idiot " * 500]
     for scorer in (model, loaded):
         logits = np.asarray(scorer._features(texts + odd) @ scorer.coef.T) + scorer.intercept

@@ -107,7 +107,7 @@ def test_run_page_polls_its_progress_until_it_finishes(admin):
 
 def test_version_page_and_its_plots(admin, active_version):
     page = admin.get(reverse("web:version", args=[active_version.pk])).content.decode()
-    assert "Held-out metrics" in page
+    assert "Validation split metrics" in page
     for kind in ("learning-curve", "pr-curves", "histograms", "reliability"):
         plot = admin.get(reverse("web:version-plot", args=[active_version.pk, kind]))
         assert plot.status_code == 200 and plot["Content-Type"] == "image/svg+xml"

@@ -18,7 +18,7 @@ MODERATOR_PAGES = [
     ("web:work", ["general"]),
     ("web:history", []),
 ]
-ADMIN_PAGES = [("web:activity", []), ("web:audit", []), ("web:models", []), ("web:retrain", [])]
+ADMIN_PAGES = [("web:activity", []), ("web:precision", []), ("web:models", []), ("web:retrain", [])]
 MODERATOR_ACTIONS = [
     ("web:decide", ["general", 1]),
     ("web:skip", ["general", 1]),
@@ -306,7 +306,7 @@ def test_admins_see_activity_and_audit_precision():
     admin = logged_in(AdminFactory())
     activity = admin.get(reverse("web:activity"), {"days": "7"})
     assert b"maria" in activity.content
-    assert b"Auto-reject" in admin.get(reverse("web:audit")).content
+    assert b"Auto-reject" in admin.get(reverse("web:precision")).content
 
 
 def test_score_bars_mark_the_thresholds_routing_uses(scored_item):
