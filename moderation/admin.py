@@ -152,7 +152,7 @@ class RoutingRuleForm(forms.ModelForm):
 @admin.register(models.RoutingRule)
 class RoutingRuleAdmin(admin.ModelAdmin):
     form = RoutingRuleForm
-    list_display = ["order", "label", "action", "threshold", "queue", "source", "is_active"]
+    list_display = ["order", "label", "action", "threshold", "margin", "queue", "source", "is_active"]
 
     def save_model(self, request, obj, form, change):
         values = {name: form.cleaned_data[name] for name in routing_rules.FIELDS if name in form.cleaned_data}

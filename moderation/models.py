@@ -302,8 +302,11 @@ class RoutingRule(models.Model):
     order = models.PositiveIntegerField(default=100)
     label = models.ForeignKey(Label, null=True, blank=True, on_delete=models.PROTECT, related_name="routing_rules")
     action = models.CharField(max_length=16, choices=Action.choices)
-    # None means "the active model's calibrated threshold for this label".
+    # Review and auto-reject rules: the score at or over which they act; for a review rule, None
+    # means "the active model's calibrated threshold for this label".
     threshold = models.FloatField(null=True, blank=True)
+    # Auto-approve rules only: how far below every label's review threshold each score must be.
+    margin = models.FloatField(null=True, blank=True)
     queue = models.ForeignKey(ReviewQueue, null=True, blank=True, on_delete=models.PROTECT, related_name="rules")
     # Empty means every source/community.
     source = models.CharField(max_length=100, blank=True)
@@ -317,6 +320,16 @@ class RoutingRule(models.Model):
             models.CheckConstraint(
                 condition=Q(threshold__isnull=True) | Q(threshold__gte=0, threshold__lte=1),
                 name="routing_rule_threshold_in_unit_interval",
+            ),
+            models.CheckConstraint(
+                condition=Q(margin__isnull=True) | Q(margin__gte=0, margin__lte=1),
+                name="routing_rule_margin_in_unit_interval",
+            ),
+            # A margin is an auto-approve rule's, and a threshold never is.
+            models.CheckConstraint(
+                condition=Q(action="auto_approve", threshold__isnull=True)
+                | Q(~Q(action="auto_approve"), margin__isnull=True),
+                name="routing_rule_margin_for_auto_approve_only",
             ),
             models.CheckConstraint(
                 condition=~Q(action="review") | Q(queue__isnull=False), name="routing_rule_review_has_queue"

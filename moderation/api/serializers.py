@@ -230,10 +230,11 @@ class RoutingRuleSerializer(serializers.ModelSerializer):
         slug_field="slug", queryset=ReviewQueue.objects.all(), allow_null=True, required=False, default=None
     )
     threshold = serializers.FloatField(min_value=0.0, max_value=1.0, allow_null=True, required=False, default=None)
+    margin = serializers.FloatField(min_value=0.0, max_value=1.0, allow_null=True, required=False, default=None)
     # Strict: a number is refused, not stored as its digits.
     source = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
 
     class Meta:
         model = RoutingRule
-        fields = ["id", "order", "label", "action", "threshold", "queue", "source", "is_active", "updated_at"]
+        fields = ["id", "order", "label", "action", "threshold", "margin", "queue", "source", "is_active", "updated_at"]
         read_only_fields = ["id", "updated_at"]

@@ -42,6 +42,7 @@ def _rules() -> list[Rule]:
             action=rule.action,
             label=rule.label.name if rule.label else None,
             threshold=rule.threshold,
+            margin=rule.margin,
             queue=rule.queue.slug if rule.queue else None,
             source=rule.source,
         )

@@ -36,6 +36,7 @@ class Rule:
     action: str
     label: str | None = None
     threshold: float | None = None
+    margin: float | None = None  # auto-approve rules only
     queue: str | None = None
     source: str = ""
 
@@ -144,7 +145,7 @@ def decide_route(
             0.0,
             thresholds,
         )
-    margin = approve.threshold or 0.0
+    margin = approve.margin or 0.0
     near = [label for label in thresholds if scores[label] >= thresholds[label] - margin]
     if near:
         # Close calls come first among the unflagged: ordered by how close they came.

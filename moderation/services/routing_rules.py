@@ -8,7 +8,7 @@ from moderation.engine.config import routing_config
 from moderation.models import Label, ReviewQueue, RoutingRule
 from moderation.services.audit import audit_event_record
 
-FIELDS = ("order", "label", "action", "threshold", "queue", "source", "is_active")
+FIELDS = ("order", "label", "action", "threshold", "margin", "queue", "source", "is_active")
 
 
 def _snapshot(rule: RoutingRule) -> dict:
@@ -24,6 +24,10 @@ def routing_rule_validate(rule: RoutingRule) -> None:
         errors["threshold"] = "An auto-reject rule needs a label and a threshold."
     if rule.action == RoutingRule.Action.AUTO_APPROVE and rule.label_id is not None:
         errors["label"] = "An auto-approve rule applies to every label: leave the label empty."
+    if rule.action == RoutingRule.Action.AUTO_APPROVE and rule.threshold is not None:
+        errors["threshold"] = "An auto-approve rule has a margin below every review threshold, not a threshold."
+    if rule.action != RoutingRule.Action.AUTO_APPROVE and rule.margin is not None:
+        errors["margin"] = "Only an auto-approve rule has a margin."
     if rule.action == RoutingRule.Action.REVIEW and rule.label_id is None:
         errors["label"] = "A review rule is for one label."
     if errors:

@@ -19,6 +19,7 @@ rule_st = st.builds(
     action=st.sampled_from([REVIEW, AUTO_REJECT, AUTO_APPROVE]),
     label=st.one_of(st.none(), st.sampled_from(LABELS)),
     threshold=st.one_of(st.none(), unit),
+    margin=st.one_of(st.none(), unit),
     queue=st.sampled_from(["urgent", "general"]),
     source=st.sampled_from(["", "kids", "forum"]),
 )

@@ -51,7 +51,7 @@ def test_routes_follow_the_rules_end_to_end(api, active_version):
     rejected = api.post(URL, {"text": "anything at all", "source": "strict"}, format="json").json()
     assert rejected["route"]["action"] == "auto_reject" and rejected["status"] == "rejected"
     assert not ReviewItem.objects.filter(comment_id=rejected["id"]).exists()
-    RoutingRule.objects.filter(action="auto_approve").update(threshold=0.0)
+    RoutingRule.objects.filter(action="auto_approve").update(margin=0.0)
     RoutingRule.objects.filter(action="review").update(is_active=False)
     ModelVersion.objects.filter(pk=active_version.pk).update(thresholds=dict.fromkeys(active_version.labels, 1.0))
     active_model.invalidate()

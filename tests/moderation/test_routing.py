@@ -6,7 +6,7 @@ from moderation.engine.rules import AUTO_APPROVE, AUTO_REJECT, REVIEW, Rule, dec
 
 THRESHOLDS = {"toxic": 0.5, "threat": 0.4, "insult": 0.6}
 URGENT_THREAT = Rule(id=1, order=10, action=REVIEW, label="threat", queue="urgent")
-APPROVE = Rule(id=2, order=1000, action=AUTO_APPROVE, threshold=0.1)
+APPROVE = Rule(id=2, order=1000, action=AUTO_APPROVE, margin=0.1)
 REJECT_TOXIC = Rule(id=3, order=5, action=AUTO_REJECT, label="toxic", threshold=0.95)
 
 

@@ -55,7 +55,10 @@ def test_create_update_delete_are_audited(admin_api, admin_user):
     [
         ({"action": "review", "label": "toxic"}, "queue"),
         ({"action": "auto_reject", "label": "toxic"}, "threshold"),
-        ({"action": "auto_approve", "label": "toxic", "threshold": 0.1}, "label"),
+        ({"action": "auto_approve", "label": "toxic", "margin": 0.1}, "label"),
+        ({"action": "auto_approve", "threshold": 0.1}, "threshold"),  # its figure is a margin
+        ({"action": "review", "label": "toxic", "queue": "general", "margin": 0.1}, "margin"),
+        ({"action": "auto_approve", "margin": -0.5}, "margin"),
         ({"action": "review", "label": "toxic", "queue": "general", "threshold": 1.5}, "threshold"),
         ({"action": "review", "label": "sarcasm", "queue": "general"}, "label"),
         ({"action": "explode"}, "action"),
@@ -83,11 +86,11 @@ def test_django_admin_edits_are_audited_and_promotion_is_an_action(client, admin
     rule = RoutingRule.objects.get(action="auto_approve")
     response = client.post(
         f"/admin/moderation/routingrule/{rule.pk}/change/",
-        {"order": 1000, "action": "auto_approve", "threshold": 0.2, "source": "", "is_active": "on"},
+        {"order": 1000, "action": "auto_approve", "margin": 0.2, "source": "", "is_active": "on"},
     )
     assert response.status_code == 302
     event = AuditEvent.objects.get(action="routing_rule.update")
-    assert (event.before["threshold"], event.after["threshold"], event.actor) == (0.1, 0.2, admin_user)
+    assert (event.before["margin"], event.after["margin"], event.actor) == (0.1, 0.2, admin_user)
     version = install_version(trained_artifact, artifacts_dir, "via-admin", status="candidate")
     client.post("/admin/moderation/modelversion/", {"action": "promote", "_selected_action": [version.pk]})
     assert ModelVersion.objects.get(pk=version.pk).status == "active"

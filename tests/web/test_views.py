@@ -381,7 +381,7 @@ def test_no_template_comment_leaks_into_a_page():
 
 
 def test_why_here_does_not_cite_the_auto_approve_rule_as_if_it_approved():
-    approve = RoutingRule.objects.create(order=1000, action="auto_approve", threshold=0.1)
+    approve = RoutingRule.objects.create(order=1000, action="auto_approve", margin=0.1)
     item = ReviewItemFactory(rule=approve, reason="near threshold (within 0.10): toxic 0.55 < 0.60")
     page = logged_in(ModeratorFactory()).get(reverse("web:work", args=["general"]) + f"?item={item.pk}")
     text = page.content.decode()
