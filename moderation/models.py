@@ -207,8 +207,9 @@ class TrainingRun(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TRAIN)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     config = models.JSONField(default=dict)
-    # For a recalibration: the version whose weights get new thresholds.
-    source_version = models.ForeignKey(
+    # For a recalibration: the version whose weights get new thresholds, and so the parent of
+    # the version the run makes (ModelVersion.parent): one link, one name.
+    parent = models.ForeignKey(
         ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="recalibrations"
     )
     requested_by = models.ForeignKey(

@@ -297,7 +297,7 @@ def recalibration_start(
     parent_run = TrainingRun.objects.filter(model_version=model_version).first()
     run = TrainingRun.objects.create(
         kind=TrainingRun.Kind.RECALIBRATE,
-        source_version=model_version,
+        parent=model_version,
         requested_by=requested_by,
         config={"data": data, "training": parent_run.config.get("training") if parent_run else None},
         celery_task_id=str(uuid.uuid4()) if enqueue else "",
@@ -316,7 +316,7 @@ def recalibration_execute(*, run_id: int) -> TrainingRun | None:
         return None
 
     def work():
-        source = run.source_version
+        source = run.parent
         data = run.config["data"]
         examples = selectors.training_examples(
             labels=source.labels, origins=data["origins"], since=data["since"], until=data["until"]

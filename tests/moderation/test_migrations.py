@@ -29,3 +29,10 @@ def test_an_auto_approve_rules_threshold_becomes_its_margin_and_back():
     old = _migrate(BEFORE)
     assert old.get_model("moderation", "RoutingRule").objects.get(action="auto_approve").threshold == 0.15
     _migrate(AFTER)
+
+
+def test_the_migrations_match_the_models():
+    """A model change without its migration would reach a database as a different schema."""
+    from django.core.management import call_command
+
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)  # exits non-zero on a difference
