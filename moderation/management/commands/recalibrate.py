@@ -14,11 +14,13 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--version", help="model version name (default: the active one)")
+        # Not --version: Django's own option, which every command has.
+        parser.add_argument("--model-version", help="model version name (default: the active one)")
         parser.add_argument("--since", help="use moderator decisions made on or after this ISO date")
         parser.add_argument("--enqueue", action="store_true", help="queue it for a Celery worker and return")
 
-    def handle(self, *args, version, since, enqueue, **options):
+    def handle(self, *args, model_version: str | None, since, enqueue, **options):
+        version = model_version
         versions = ModelVersion.objects.all()
         source = versions.filter(name=version).first() if version else versions.filter(status="active").first()
         if source is None:
