@@ -4,6 +4,7 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
@@ -290,6 +291,13 @@ class ReviewQueue(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # Held in the database too (migration 0018): what the admin's form says first.
+        if self.is_audit and self.pk and self.rules.exists():
+            raise ValidationError(
+                {"is_audit": "Routing rules send comments to this queue: it cannot be the audit queue."}
+            )
 
 
 class RoutingRule(models.Model):

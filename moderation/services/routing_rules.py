@@ -30,6 +30,9 @@ def routing_rule_validate(rule: RoutingRule) -> None:
         errors["margin"] = "Only an auto-approve rule has a margin."
     if rule.action == RoutingRule.Action.REVIEW and rule.label_id is None:
         errors["label"] = "A review rule is for one label."
+    if rule.queue_id is not None and ReviewQueue.objects.filter(pk=rule.queue_id, is_audit=True).exists():
+        # Its items are a random sample of automatic decisions; routed ones would skew its precision.
+        errors["queue"] = "The blind audit queue takes only random samples of automatic decisions, not routed comments."
     if errors:
         raise ValidationError(errors)
     rule.full_clean()

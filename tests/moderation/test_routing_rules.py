@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
 from moderation.models import AuditEvent, ModelVersion, RoutingRule
@@ -95,3 +96,29 @@ def test_django_admin_edits_are_audited_and_promotion_is_an_action(client, admin
     client.post("/admin/moderation/modelversion/", {"action": "promote", "_selected_action": [version.pk]})
     assert ModelVersion.objects.get(pk=version.pk).status == "active"
     assert AuditEvent.objects.filter(action="model_version.promote", actor=admin_user).exists()
+
+
+def test_no_rule_may_send_comments_to_the_blind_audit_queue(admin_api, admin_user):
+    """Refused with a field message by the service (API and admin alike), and by the database
+    for any other writer; a queue that rules target cannot become the audit queue either."""
+    from django.db import IntegrityError, transaction
+
+    from moderation.models import ReviewQueue
+
+    audit = ReviewQueue.objects.get(is_audit=True)
+    count = RoutingRule.objects.count()
+    answer = admin_api.post(URL, {"action": "review", "label": "toxic", "queue": audit.slug}, format="json")
+    assert answer.status_code == 400 and "audit" in answer.json()["queue"][0]
+    rule = RoutingRule.objects.filter(action="review").first()
+    assert admin_api.patch(f"{URL}{rule.pk}/", {"queue": audit.slug}, format="json").status_code == 400
+    assert RoutingRule.objects.count() == count and RoutingRule.objects.get(pk=rule.pk).queue != audit
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RoutingRule.objects.filter(pk=rule.pk).update(queue=audit)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RoutingRule.objects.create(action="review", label=rule.label, queue=audit)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReviewQueue.objects.filter(pk=rule.queue_id).update(is_audit=True)
+    targeted = rule.queue
+    targeted.is_audit = True
+    with pytest.raises(ValidationError, match="cannot be the audit queue"):
+        targeted.full_clean()
