@@ -27,10 +27,13 @@ def free_port() -> int:
 def server_env(connection, artifacts_dir, *, db_port: int | None = None, **extra) -> dict:
     """The environment of a server on the test's own PostgreSQL database (committed rows are
     what it sees: transaction=True tests), reached on `db_port` if given (a relay)."""
+    from django.conf import settings
+
     db = connection.settings_dict
     port = db_port or int(db["PORT"] or 5432)
     return {
         **os.environ,
+        "TOXISCOPE_REDIS_PREFIX": settings.TOXISCOPE_REDIS_PREFIX,  # this process's (integration conftest)
         "ALLOWED_HOSTS": "127.0.0.1",
         "TOXISCOPE_ARTIFACTS_DIR": str(artifacts_dir),
         "DATABASE_URL": f"postgres://{db['USER']}@127.0.0.1:{port}/{db['NAME']}",

@@ -4,6 +4,7 @@ With nothing set, ToxiScope runs on one machine: a SQLite file under var/, Redis
 `DATABASE_URL` selects PostgreSQL (or any database dj-database-url understands).
 """
 
+import hashlib
 import os
 import secrets
 from datetime import timedelta
@@ -237,11 +238,24 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+
+def _deployment_prefix() -> str:
+    """Named after the database, the one thing two installs never share: two installs on one
+    Redis (with the default URLs) then keep apart their broker queues, cache entries and
+    rate-limit counts."""
+    db = DATABASES["default"]
+    identity = f"{db['ENGINE']}|{db.get('HOST', '')}|{db.get('PORT', '')}|{db['NAME']}"
+    return "toxiscope-" + hashlib.sha256(identity.encode()).hexdigest()[:10]
+
+
+# Every key this deployment writes to Redis starts with it (TOXISCOPE_REDIS_PREFIX to choose it).
+TOXISCOPE_REDIS_PREFIX = os.environ.get("TOXISCOPE_REDIS_PREFIX") or _deployment_prefix()
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": os.environ.get("TOXISCOPE_CACHE_URL", "redis://127.0.0.1:6379/1"),
         "TIMEOUT": 300,
+        "KEY_PREFIX": TOXISCOPE_REDIS_PREFIX,  # the rate limits' counts live here too
     }
 }
 
@@ -267,7 +281,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 # would be handed to a second worker.
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": TOXISCOPE_TRAINING_TIME_LIMIT_S + 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": TOXISCOPE_TRAINING_TIME_LIMIT_S + 3600,
+    # Queues, unacked messages and the workers' broadcast channels, under this deployment's name.
+    "global_keyprefix": f"{TOXISCOPE_REDIS_PREFIX}:",
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Workers log through LOGGING below (JSON lines), not Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -36,6 +36,9 @@ def celery_worker(django_db_setup, tmp_path_factory):
         **os.environ,
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        # The prefix follows the database's name, which pytest-django changed after settings
+        # were read: the worker must use this process's, or it would consume another namespace.
+        "TOXISCOPE_REDIS_PREFIX": settings.TOXISCOPE_REDIS_PREFIX,
         "TOXISCOPE_ARTIFACTS_DIR": str(artifacts),
         "HF_HUB_OFFLINE": "1",
         "TOXISCOPE_WEBHOOK_BACKOFF_S": "1",  # a retried webhook comes back within the test
