@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
 
+from moderation.webhook_urls import validate_webhook_url
+
 
 class Label(models.Model):
     """One label of the label set. Retired labels keep their history but are not trained."""
@@ -470,7 +472,8 @@ class Webhook(models.Model):
     """A URL that receives every decision, signed with its secret (HMAC-SHA256)."""
 
     name = models.CharField(max_length=100)
-    url = models.URLField(max_length=500)
+    # Refused at registration for what a delivery would refuse (moderation/webhook_urls.py).
+    url = models.URLField(max_length=500, validators=[validate_webhook_url])
     secret = models.CharField(max_length=200, default=secrets.token_urlsafe)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -549,6 +552,8 @@ class WebhookDelivery(models.Model):
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     # When a failed delivery is due again; the sweep re-sends those whose task was lost.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # While a worker is sending it (the claim's lease): no second worker sends it meanwhile.
+    sending_until = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -113,8 +113,10 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
-    """Starts local webhook receivers: `receiver(statuses=[503])` answers 503 once, then 200."""
+def receiver(settings):
+    """Starts local webhook receivers: `receiver(statuses=[503])` answers 503 once, then 200.
+    They listen on loopback, a network an admin must let webhooks reach: the test does."""
+    settings.TOXISCOPE_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     made = []
 
     def make(statuses=()):

@@ -5,6 +5,7 @@ With nothing set, ToxiScope runs on one machine: a SQLite file under var/, Redis
 """
 
 import hashlib
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
@@ -358,6 +359,18 @@ TOXISCOPE_METRICS_TOKEN = os.environ.get("TOXISCOPE_METRICS_TOKEN", "")
 TOXISCOPE_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("TOXISCOPE_WEBHOOK_MAX_ATTEMPTS", 8))
 TOXISCOPE_WEBHOOK_TIMEOUT_S = float(os.environ.get("TOXISCOPE_WEBHOOK_TIMEOUT_S", 5))
 TOXISCOPE_WEBHOOK_BACKOFF_S = float(os.environ.get("TOXISCOPE_WEBHOOK_BACKOFF_S", 10))
+
+
+def env_networks(name: str) -> list[str]:
+    try:
+        return [str(ipaddress.ip_network(item, strict=False)) for item in env_list(name, "")]
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}") from None
+
+
+# Webhooks reach only public addresses; these networks (comma-separated CIDR, e.g.
+# "10.20.0.0/16") are let through too, for a receiver on the deployment's own network.
+TOXISCOPE_WEBHOOK_ALLOWED_NETWORKS = env_networks("TOXISCOPE_WEBHOOK_ALLOWED_NETWORKS")
 TOXISCOPE_MAX_CONCURRENT_TRAINING_RUNS = int(os.environ.get("TOXISCOPE_MAX_CONCURRENT_TRAINING_RUNS", 1))
 # A running training run whose worker has not reported for this long is declared lost.
 TOXISCOPE_TRAINING_HEARTBEAT_TIMEOUT_S = int(os.environ.get("TOXISCOPE_TRAINING_HEARTBEAT_TIMEOUT_S", 10 * 60))

@@ -5,12 +5,13 @@ carries HMAC-SHA256(secret, "<t>.<body>"), so a receiver can check both the send
 the request is fresh (a replayed request has an old t).
 """
 
+import contextlib
 import hashlib
 import hmac
 import json
+import socket
+import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
@@ -19,7 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from moderation import jobs
+from moderation import jobs, webhook_urls
 from moderation.models import AuthorAction, Decision, Webhook, WebhookDelivery
 
 SIGNATURE_HEADER = "X-ToxiScope-Signature"
@@ -117,51 +118,99 @@ def retry_delay_s(attempts: int) -> float:
 
 def webhook_delivery_attempt(*, delivery_id: int) -> float | None:
     """POST one delivery and log the outcome. Returns the seconds to wait before the next try,
-    or None when there is none (delivered, given up after the last attempt, or nothing to do)."""
-    with transaction.atomic():
-        delivery = (
-            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("webhook")
-            .filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING)
-            .first()
-        )
-        if delivery is None:
-            return None  # delivered already, given up, or another worker has it now
-        delivery.attempts += 1
-        delivery.last_attempt_at = timezone.now()
-        status_code, error = _post(delivery)
-        delivery.last_status_code, delivery.last_error = status_code, error
-        if status_code is not None and 200 <= status_code < 300:
-            delivery.status, delivery.delivered_at = WebhookDelivery.Status.DELIVERED, timezone.now()
-        elif delivery.attempts >= settings.TOXISCOPE_WEBHOOK_MAX_ATTEMPTS:
-            delivery.status = WebhookDelivery.Status.FAILED
-        else:
-            delay = retry_delay_s(delivery.attempts)
-            delivery.next_attempt_at = timezone.now() + timedelta(seconds=delay)
-        delivery.save()
-    if delivery.status == WebhookDelivery.Status.PENDING:
-        return delay
-    return None
+    or None when there is none (delivered, given up after the last attempt, or nothing to do).
+    The POST runs outside any transaction: a slow receiver holds no lock that others wait on.
+    The claim, committed first, counts the attempt, so a worker lost mid-POST spends one."""
+    delivery = _delivery_claim(delivery_id)
+    if delivery is None:
+        return None
+    status_code, error = _post(delivery)
+    return _delivery_record(delivery, status_code, error)
+
+
+@transaction.atomic
+def _delivery_claim(delivery_id: int) -> WebhookDelivery | None:
+    now = timezone.now()
+    delivery = (
+        WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("webhook")
+        .filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING)
+        .filter(Q(sending_until__isnull=True) | Q(sending_until__lt=now))
+        .first()
+    )
+    if delivery is None:
+        return None  # delivered already, given up, or another worker is sending it now
+    if not delivery.webhook.is_active:  # deactivating a webhook stops what it had pending
+        delivery.status, delivery.last_error = WebhookDelivery.Status.FAILED, "the webhook was deactivated"
+        delivery.save(update_fields=["status", "last_error"])
+        return None
+    delivery.attempts += 1
+    delivery.last_attempt_at = now
+    delivery.sending_until = now + timedelta(seconds=_deadline_s() + 60)
+    delivery.save(update_fields=["attempts", "last_attempt_at", "sending_until"])
+    return delivery
+
+
+@transaction.atomic
+def _delivery_record(delivery: WebhookDelivery, status_code: int | None, error: str) -> float | None:
+    delivery.last_status_code, delivery.last_error, delivery.sending_until = status_code, error, None
+    delay = None
+    if status_code is not None and 200 <= status_code < 300:
+        delivery.status, delivery.delivered_at = WebhookDelivery.Status.DELIVERED, timezone.now()
+    elif delivery.attempts >= settings.TOXISCOPE_WEBHOOK_MAX_ATTEMPTS:
+        delivery.status = WebhookDelivery.Status.FAILED
+    else:
+        delay = retry_delay_s(delivery.attempts)
+        delivery.next_attempt_at = timezone.now() + timedelta(seconds=delay)
+    delivery.save()
+    return delay
+
+
+def _deadline_s() -> float:
+    """The whole exchange's limit: the per-read timeout alone lets a receiver that drips a
+    header every few seconds keep the worker for ever."""
+    return 2 * settings.TOXISCOPE_WEBHOOK_TIMEOUT_S
 
 
 def _post(delivery: WebhookDelivery) -> tuple[int | None, str]:
-    body = json.dumps(delivery.payload, separators=(",", ":")).encode()
-    request = urllib.request.Request(
-        delivery.webhook.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "ToxiScope-Webhook/1",
-            "X-ToxiScope-Event": delivery.event,
-            "X-ToxiScope-Delivery": str(delivery.pk),
-            SIGNATURE_HEADER: sign(delivery.webhook.secret, body, int(time.time())),
-        },
-    )
+    """(status, error) of one POST. Every failure is an outcome, never an exception: a receiver
+    that answers no HTTP at all, or too many headers, is a failed attempt like a refused one."""
     try:
-        with urllib.request.urlopen(request, timeout=settings.TOXISCOPE_WEBHOOK_TIMEOUT_S) as response:
-            return response.status, ""
-    except urllib.error.HTTPError as exc:
-        return exc.code, f"HTTP {exc.code} {exc.reason}"
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        return None, str(getattr(exc, "reason", exc))[:1000]
+        target = webhook_urls.resolve(delivery.webhook.url)  # again: DNS may have changed
+    except webhook_urls.RefusedByPolicy as exc:
+        return None, str(exc)
+    body = json.dumps(delivery.payload, separators=(",", ":")).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "ToxiScope-Webhook/1",
+        "X-ToxiScope-Event": delivery.event,
+        "X-ToxiScope-Delivery": str(delivery.pk),
+        SIGNATURE_HEADER: sign(delivery.webhook.secret, body, int(time.time())),
+    }
+    connection = webhook_urls.connection(target, settings.TOXISCOPE_WEBHOOK_TIMEOUT_S)
+    cut = threading.Event()
+    watchdog = threading.Timer(_deadline_s(), _cut, [connection, cut])
+    watchdog.start()
+    try:
+        connection.request("POST", target.path, body=body, headers=headers)
+        response = connection.getresponse()
+        status, reason = response.status, response.reason
+    except Exception as exc:  # noqa: BLE001 - whatever the receiver did, the attempt failed
+        status, reason = None, f"{type(exc).__name__}: {exc}"[:1000]
+    finally:
+        watchdog.cancel()
+        connection.close()
+    if cut.is_set():  # a cut connection reads as an end of headers: not an answer
+        return None, "no answer within the time limit"
+    if status is None:
+        return None, reason
+    if 300 <= status < 400:
+        return status, f"HTTP {status}: redirects are not followed"
+    return status, "" if status < 300 else f"HTTP {status} {reason}"[:1000]
+
+
+def _cut(connection, cut: threading.Event) -> None:
+    cut.set()
+    if connection.sock is not None:
+        with contextlib.suppress(OSError):
+            connection.sock.shutdown(socket.SHUT_RDWR)

@@ -42,6 +42,7 @@ def celery_worker(django_db_setup, tmp_path_factory):
         "TOXISCOPE_ARTIFACTS_DIR": str(artifacts),
         "HF_HUB_OFFLINE": "1",
         "TOXISCOPE_WEBHOOK_BACKOFF_S": "1",  # a retried webhook comes back within the test
+        "TOXISCOPE_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",  # the tests' receivers listen on loopback
     }
     hostname = f"test-worker-{os.getpid()}@%h"
     with open(log, "w") as log_file:
