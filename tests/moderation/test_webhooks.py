@@ -192,7 +192,7 @@ def test_deactivating_a_webhook_stops_its_pending_deliveries(receiver):
     assert delivery.status == "failed" and "deactivated" in delivery.last_error and endpoint.requests == []
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_no_lock_is_held_while_the_receiver_answers(settings):
     """While the POST is in flight, another connection can lock the delivery's row at once:
     the attempt is not inside a transaction (it was, and slow receivers stalled writers)."""

@@ -315,7 +315,7 @@ def test_score_bars_mark_the_thresholds_routing_uses(scored_item):
         label=Label.objects.get(name="insult"),
         action="review",
         threshold=0.3,
-        queue=ReviewQueue.objects.first(),
+        queue=ReviewQueue.objects.get(slug="general"),
     )
     item = scored_item("a mild jab", {"insult": 0.35, "toxic": 0.2})
     bars = {bar.label: bar for bar in item_scores(item)}
