@@ -22,6 +22,12 @@ class Analysis:
     scores: list[dict[str, float] | None]
     decisions: list[RouteDecision]
 
+    def subset(self, indexes: Sequence[int]) -> "Analysis":
+        """The same analysis for the rows at `indexes`, in that order."""
+        return Analysis(
+            self.version, self.config, [self.scores[i] for i in indexes], [self.decisions[i] for i in indexes]
+        )
+
     def queue(self, index: int) -> ReviewQueue | None:
         """The queue a comment goes to for review (None when the model decides it)."""
         decision = self.decisions[index]

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from moderation import jobs
 from moderation.engine.analysis import Analysis
 from moderation.models import Comment
-from moderation.services.triage import comments_triage, comments_triage_new, comments_triage_waiting
+from moderation.services.triage import analyze, comments_triage, comments_triage_new, comments_triage_waiting
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,6 @@ def _with_scores(results: list[SubmitResult], fresh: Sequence[Comment], analysis
     return [SubmitResult(r.comment, r.created, scores.get(id(r.comment))) if r.created else r for r in results]
 
 
-@transaction.atomic
 def comments_submit_many(
     *, client, items: Sequence[Mapping[str, Any]], defer_scoring: bool = False
 ) -> list[SubmitResult]:
@@ -82,19 +81,26 @@ def comments_submit_many(
     """
     results = _plan(client, items)
     fresh = [result.comment for result in results if result.created]
-    try:
-        with transaction.atomic():
-            if defer_scoring:
-                Comment.objects.bulk_create(fresh)
-            else:
-                results = _with_scores(results, fresh, comments_triage_new(comments=fresh))
-    except IntegrityError:
-        # A concurrent submit stored one of these external_ids after our query: the exact path.
-        results = [_store_one(client, item) for item in items]
-        fresh = [result.comment for result in results if result.created]
-        if not defer_scoring:
-            results = _with_scores(results, fresh, comments_triage(comments=fresh))
-    if fresh and defer_scoring:
-        ids = [comment.pk for comment in fresh]
-        jobs.comments_triage_waiting(comment_ids=ids, if_broker_down=lambda: comments_triage_waiting(comment_ids=ids))
+    # Scored before the transaction opens: on SQLite it holds the one write lock, and every
+    # other client's submit would wait for this batch's model time.
+    analysis = None if defer_scoring else analyze(fresh)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                if defer_scoring:
+                    Comment.objects.bulk_create(fresh)
+                else:
+                    results = _with_scores(results, fresh, comments_triage_new(comments=fresh, analysis=analysis))
+        except IntegrityError:
+            # A concurrent submit stored one of these external_ids after our query: the exact
+            # path, item by item. Rare, and the comments left to score are those few.
+            results = [_store_one(client, item) for item in items]
+            fresh = [result.comment for result in results if result.created]
+            if not defer_scoring:
+                results = _with_scores(results, fresh, comments_triage(comments=fresh, analysis=analyze(fresh)))
+        if fresh and defer_scoring:
+            ids = [comment.pk for comment in fresh]
+            jobs.comments_triage_waiting(
+                comment_ids=ids, if_broker_down=lambda: comments_triage_waiting(comment_ids=ids)
+            )
     return results

@@ -17,7 +17,10 @@ from moderation.engine.scoring import active_model
 from moderation.models import COMMENT_STATUS_AFTER, Comment, Prediction, ReviewItem
 
 
-def _analyze(comments: Sequence[Comment]) -> Analysis:
+def analyze(comments: Sequence[Comment]) -> Analysis:
+    """Score and decide `comments`: call it before a transaction opens, never inside one (on
+    SQLite a transaction holds the one write lock, and every other writer would wait for the
+    model), then hand its analysis to comments_triage_new or comments_triage."""
     return comments_analyze(texts=[c.text for c in comments], sources=[c.source for c in comments])
 
 
@@ -106,10 +109,9 @@ def _save_routes(comments: Sequence[Comment]) -> None:
 # No savepoint of their own: a failure aborts the caller's transaction (or savepoint) whole
 # anyway, and two fewer statements per submit.
 @transaction.atomic(savepoint=False)
-def comments_triage_new(*, comments: Sequence[Comment]) -> Analysis:
-    """Insert new, unsaved comments already routed: route fields go in with the INSERT, so a
-    batch is three INSERTs (comments, predictions, review items) and no UPDATE."""
-    analysis = _analyze(comments)
+def comments_triage_new(*, comments: Sequence[Comment], analysis: Analysis) -> Analysis:
+    """Insert new, unsaved comments routed by `analysis` (analyze's): route fields go in
+    with the INSERT, so a batch is three INSERTs (comments, predictions, review items)."""
     for index, comment in enumerate(comments):
         _apply(comment, analysis, index)
     Comment.objects.bulk_create(comments)
@@ -125,14 +127,13 @@ def comments_triage_new(*, comments: Sequence[Comment]) -> Analysis:
 
 
 @transaction.atomic(savepoint=False)
-def comments_triage(*, comments: Sequence[Comment]) -> Analysis:
-    """Score and (re-)route stored comments: set each one's route and status, store a
-    Prediction each, and put those for review in a queue.
+def comments_triage(*, comments: Sequence[Comment], analysis: Analysis) -> Analysis:
+    """(Re-)route stored comments as `analysis` (analyze's) says: set each one's route
+    and status, store a Prediction each, and put those for review in a queue.
 
     A comment already waiting in a queue has that item moved and re-prioritised, unless a
     moderator has claimed it; a comment a person already decided is never re-routed.
     """
-    analysis = _analyze(comments)
     _write_predictions(comments, analysis)
     open_items = {
         item.comment_id: item
@@ -189,15 +190,20 @@ def comments_triage_waiting(
     ids = list(waiting.order_by("pk").values_list("pk", flat=True).distinct())
     routed = 0
     for start in range(0, len(ids), batch_size):
+        candidates = list(waiting.filter(pk__in=ids[start : start + batch_size]).order_by("pk"))
+        if not candidates:
+            continue
+        analysis = analyze(candidates)  # the model runs with no transaction open
         with transaction.atomic():
             # The scoring task and the sweep may reach for the same comments: each takes the
-            # rows it can lock, and re-checks under the lock that they still wait.
-            batch = list(
-                waiting.filter(pk__in=ids[start : start + batch_size])
-                .select_for_update(skip_locked=True)
-                .order_by("pk")
-            )
-            if batch:
-                comments_triage(comments=batch)
-            routed += len(batch)
+            # rows it can lock, re-checked under the lock that they still wait (a comment's
+            # text never changes, so its scores still hold).
+            locked = {
+                comment.pk: comment
+                for comment in waiting.filter(pk__in=[c.pk for c in candidates]).select_for_update(skip_locked=True)
+            }
+            keep = [index for index, comment in enumerate(candidates) if comment.pk in locked]
+            if keep:
+                comments_triage(comments=[locked[candidates[i].pk] for i in keep], analysis=analysis.subset(keep))
+            routed += len(keep)
     return routed
