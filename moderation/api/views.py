@@ -37,8 +37,9 @@ def async_flag(request) -> bool:
 class CommentListCreateView(generics.ListAPIView):
     """Submit one comment (an object) or a batch (a list); list your own comments.
 
-    Small submits are scored and routed before the answer. A batch larger than the sync limit,
-    or any submit with `?async=1`, is stored at once and answered 202; a worker scores it, and
+    Small submits are scored and routed before the answer. A batch over the sync limits (256
+    comments, or 200,000 characters in all), or any submit with `?async=1`, is stored at once
+    and answered 202; a worker scores it, and
     `GET /api/v1/comments/{id}/` shows the scores and route once they exist.
     """
 
@@ -73,7 +74,11 @@ class CommentListCreateView(generics.ListAPIView):
         )
         serializer.is_valid(raise_exception=True)
         items = serializer.validated_data if many else [serializer.validated_data]
-        defer = async_flag(request) or len(items) > settings.TOXISCOPE_SYNC_BATCH_MAX
+        defer = (
+            async_flag(request)
+            or len(items) > settings.TOXISCOPE_SYNC_BATCH_MAX
+            or sum(len(item["text"]) for item in items) > settings.TOXISCOPE_SYNC_SCORING_CHARS
+        )
         results = services.comments_submit_many(client=request.user, items=items, defer_scoring=defer)
         created = [r.comment for r in results if r.created]
         if defer and created:

@@ -94,6 +94,21 @@ def test_a_batch_is_scored_in_one_go_and_retries_are_not_rescored(api, active_ve
     assert Prediction.objects.count() == 20 and Comment.objects.count() == 20
 
 
+@pytest.mark.parametrize(
+    ("count", "length", "deferred"),
+    [(10, 20_000, False), (11, 20_000, True), (257, 10, True), (256, 10, False)],
+    ids=["200k-chars", "over-200k-chars", "over-256-comments", "256-short"],
+)
+def test_sync_work_is_bounded_by_its_cost(api, active_version, settings, count, length, deferred):
+    """Characters are the model's cost: 120 comments of 20,000 characters, within the count
+    limit, outlived gunicorn's 30 s worker timeout when scored in the request."""
+    assert settings.TOXISCOPE_SYNC_SCORING_CHARS == 200_000 and settings.TOXISCOPE_SYNC_BATCH_MAX == 256
+    items = [{"text": (f"comment {i} " + "x" * length)[:length]} for i in range(count)]
+    response = api.post(URL, items, format="json")
+    assert response.status_code == (202 if deferred else 201)
+    assert all(comment["scored"] is not deferred for comment in response.json())
+
+
 def test_async_submit_answers_202_and_a_worker_routes_later(api, active_version, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
         response = api.post(f"{URL}?async=1", [{"text": "later please"}], format="json")
