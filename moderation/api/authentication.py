@@ -3,13 +3,13 @@ import logging
 
 from django.conf import settings
 from django.core.cache import cache
-from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.throttling import BaseThrottle
 
 from moderation.engine.api_keys import recent_api_key, remember_api_key
 from moderation.models import ApiKey
 from moderation.roles import user_roles
+from moderation.services.api_keys import api_key_mark_used
 
 KEYWORD = "Api-Key"
 logger = logging.getLogger(__name__)
@@ -51,10 +51,7 @@ def _check(raw_key: str, key_hash: str):
         raise exceptions.AuthenticationFailed("This API key has been revoked.")
     if not api_key.user.is_active:
         raise exceptions.AuthenticationFailed("The user of this API key is inactive.")
-    # One write per key per minute at most: no extra write on every request.
-    now = timezone.now()
-    if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60:
-        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+    api_key_mark_used(api_key=api_key)
     user_roles(api_key.user)  # read now, kept with the user while the key is remembered
     remember_api_key(key_hash, api_key.user, api_key)
     return api_key.user, api_key

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,6 +17,15 @@ def api_key_create(*, user, name: str, created_by=None) -> tuple[ApiKey, str]:
     api_key = ApiKey.objects.create(user=user, name=name, prefix=prefix, key_hash=ApiKey.hash_secret(raw_key))
     audit_event_record(actor=created_by, action="api_key.create", target=api_key, after={"user": user.username})
     return api_key, raw_key
+
+
+def api_key_mark_used(*, api_key: ApiKey) -> None:
+    """Record when a key was last used: one UPDATE per key per minute at most, not one on
+    every request (not audited: it is the key's use, not a person's change)."""
+    now = timezone.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at > timedelta(seconds=60):
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now
 
 
 @transaction.atomic

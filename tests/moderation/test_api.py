@@ -228,3 +228,20 @@ def test_readiness_reports_an_unreachable_broker(settings):
     response = APIClient().get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["broker"].startswith("error")
+
+
+def test_a_keys_last_use_is_recorded_at_most_once_a_minute(client_user):
+    from datetime import timedelta
+
+    from moderation.models import ApiKey
+    from moderation.services.api_keys import api_key_mark_used
+
+    key, _ = api_key_create(user=client_user, name="used")
+    api_key_mark_used(api_key=key)
+    first = ApiKey.objects.get(pk=key.pk).last_used_at
+    assert first is not None
+    api_key_mark_used(api_key=key)  # within the minute: no write
+    assert ApiKey.objects.get(pk=key.pk).last_used_at == first
+    key.last_used_at = first - timedelta(minutes=2)  # as a key last used two minutes ago
+    api_key_mark_used(api_key=key)
+    assert ApiKey.objects.get(pk=key.pk).last_used_at > first

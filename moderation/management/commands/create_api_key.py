@@ -1,9 +1,8 @@
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from moderation.roles import API_CLIENT
 from moderation.services import api_key_create
+from moderation.services.users import user_ensure_api_client
 
 
 class Command(BaseCommand):
@@ -14,15 +13,10 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="default", help="a label to tell the client's keys apart")
 
     def handle(self, *args, username, name, **options):
-        User = get_user_model()
-        user, created = User.objects.get_or_create(username=username)
-        if created:
-            user.set_unusable_password()
-            user.save()
         try:
-            user.groups.add(Group.objects.get(name=API_CLIENT))
-        except Group.DoesNotExist:
-            raise CommandError("the api_client role is missing: run `manage.py migrate` first") from None
+            user = user_ensure_api_client(username=username)
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from None
         _, raw_key = api_key_create(user=user, name=name)
         self.stdout.write(f"API key for {username} (shown once, store it now):")
         self.stdout.write(raw_key)

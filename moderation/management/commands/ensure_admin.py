@@ -2,10 +2,10 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
 
-from moderation.roles import ADMIN, MODERATOR
+from moderation.services.users import user_create_admin
 
 
 class Command(BaseCommand):
@@ -27,8 +27,10 @@ class Command(BaseCommand):
             )
             return
         password = secrets.token_urlsafe(12)
-        user = User.objects.create_superuser(username=username, email=email, password=password)
-        user.groups.add(*Group.objects.filter(name__in=[ADMIN, MODERATOR]))
+        try:
+            user_create_admin(username=username, email=email, password=password)
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from None
         if self.stdout.isatty():
             self.stdout.write(self.style.SUCCESS(f"admin account created: username {username}  password {password}"))
             return
