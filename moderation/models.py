@@ -118,9 +118,9 @@ class LabelAnnotation(models.Model):
     """A known value of one label for one comment. An unknown label has no row at all."""
 
     class Origin(models.TextChoices):
-        IMPORTED = "imported"
-        MODERATOR = "moderator"
-        MODEL_AUTO = "model_auto"
+        IMPORTED = "imported", "imported labels"
+        MODERATOR = "moderator", "moderators' decisions"
+        MODEL_AUTO = "model_auto", "the model's automatic decisions"
 
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="annotations")
     label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="annotations")
@@ -306,9 +306,9 @@ class RoutingRule(models.Model):
     """One step of routing, evaluated in `order` by the rule engine (moderation/engine/rules.py)."""
 
     class Action(models.TextChoices):
-        REVIEW = "review"
-        AUTO_REJECT = "auto_reject"
-        AUTO_APPROVE = "auto_approve"
+        REVIEW = "review", "Review"
+        AUTO_REJECT = "auto_reject", "Auto-reject"
+        AUTO_APPROVE = "auto_approve", "Auto-approve"
 
     order = models.PositiveIntegerField(default=100)
     label = models.ForeignKey(Label, null=True, blank=True, on_delete=models.PROTECT, related_name="routing_rules")

@@ -116,7 +116,7 @@ class CommentSubmitBatchSerializer(serializers.ListSerializer):
 
 
 class RouteSerializer(serializers.Serializer):
-    action = serializers.ChoiceField(choices=["review", "auto_approve", "auto_reject"])
+    action = serializers.ChoiceField(choices=RoutingRule.Action.choices)
     queue = serializers.CharField(allow_null=True)
     reason = serializers.CharField()
 

@@ -12,7 +12,7 @@ from moderation.models import Comment, LabelAnnotation
 from training.data import Example, in_evaluation_set
 
 # The annotations a model learns from: imported labels and moderators' decisions.
-DATA_ORIGINS = ("imported", "moderator")
+DATA_ORIGINS = (LabelAnnotation.Origin.IMPORTED, LabelAnnotation.Origin.MODERATOR)
 
 
 def aware(iso: str) -> datetime:

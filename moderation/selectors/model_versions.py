@@ -316,7 +316,11 @@ def version_replaced_by(version: ModelVersion) -> ModelVersion | None:
 
 def decisions_since(*, moment) -> int:
     """Moderator decisions (approve/reject, not undone) made since `moment`: new training signal."""
-    return Decision.objects.filter(created_at__gte=moment, undone_at__isnull=True).exclude(action="escalate").count()
+    return (
+        Decision.objects.filter(created_at__gte=moment, undone_at__isnull=True)
+        .exclude(action=Decision.Action.ESCALATE)
+        .count()
+    )
 
 
 def training_run_progress(run: TrainingRun) -> dict:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from moderation.engine.config import routing_config
 from moderation.engine.rules import review_thresholds, rules_for_source
 from moderation.engine.scoring import scorer_for
-from moderation.models import Comment, Decision, Label, LabelAnnotation, ReviewItem, ReviewQueue
+from moderation.models import Comment, Decision, Label, LabelAnnotation, ReviewItem, ReviewQueue, RoutingRule
 from training.artifacts import ArtifactError
 
 
@@ -357,7 +357,7 @@ def audit_precision() -> list[AuditPrecision]:
             review_item__queue__is_audit=True,
             undone_at__isnull=True,
             is_bulk=False,
-            action__in=["approve", "reject"],
+            action__in=[Decision.Action.APPROVE, Decision.Action.REJECT],
         )
         .select_related("comment")
         .order_by("created_at")
@@ -388,7 +388,7 @@ def audit_precision() -> list[AuditPrecision]:
             agreed[action],
             {label: tuple(counts) for label, counts in sorted(per_label[action].items())},
         )
-        for action in ("auto_reject", "auto_approve")
+        for action in (RoutingRule.Action.AUTO_REJECT, RoutingRule.Action.AUTO_APPROVE)
     ]
 
 

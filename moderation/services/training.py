@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from moderation import jobs, selectors
-from moderation.models import Label, ModelVersion, TrainingRun
+from moderation.models import Label, LabelAnnotation, ModelVersion, TrainingRun
 from moderation.selectors import DATA_ORIGINS
 from moderation.selectors.model_versions import decisions_since
 from moderation.services.audit import audit_event_record
@@ -293,7 +293,9 @@ def recalibration_start(
     """Queue new thresholds for `model_version` from moderator decisions (by default those made
     since it was created), recorded as a new candidate version with an artifact of its own
     that shares the parent's weights. The run keeps the parent's training config."""
-    data = training_data_options({"origins": ["moderator"], "since": since or model_version.created_at.isoformat()})
+    data = training_data_options(
+        {"origins": [LabelAnnotation.Origin.MODERATOR], "since": since or model_version.created_at.isoformat()}
+    )
     parent_run = TrainingRun.objects.filter(model_version=model_version).first()
     run = TrainingRun.objects.create(
         kind=TrainingRun.Kind.RECALIBRATE,

@@ -2,6 +2,8 @@ from datetime import datetime, timedelta
 
 from django import template
 
+from moderation.models import RoutingRule
+
 register = template.Library()
 
 
@@ -42,7 +44,7 @@ def minutes_short(minutes: int) -> str:
 
 @register.filter
 def humanize_action(action: str) -> str:
-    return {"auto_reject": "Auto-reject", "auto_approve": "Auto-approve"}.get(action, action)
+    return RoutingRule.Action(action).label if action in RoutingRule.Action.values else action
 
 
 @register.filter

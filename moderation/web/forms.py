@@ -4,7 +4,9 @@ from typing import Literal, get_args, get_origin
 from django import forms
 
 from moderation.models import Decision, DecisionReason, ModelVersion, ReviewQueue
+from moderation.selectors import DATA_ORIGINS
 from moderation.selectors.review import ItemFilters, active_labels
+from moderation.services.review import FINAL_ACTIONS
 from training.base_models import base_model_problem
 from training.config import ConfigError, TrainConfig
 
@@ -77,7 +79,7 @@ class DecisionForm(forms.Form):
 
 
 class BulkDecisionForm(forms.Form):
-    action = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
+    action = forms.ChoiceField(choices=[(action.value, action.label) for action in FINAL_ACTIONS])
     expected_count = forms.IntegerField(min_value=1)
     reason = forms.ModelChoiceField(
         queryset=DecisionReason.objects.filter(is_active=True), required=False, to_field_name="text"
@@ -120,9 +122,9 @@ class RetrainForm(forms.Form):
         "as well as the labels",
     )
     origins = forms.MultipleChoiceField(
-        choices=[("imported", "imported labels"), ("moderator", "moderators' decisions")],
+        choices=[(origin.value, origin.label) for origin in DATA_ORIGINS],
         widget=forms.CheckboxSelectMultiple,
-        initial=["imported", "moderator"],
+        initial=list(DATA_ORIGINS),
     )
     since = forms.DateField(required=False, help_text="only annotations made on or after this day")
     until = forms.DateField(required=False, help_text="only annotations made on or before this day")

@@ -23,6 +23,7 @@ from moderation.models import Decision, DecisionReason, ReviewItem, ReviewQueue,
 from moderation.selectors import review as review_selectors
 from moderation.services.authors import author_action_record
 from moderation.services.review import (
+    FINAL_ACTIONS,
     ReviewError,
     decision_undo,
     review_item_claim_next,
@@ -182,7 +183,7 @@ def decide(request, slug: str, item_id: int):
 def _past_tense(decision: Decision) -> str:
     if decision.action == Decision.Action.ESCALATE:
         return f"Escalated to {decision.escalated_to.name}:"
-    return {"approve": "Approved", "reject": "Rejected"}[decision.action]
+    return {Decision.Action.APPROVE: "Approved", Decision.Action.REJECT: "Rejected"}[decision.action]
 
 
 def _respond(request, queue: ReviewQueue, item: ReviewItem | None, notice: str):
@@ -330,7 +331,7 @@ def bulk(request, slug: str):
     form = BulkDecisionForm(request.POST)
     if request.POST.get("confirm") != "1":
         action = request.POST.get("action")
-        if action not in ("approve", "reject"):
+        if action not in FINAL_ACTIONS:
             messages.error(request, "Choose approve or reject.")
             return redirect(queue_url)
         count = review_selectors.bulk_actionable_items(queue=queue, filters=filters, moderator=request.user).count()

@@ -104,3 +104,21 @@ def test_queue_order_is_priority_plus_age(settings):
     ordered = list(review_selectors.review_queue_items(queue=general))
     # old_low: 1 + 4 h × 0.5 = 3 > fresh_high: 2 > fresh_low: 1; decided items are not listed.
     assert [i.pk for i in ordered] == [old_low.pk, fresh_high.pk, fresh_low.pk]
+
+
+def test_every_choices_constraint_allows_exactly_the_fields_choices():
+    """The database's `<field>__in` checks repeat the TextChoices (a Meta cannot refer to them):
+    this keeps the two one source."""
+    from django.apps import apps
+
+    checked = 0
+    for model in apps.get_app_config("moderation").get_models():
+        for constraint in model._meta.constraints:
+            for child in getattr(getattr(constraint, "condition", None), "children", []):
+                if isinstance(child, tuple) and child[0].endswith("__in"):
+                    field = model._meta.get_field(child[0].removesuffix("__in"))
+                    if not field.choices:
+                        continue  # a list of its own (the reserved queue slugs)
+                    assert sorted(child[1]) == sorted(value for value, _ in field.choices), constraint.name
+                    checked += 1
+    assert checked >= 5

@@ -22,7 +22,11 @@ class Command(BaseCommand):
     def handle(self, *args, model_version: str | None, since, enqueue, **options):
         version = model_version
         versions = ModelVersion.objects.all()
-        source = versions.filter(name=version).first() if version else versions.filter(status="active").first()
+        source = (
+            versions.filter(name=version).first()
+            if version
+            else versions.filter(status=ModelVersion.Status.ACTIVE).first()
+        )
         if source is None:
             raise CommandError(f"no model version named {version!r}" if version else "no active model version")
         start = partial(recalibration_start, model_version=source, since=since, enqueue=enqueue)
