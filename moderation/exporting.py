@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import IO
 
 from moderation.importing import ESCAPED_COLUMN, FORMULA_STARTS
-from moderation.selectors import LabelledComment
+from moderation.selectors.training_data import LabelledComment
 
 
 def _external_id(row: LabelledComment) -> str:

@@ -13,11 +13,11 @@ from django.core.cache import cache
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from moderation import selectors
 from moderation.engine.analysis import decide_routes
 from moderation.engine.config import routing_config
 from moderation.engine.scoring import scorer_for
 from moderation.models import AuditEvent, Comment, Decision, ModelVersion, Prediction, TrainingRun
+from moderation.selectors import training_data
 from training.artifacts import ArtifactError, resolve_inside
 from training.data import LabelMatrix, canonical_order, data_hash, label_matrix
 from training.evaluation import evaluate, macro_roc_auc
@@ -80,7 +80,7 @@ def _evaluation_rows(labels: list[str]) -> tuple[list[str], LabelMatrix, str]:
     key = f"evaluation-set:{','.join(labels)}"
     cached = cache.get(key)
     if cached is None:
-        examples = canonical_order(selectors.evaluation_examples(labels=labels))
+        examples = canonical_order(training_data.evaluation_examples(labels=labels))
         cached = ([e.text for e in examples], label_matrix(examples, labels), data_hash(examples))
         cache.set(key, cached, EVALUATION_SET_CACHE_S)
     return cached

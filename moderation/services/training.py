@@ -15,10 +15,11 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from moderation import jobs, selectors
+from moderation import jobs
 from moderation.models import Label, LabelAnnotation, ModelVersion, TrainingRun
-from moderation.selectors import DATA_ORIGINS
+from moderation.selectors import training_data
 from moderation.selectors.model_versions import decisions_since
+from moderation.selectors.training_data import DATA_ORIGINS
 from moderation.services.audit import audit_event_record
 from moderation.services.model_versions import model_version_promote_gated
 from training.artifacts import resolve_inside
@@ -211,7 +212,7 @@ def training_run_execute(*, run_id: int) -> TrainingRun | None:
     def work():
         config = TrainConfig.from_mapping(run.config["training"])
         data = run.config["data"]
-        examples = selectors.training_examples(
+        examples = training_data.training_examples(
             labels=config.labels, origins=data["origins"], since=data["since"], until=data["until"]
         )
         transfer = []
@@ -222,7 +223,7 @@ def training_run_execute(*, run_id: int) -> TrainingRun | None:
             config = config.replace(
                 teacher=str(resolve_inside(teacher.artifact_path, settings.TOXISCOPE_ARTIFACTS_DIR))
             )
-            transfer = selectors.transfer_texts()
+            transfer = training_data.transfer_texts()
         outcome = run_training(
             config,
             examples,
@@ -320,7 +321,7 @@ def recalibration_execute(*, run_id: int) -> TrainingRun | None:
     def work():
         source = run.parent
         data = run.config["data"]
-        examples = selectors.training_examples(
+        examples = training_data.training_examples(
             labels=source.labels, origins=data["origins"], since=data["since"], until=data["until"]
         )
         _ProgressRecorder(run)(Progress("recalibrate", 0, 0, 0, 0))

@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from moderation.models import AuditEvent, Comment, Decision, Label, LabelAnnotation, ReviewItem, ReviewQueue
-from moderation.selectors import training_examples
 from moderation.selectors.review import ItemFilters, audit_precision, queue_overview
+from moderation.selectors.training_data import training_examples
 from moderation.services.review import (
     ReviewError,
     decision_undo,

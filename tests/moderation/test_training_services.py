@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from moderation import selectors
 from moderation.models import AuditEvent, LabelAnnotation, ModelVersion, TrainingRun
+from moderation.selectors import training_data
 from moderation.services.training import (
     recalibration_execute,
     recalibration_start,
@@ -66,9 +66,9 @@ def test_moderator_annotations_beat_imported_ones_and_unknown_stays_unknown():
     LabelAnnotationFactory(comment=other, value=True, origin="imported")
     LabelAnnotationFactory(comment=CommentFactory(text="machine"), value=True, origin="model_auto")
     CommentFactory(text="never labelled")
-    examples = selectors.training_examples(labels=["toxic", "racism"], origins=["imported", "moderator"])
+    examples = training_data.training_examples(labels=["toxic", "racism"], origins=["imported", "moderator"])
     assert {e.text: dict(e.labels) for e in examples} == {borderline: {"toxic": False}, only_imported: {"toxic": True}}
-    moderator_only = selectors.training_examples(labels=["toxic"], origins=["moderator"])
+    moderator_only = training_data.training_examples(labels=["toxic"], origins=["moderator"])
     assert [e.text for e in moderator_only] == [borderline]
 
 
@@ -79,9 +79,9 @@ def test_the_evaluation_set_is_measured_and_never_learned():
     CommentFactory(text=_text(evaluation=True, prefix="traffic"))  # unlabelled, in the set
     traffic = _text(evaluation=False, prefix="traffic")
     CommentFactory(text=traffic)
-    assert [e.text for e in selectors.training_examples(labels=["toxic"], origins=["moderator"])] == [learned]
-    assert [e.text for e in selectors.evaluation_examples(labels=["toxic"])] == [measured]
-    assert sorted(selectors.transfer_texts()) == sorted([learned, traffic])
+    assert [e.text for e in training_data.training_examples(labels=["toxic"], origins=["moderator"])] == [learned]
+    assert [e.text for e in training_data.evaluation_examples(labels=["toxic"])] == [measured]
+    assert sorted(training_data.transfer_texts()) == sorted([learned, traffic])
 
 
 @pytest.mark.slow

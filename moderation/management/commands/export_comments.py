@@ -1,9 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from moderation import selectors
 from moderation.exporting import write_csv, write_jsonl
 from moderation.models import Label
-from moderation.selectors import DATA_ORIGINS
+from moderation.selectors import training_data
+from moderation.selectors.training_data import DATA_ORIGINS
 
 
 class Command(BaseCommand):
@@ -19,7 +19,7 @@ class Command(BaseCommand):
         if fmt is None:
             raise CommandError("say --format csv or --format jsonl (or name the file .csv / .jsonl)")
         labels = list(Label.objects.values_list("name", flat=True))
-        rows = selectors.labelled_comments(labels=labels, origins=origin or list(DATA_ORIGINS))
+        rows = training_data.labelled_comments(labels=labels, origins=origin or list(DATA_ORIGINS))
         write = (lambda out: write_csv(rows, labels, out)) if fmt == "csv" else (lambda out: write_jsonl(rows, out))
         if path == "-":
             self.stdout.ending = ""  # the writers end their own lines
