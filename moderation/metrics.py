@@ -10,9 +10,8 @@ import os
 import time
 
 from django.conf import settings
-from django.db.models import Count, Min
+from django.db.models import Count
 from django.http import HttpResponse
-from django.utils import timezone
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -48,23 +47,16 @@ class DatabaseCollector:
         return []  # registering must not query the database (it would, to learn the names)
 
     def collect(self):
-        from moderation.models import ModelVersion, ReviewItem, ReviewQueue, TrainingRun
+        from moderation.models import ModelVersion, TrainingRun
+        from moderation.selectors.review import queue_overview  # the workspace's own counts
 
-        now = timezone.now()
-        open_items = {
-            row["queue__slug"]: row
-            for row in ReviewItem.objects.filter(status=ReviewItem.Status.OPEN)
-            .values("queue__slug")
-            .annotate(size=Count("id"), oldest=Min("created_at"))
-        }
         size = GaugeMetricFamily("toxiscope_review_queue_open_items", "Open items per review queue.", labels=["queue"])
         age = GaugeMetricFamily(
             "toxiscope_review_queue_oldest_age_seconds", "Age of a queue's oldest open item.", labels=["queue"]
         )
-        for slug in ReviewQueue.objects.values_list("slug", flat=True):
-            row = open_items.get(slug)
-            size.add_metric([slug], row["size"] if row else 0)
-            age.add_metric([slug], (now - row["oldest"]).total_seconds() if row else 0)
+        for summary in queue_overview():
+            size.add_metric([summary.queue.slug], summary.open_items)
+            age.add_metric([summary.queue.slug], summary.oldest_age.total_seconds() if summary.oldest_age else 0)
         yield size
         yield age
         runs = GaugeMetricFamily("toxiscope_training_runs", "Training runs by status.", labels=["status"])

@@ -177,6 +177,10 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
             "training",
         ),
     ),
+    "moderation.metrics": (
+        "`/metrics`: request, scoring and routing counters; queue gauges read at scrape time",
+        ("moderation.selectors", "moderation.models"),
+    ),
     "moderation.exporting": ("the labelled-data export", ("moderation.selectors", "moderation.importing")),
     "moderation.selectors": (
         "every non-trivial read: training data, the workspace's queues and history, the model pages' "
@@ -188,10 +192,6 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
         "read-only: the active model and other loaded versions, the routing configuration (loaders never "
         "write), the pure rule engine, `comments_analyze` = score + decide",
         ("moderation.models", "training"),
-    ),
-    "moderation.metrics": (
-        "`/metrics`: request, scoring and routing counters; queue gauges read at scrape time",
-        ("moderation.models",),
     ),
     "moderation.jobs": ("the one place that sends Celery tasks: after commit, by registered name", ("toxiscope",)),
     "moderation.importing": ("streaming CSV/JSONL readers for `import_comments`", ("moderation.text",)),
