@@ -397,6 +397,17 @@ class ReviewItem(models.Model):
     def order_key(priority: float, created_at) -> float:
         return priority - created_at.timestamp() / 3600 * settings.TOXISCOPE_PRIORITY_PER_HOUR
 
+    # The item's two transitions, in one place (the caller saves): STATUS_FIELDS is what they set.
+    STATUS_FIELDS = ("status", "claimed_by", "claimed_until")
+
+    def close(self) -> None:
+        """Decided, by a person or the model: out of its queue, and nobody's claim."""
+        self.status, self.claimed_by, self.claimed_until = self.Status.DECIDED, None, None
+
+    def reopen(self, *, claimed_by=None, claimed_until=None) -> None:
+        """Open in its queue: free for anyone, or held by `claimed_by` until `claimed_until`."""
+        self.status, self.claimed_by, self.claimed_until = self.Status.OPEN, claimed_by, claimed_until
+
 
 class DecisionReason(models.Model):
     """The reasons a moderator may pick from; an admin edits the list."""

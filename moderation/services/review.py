@@ -114,8 +114,8 @@ def _annotations_write(comment: Comment, labels: Mapping[str, bool], moderator) 
 
 
 def _close(item: ReviewItem) -> None:
-    item.status, item.claimed_by, item.claimed_until = ReviewItem.Status.DECIDED, None, None
-    item.save(update_fields=["status", "claimed_by", "claimed_until"])
+    item.close()
+    item.save(update_fields=ReviewItem.STATUS_FIELDS)
 
 
 @transaction.atomic
@@ -212,8 +212,8 @@ def decision_undo(*, moderator) -> Decision:
                 annotations.update(value=value)
         comment.status = decision.previous["comment_status"]
         comment.save(update_fields=["status"])
-    item.status, item.claimed_by, item.claimed_until = ReviewItem.Status.OPEN, moderator, _lease_end()
-    item.save(update_fields=["status", "claimed_by", "claimed_until"])
+    item.reopen(claimed_by=moderator, claimed_until=_lease_end())  # back with its decider
+    item.save(update_fields=ReviewItem.STATUS_FIELDS)
     decision.undone_at = timezone.now()
     decision.save(update_fields=["undone_at"])
     audit_event_record(
@@ -241,10 +241,9 @@ def _bulk_undo(latest: Decision, moderator) -> Decision:
         raise ReviewError("Some of these comments have been decided since; the bulk action cannot be undone.")
     for decision in decisions:
         decision.comment.status = decision.previous["comment_status"]
-        item = decision.review_item
-        item.status, item.claimed_by, item.claimed_until = ReviewItem.Status.OPEN, None, None
+        decision.review_item.reopen()
     Comment.objects.bulk_update(comments, ["status"])
-    ReviewItem.objects.bulk_update([d.review_item for d in decisions], ["status", "claimed_by", "claimed_until"])
+    ReviewItem.objects.bulk_update([d.review_item for d in decisions], ReviewItem.STATUS_FIELDS)
     Decision.objects.filter(pk__in=[decision.pk for decision in decisions]).update(undone_at=timezone.now())
     audit_event_record(
         actor=moderator,
@@ -282,8 +281,8 @@ def review_items_bulk_decide(
         comment.status = COMMENT_STATUS_AFTER[action]
     Comment.objects.bulk_update(comments, ["status"])
     for item in items:
-        item.status, item.claimed_by, item.claimed_until = ReviewItem.Status.DECIDED, None, None
-    ReviewItem.objects.bulk_update(items, ["status", "claimed_by", "claimed_until"])
+        item.close()
+    ReviewItem.objects.bulk_update(items, ReviewItem.STATUS_FIELDS)
     bulk_id = uuid.uuid4()
     decisions = Decision.objects.bulk_create(
         [

@@ -155,9 +155,9 @@ def comments_triage(*, comments: Sequence[Comment], analysis: Analysis) -> Analy
                 item.queue, item.rule_id = analysis.queue(index), decision.rule_id
                 item.reason, item.priority = decision.reason[:300], decision.priority
                 item.queue_order = ReviewItem.order_key(decision.priority, item.created_at)
+                item.reopen()  # moved: free for anyone
             else:
-                item.status = ReviewItem.Status.DECIDED  # decided by the model: it leaves the queue
-            item.claimed_by, item.claimed_until = None, None
+                item.close()  # decided by the model: it leaves the queue
             moved_items.append(item)
     _save_routes([comment for _, comment in routed])
     # Close the items the model decided before sampling some of those comments for audit:
