@@ -331,9 +331,9 @@ TOXISCOPE_API_KEY_CACHE_S = float(os.environ.get("TOXISCOPE_API_KEY_CACHE_S", 5)
 # Wrong API keys one address may send per minute before its requests are refused (429).
 TOXISCOPE_API_KEY_FAILURES_PER_MINUTE = int(os.environ.get("TOXISCOPE_API_KEY_FAILURES_PER_MINUTE", 20))
 # Submits with more comments than this, or more characters in all (the model's cost grows with
-# the text: a 20,000-character comment is ~40 windows), or with ?async=1, are scored by a
-# worker. 200,000 characters score in well under a second on one thread (docs/benchmarks.md),
-# so no valid sync request comes near gunicorn's 30 s worker timeout.
+# the text: a 20,000-character comment is ~58 windows), or with ?async=1, are scored by a
+# worker. 200,000 characters of real comments score in about 2 s on one thread with the
+# starter model (docs/benchmarks.md): no valid sync request comes near gunicorn's 30 s timeout.
 TOXISCOPE_SYNC_BATCH_MAX = int(os.environ.get("TOXISCOPE_SYNC_BATCH_MAX", 256))
 TOXISCOPE_SYNC_SCORING_CHARS = int(os.environ.get("TOXISCOPE_SYNC_SCORING_CHARS", 200_000))
 # Each hour a review item waits adds this to its priority (a flag adds its label's severity,
