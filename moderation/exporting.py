@@ -11,7 +11,8 @@ from collections.abc import Iterable, Sequence
 from typing import IO
 
 from moderation.importing import ESCAPED_COLUMN, FORMULA_STARTS
-from moderation.selectors.training_data import LabelledComment
+from moderation.models import Label
+from moderation.selectors.training_data import DATA_ORIGINS, LabelledComment, labelled_comments
 
 
 def _external_id(row: LabelledComment) -> str:
@@ -47,3 +48,12 @@ def write_jsonl(rows: Iterable[LabelledComment], out: IO[str]) -> int:
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
         count += 1
     return count
+
+
+def labelled_export(out: IO[str], fmt: str, *, origins: Sequence[str] = DATA_ORIGINS) -> int:
+    """Every labelled comment (a moderator's value over an imported one) with every label, as
+    `fmt` ("csv" or "jsonl"): the one export, for the command and the admins' download alike.
+    Returns how many comments were written."""
+    labels = list(Label.objects.values_list("name", flat=True))
+    rows = labelled_comments(labels=labels, origins=list(origins))
+    return write_csv(rows, labels, out) if fmt == "csv" else write_jsonl(rows, out)

@@ -181,7 +181,10 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
         "`/metrics`: request, scoring and routing counters; queue gauges read at scrape time",
         ("moderation.selectors", "moderation.models"),
     ),
-    "moderation.exporting": ("the labelled-data export", ("moderation.selectors", "moderation.importing")),
+    "moderation.exporting": (
+        "the labelled-data export, for the command and the download alike",
+        ("moderation.selectors", "moderation.importing", "moderation.models"),
+    ),
     "moderation.selectors": (
         "every non-trivial read: training data, the workspace's queues and history, the model pages' "
         "comparisons (with `training`'s evaluation)",

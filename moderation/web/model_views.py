@@ -12,10 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from moderation.exporting import write_csv, write_jsonl
+from moderation.exporting import labelled_export
 from moderation.messages import validation_messages
 from moderation.models import Label, ModelVersion, TrainingRun
-from moderation.selectors import training_data
 from moderation.selectors.model_versions import (
     int8_change,
     model_versions_compare,
@@ -25,7 +24,6 @@ from moderation.selectors.model_versions import (
     version_evaluation,
     version_replaced_by,
 )
-from moderation.selectors.training_data import DATA_ORIGINS
 from moderation.services.model_versions import (
     model_version_promote_gated,
     model_version_set_int8,
@@ -249,13 +247,8 @@ def simulator(request, version_id: int):
 @admin_required
 def export(request, fmt: str):
     """The labelled data as a download: Jigsaw CSV (plus every other label) or JSONL."""
-    labels = list(Label.objects.values_list("name", flat=True))
-    rows = training_data.labelled_comments(labels=labels, origins=list(DATA_ORIGINS))
     out = io.StringIO()
-    if fmt == "csv":
-        write_csv(rows, labels, out)
-    else:
-        write_jsonl(rows, out)
+    labelled_export(out, fmt)
     response = HttpResponse(out.getvalue(), content_type="text/csv" if fmt == "csv" else "application/x-ndjson")
     stamp = timezone.now().strftime("%Y%m%d")
     response["Content-Disposition"] = f'attachment; filename="toxiscope-labelled-{stamp}.{fmt}"'

@@ -1,8 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from moderation.exporting import write_csv, write_jsonl
-from moderation.models import Label
-from moderation.selectors import training_data
+from moderation.exporting import labelled_export
 from moderation.selectors.training_data import DATA_ORIGINS
 
 
@@ -18,16 +16,14 @@ class Command(BaseCommand):
         fmt = format or ("jsonl" if path.endswith(".jsonl") else "csv" if path.endswith(".csv") else None)
         if fmt is None:
             raise CommandError("say --format csv or --format jsonl (or name the file .csv / .jsonl)")
-        labels = list(Label.objects.values_list("name", flat=True))
-        rows = training_data.labelled_comments(labels=labels, origins=origin or list(DATA_ORIGINS))
-        write = (lambda out: write_csv(rows, labels, out)) if fmt == "csv" else (lambda out: write_jsonl(rows, out))
+        origins = origin or DATA_ORIGINS
         if path == "-":
             self.stdout.ending = ""  # the writers end their own lines
-            count = write(self.stdout)
+            count = labelled_export(self.stdout, fmt, origins=origins)
         else:
             try:
                 with open(path, "w", newline="", encoding="utf-8") as out:
-                    count = write(out)
+                    count = labelled_export(out, fmt, origins=origins)
             except OSError as exc:
                 raise CommandError(f"cannot write {path}: {exc}") from None
         self.stderr.write(f"exported {count} labelled comments as {fmt}")
