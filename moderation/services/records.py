@@ -25,12 +25,18 @@ def _state(record: models.Model) -> dict:
     return model_to_dict(record, exclude=SECRET_FIELDS.get(_snake(record._meta.object_name), ()))
 
 
-@transaction.atomic
 def record_save(*, record: models.Model, changed_by) -> models.Model:
-    """Validate and save a new or changed record, with its state before and after."""
+    """Validate and save a new or changed record, with its state before and after. Validated
+    before the transaction opens: a webhook's URL check resolves its host (a network call),
+    which must not hold the database's write lock (SQLite has one for every writer)."""
+    record.full_clean()
+    return _record_write(record=record, changed_by=changed_by)
+
+
+@transaction.atomic
+def _record_write(*, record: models.Model, changed_by) -> models.Model:
     created = record._state.adding
     before = None if created else _state(type(record).objects.select_for_update().get(pk=record.pk))
-    record.full_clean()
     record.save()
     audit_event_record(
         actor=changed_by,

@@ -105,3 +105,20 @@ def test_fuzz_only_public_addresses_on_valid_ports_pass(scheme, host, port, path
     except webhook_urls.RefusedByPolicy:
         passed = False
     assert passed == expected, url
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_registration_resolves_the_host_before_any_transaction_opens(monkeypatch):
+    """DNS can take seconds: the service's check must not hold the database's write lock."""
+    from django.db import connection
+
+    seen = []
+    resolve = socket.getaddrinfo
+
+    def recording(*args, **kwargs):
+        seen.append(connection.in_atomic_block)
+        return resolve(*args, **kwargs)
+
+    monkeypatch.setattr(webhook_urls.socket, "getaddrinfo", recording)
+    records.record_save(record=Webhook(name="site", url=f"https://{PUBLIC}/hook"), changed_by=AdminFactory())
+    assert seen == [False] and Webhook.objects.filter(name="site").exists()
