@@ -8,7 +8,6 @@ Usage: python bench/boot_time.py [--rounds 5] [--repo /tmp/before] [--repo .]
 """
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -18,17 +17,12 @@ from pathlib import Path
 
 from common import REPO, write_result
 
-from tests.servers import free_port, wait_until_ready
+from tests.servers import free_port, sqlite_env, wait_until_ready
 
 HEAVY = ("torch", "transformers", "sklearn", "scipy", "matplotlib")
 PROBE = "import sys, time; t = time.perf_counter(); import toxiscope.wsgi; print(time.perf_counter() - t); " + (
     f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
 )
-
-
-def environment(var: str) -> dict:
-    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
-    return {**env, "TOXISCOPE_VAR_DIR": var, "HF_HUB_OFFLINE": "1", "ALLOWED_HOSTS": "127.0.0.1"}
 
 
 def python_of(repo: Path) -> str:
@@ -73,7 +67,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="toxiscope-boot-") as root:
         envs = {}
         for index, repo in enumerate(repos):
-            envs[repo] = environment(str(Path(root) / str(index)))
+            envs[repo] = sqlite_env(Path(root) / str(index), ALLOWED_HOSTS="127.0.0.1")
             subprocess.run(
                 [python_of(repo), "manage.py", "migrate", "--no-input"],
                 cwd=repo,
