@@ -9,6 +9,7 @@ import ipaddress
 import socket
 import ssl
 from dataclasses import dataclass
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -30,7 +31,7 @@ class Target:
     address: str  # the checked address to connect to
 
 
-def _refuse(reason: str):
+def _refuse(reason: str) -> NoReturn:
     raise RefusedByPolicy(f"{REFUSED}: {reason}")
 
 
