@@ -31,7 +31,7 @@ from training.data import label_matrix, train_val_split
 from training.evaluation import evaluate
 from training.inference import Scorer
 from training.pipeline import run_training, tfidf_baseline
-from training.starter import JIGSAW_LABELS, STUDENT, TEACHER, starter_examples, teacher_rows, test_part
+from training.starter import JIGSAW_LABELS, STUDENT, TEACHER, starter_examples, test_part
 
 STARTER_CSV = REPO / "moderation" / "fixtures" / "starter" / "jigsaw_starter.csv"
 SHIPPED_STUDENT = REPO / "moderation" / "fixtures" / "starter" / "model"
@@ -125,7 +125,7 @@ def main() -> int:
     tfidf_t = {label: tfidf_thresholds[label].threshold for label in JIGSAW_LABELS}
     results["tfidf_lr"] = {"test": test_metrics(tfidf_test, tfidf_t, test), "train_s": tfidf_seconds}
 
-    teacher = artifact("starter-teacher", TEACHER, teacher_rows(examples))
+    teacher = artifact("starter-teacher", TEACHER, examples)
     neural_only = {"tfidf_blend": 0.0}
     student_alone = artifact("student-neural-only", STUDENT | neural_only | {"teacher": str(teacher)}, examples)
     student = artifact("starter", STUDENT | {"teacher": str(teacher)}, examples, shipped=SHIPPED_STUDENT)

@@ -4,13 +4,11 @@ import argparse
 import json
 import sys
 
-from tqdm import tqdm
-
 from training.artifacts import ArtifactError
 from training.base_models import BaseModelError
 from training.config import ConfigError, TrainConfig, add_config_arguments, config_overrides
 from training.data import DataError, read_csv_examples
-from training.progress import Progress
+from training.progress import progress_bar
 from training.report import results_table
 
 
@@ -43,23 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     # torch and transformers load only now: a mistyped setting or file is answered at once.
     from training.pipeline import run_training
 
-    bar = tqdm(total=0, unit="step", desc="prepare", file=sys.stderr)
-
-    def show(progress: Progress) -> None:
-        if bar.total != progress.total_steps:
-            bar.reset(total=progress.total_steps)
-        bar.set_description(
-            progress.phase
-            if not progress.total_epochs
-            else f"{progress.phase} epoch {progress.epoch}/{progress.total_epochs}"
-        )
-        bar.n = progress.step
-        postfix = {}
-        if progress.loss is not None:
-            postfix["loss"] = f"{progress.loss:.4f}"
-        if progress.val_macro_f1 is not None:
-            postfix["val_macro_f1"] = f"{progress.val_macro_f1:.3f}"
-        bar.set_postfix(postfix, refresh=True)
+    bar, show = progress_bar()
 
     try:
         outcome = run_training(config, examples, args.out, transfer_texts=transfer, name=args.name, on_progress=show)

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 from training import DEFAULT_LABELS
+from training.normalise import VERSION as NORMALISER_VERSION
+from training.normalise import VERSIONS as NORMALISER_VERSIONS
 
 REFERENCE_BASE_MODEL = "prajjwal1/bert-tiny"
 
@@ -76,6 +78,11 @@ class TrainConfig:
     # A bag of words sees what a small transformer misses in long or odd text, and costs little
     # to score: together they rank better than either (bench/quality.py).
     tfidf_blend: float = _option(0.5, "the TF-IDF + logistic regression model's share of the served score (0: none)")
+    # Disguises ("f.u.c.k", "1d10t", look-alike letters) are undone before a model reads a text.
+    normaliser: int = _option(NORMALISER_VERSION, "text normaliser version the models read through (0: none)")
+    augment: bool = _option(
+        True, "add disguised toxic copies, identity-swapped copies and template sentences to the training rows"
+    )
 
     def __post_init__(self):
         errors = self.validation_errors()
@@ -132,6 +139,8 @@ class TrainConfig:
             errors["max_len"] = "must be at most 512"
         if self.scratch_heads >= 1 and self.scratch_hidden % self.scratch_heads:
             errors["scratch_heads"] = "must divide scratch_hidden"
+        if self.normaliser not in NORMALISER_VERSIONS:
+            errors["normaliser"] = f"must be one of {', '.join(map(str, NORMALISER_VERSIONS))}"
         if not self.base_model.strip():
             errors["base_model"] = "must not be empty"
         return errors

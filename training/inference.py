@@ -15,6 +15,7 @@ import numpy as np
 
 from training.artifacts import load_artifact
 from training.calibration import apply_probability_maps, blend_parts
+from training.normalise import normalise_aligned, original_span
 from training.onnx_model import INT8_FILE, ONNX_FILE, RUNTIMES, OnnxModel
 
 logger = logging.getLogger(__name__)
@@ -114,6 +115,8 @@ class Scorer:
             self.artifact.config["training"].get("tfidf_blend", 0.0) if self.artifact.tfidf else 0.0
         )
         self._unlearned_columns = [self.labels.index(label) for label in self.unlearned]
+        # Artifacts made before the normaliser read texts as they are (version 0).
+        self.normaliser: int = self.artifact.config["training"].get("normaliser", 0)
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), len(labels)) probabilities, in the order given."""
@@ -121,7 +124,8 @@ class Scorer:
 
     def windows_needed(self, text: str) -> int:
         """How many windows `text` is read in (tokenising only: cheap)."""
-        return int(np.sum(split_windows(self.artifact.tokenizer, [text], self.max_len).owner == 0))
+        read = normalise_aligned(text, self.normaliser)[0]
+        return int(np.sum(split_windows(self.artifact.tokenizer, [read], self.max_len).owner == 0))
 
     def word_drops(self, text: str, label: str, max_words: int = MAX_OCCLUDED_WORDS) -> list[tuple[int, int, float]]:
         """Token occlusion: for each word of `text`, its character span and how much the
@@ -140,11 +144,17 @@ class Scorer:
         highest score: where the score came from (the blend and maps do not move it)."""
         return self._windows(texts)[1]
 
-    def _windows(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def _read(self, texts: Sequence[str]) -> tuple[list[str], list[list[int]]]:
+        """What the models read (each text normalised) and where each character came from."""
+        aligned = [normalise_aligned(text, self.normaliser) for text in texts]
+        return [read for read, _ in aligned], [origin for _, origin in aligned]
+
+    def _windows(self, texts: Sequence[str], read: tuple[list[str], list[list[int]]] | None = None):
         """The transformer's highest raw score per text and label over its windows, and that
-        window's character span."""
+        window's character span in the text as given. `read` is `self._read(texts)`, if known."""
         n_labels = len(self.labels)
-        windows = split_windows(self.artifact.tokenizer, texts, self.max_len)
+        read_texts, origins = read or self._read(texts)
+        windows = split_windows(self.artifact.tokenizer, read_texts, self.max_len)
         if self._onnx is not None:
             raw = self._onnx.predict(windows.token_ids, self.pad_id, self.batch_size)
         else:
@@ -156,7 +166,12 @@ class Scorer:
             better = row > best[text]
             best[text][better] = row[better]
             best_window[text][better] = window
-        return best, windows.spans[best_window]
+        spans = windows.spans[best_window]
+        for index, (text, origin) in enumerate(zip(texts, origins, strict=True)):
+            if len(origin) != len(text) or read_texts[index] != text:
+                for label in range(n_labels):
+                    spans[index, label] = original_span(origin, *spans[index, label], len(text))
+        return best, spans
 
     def score_with_spans(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """The probabilities, and for each text and label the character span (start, end) of
@@ -164,9 +179,10 @@ class Scorer:
         n_labels = len(self.labels)
         if not texts:
             return np.zeros((0, n_labels), dtype=np.float32), np.zeros((0, n_labels, 2), dtype=np.int64)
-        best, spans = self._windows(texts)
+        read = self._read(texts)
+        best, spans = self._windows(texts, read)
         if self.tfidf_blend:  # the bag of words reads the whole text at once
-            tfidf = self.artifact.tfidf.predict_proba(texts)
+            tfidf = self.artifact.tfidf.predict_proba(read[0])
             best = blend_parts(best, tfidf, self.artifact.part_maps, self.tfidf_blend, self.labels)
         # The maps are monotone: the calibrated maximum is the calibrated raw maximum.
         probs = apply_probability_maps(best, self.artifact.probability_maps, self.labels)

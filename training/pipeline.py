@@ -1,6 +1,7 @@
-"""One training run as its stages: data → split → teacher → tokenise → model → loop → export →
-blend → calibrate → evaluate → write. Each stage is timed by `Stopwatch`; its figures are the
-artifact's metrics.json "timings"."""
+"""One training run as its stages: data → split (+ augmentation of the training rows) → teacher →
+tokenise → model → loop → export → blend → calibrate → evaluate → write. The models read each text
+through the normaliser of `config.normaliser`; the artifact keeps the texts as they were. Each
+stage is timed by `Stopwatch`; its figures are the artifact's metrics.json "timings"."""
 
 import copy
 import os
@@ -18,6 +19,7 @@ import torch
 import transformers
 
 from training.artifacts import write_artifact
+from training.augment import augment
 from training.base_models import BaseModel, load_base_model
 from training.batches import EncodedDataset
 from training.calibration import (
@@ -46,6 +48,7 @@ from training.heldout import heldout_record
 from training.inference import Scorer, encode
 from training.loop import FitResult, fit, predict
 from training.model import MultiLabelClassifier
+from training.normalise import normalise
 from training.onnx_model import export_onnx
 from training.progress import Progress, ProgressCallback
 from training.report import calibration_report, probability_report, served_forms_report
@@ -150,15 +153,22 @@ def tfidf_baseline(
     return probs, thresholds
 
 
+def model_texts(config: TrainConfig, texts: Sequence[str]) -> list[str]:
+    """What the models read: each text through the run's normaliser."""
+    return [normalise(text, config.normaliser) for text in texts]
+
+
 @dataclass(frozen=True)
 class Split:
-    """The labelled rows in canonical order, and which of them train and which validate."""
+    """The labelled rows in canonical order, then the augmentation's rows (training only), and
+    which of them train and which validate. `digest` is the labelled rows' hash."""
 
     examples: list[Example]
     matrix: LabelMatrix
     digest: str
     train_index: np.ndarray
     val_index: np.ndarray
+    augmentation: dict | None = None
 
     def texts(self, index: np.ndarray) -> list[str]:
         return [self.examples[i].text for i in index]
@@ -180,7 +190,21 @@ def split_stage(config: TrainConfig, examples: Sequence[Example]) -> Split:
     matrix = label_matrix(examples, config.labels)
     check_trainable(matrix, config.labels)
     train_index, val_index = train_val_split(matrix, config.val_fraction, config.seed)
-    return Split(examples, matrix, data_hash(examples), train_index, val_index)
+    if not config.augment:
+        return Split(examples, matrix, data_hash(examples), train_index, val_index)
+    added, record = augment([examples[i] for i in train_index], seed=config.seed)
+    held_out = {examples[i].text for i in val_index}
+    added = [example for example in added if example.text not in held_out]
+    record["total"] = len(added)
+    extra = label_matrix(added, config.labels)
+    return Split(
+        [*examples, *added],
+        LabelMatrix(y=np.vstack([matrix.y, extra.y]), mask=np.vstack([matrix.mask, extra.mask])),
+        data_hash(examples),
+        np.concatenate([train_index, np.arange(len(examples), len(examples) + len(added))]),
+        val_index,
+        record,
+    )
 
 
 def teacher_stage(
@@ -207,13 +231,14 @@ def tokenise_stage(
 ) -> tuple[BaseModel, EncodedDataset, EncodedDataset]:
     """The base encoder and tokeniser (`scratch` learns its vocabulary from `train_texts`), and
     both parts of the split, tokenised once."""
-    base = load_base_model(config, train_texts)
+    read = model_texts(config, train_texts)
+    base = load_base_model(config, read)
     train = EncodedDataset(
-        encode(base.tokenizer, train_texts, config.max_len),
+        encode(base.tokenizer, read, config.max_len),
         teacher.matrix if teacher else split.train_gold,
         base.pad_id,
     )
-    val_ids = encode(base.tokenizer, split.texts(split.val_index), config.max_len)
+    val_ids = encode(base.tokenizer, model_texts(config, split.texts(split.val_index)), config.max_len)
     return base, train, EncodedDataset(val_ids, split.matrix.subset(split.val_index), base.pad_id)
 
 
@@ -224,8 +249,10 @@ def blend_stage(
     maps, and the blended validation scores; without it, the transformer's scores alone."""
     if not config.tfidf_blend:
         return None, {}, val_probs
-    tfidf = TfidfModel(config.labels, config.seed).fit(split.texts(split.train_index), split.train_gold)
-    parts = {"neural": val_probs, "tfidf": tfidf.predict_proba(split.texts(split.val_index))}
+    tfidf = TfidfModel(config.labels, config.seed).fit(
+        model_texts(config, split.texts(split.train_index)), split.train_gold
+    )
+    parts = {"neural": val_probs, "tfidf": tfidf.predict_proba(model_texts(config, split.texts(split.val_index)))}
     # Platt only: each part's ranking must survive into the mean.
     part_maps = {
         name: fit_probability_maps(
@@ -295,9 +322,9 @@ def evaluate_stage(
         return model, None
     baseline_val, baseline_thresholds = tfidf_baseline(
         config,
-        split.texts(split.train_index),
+        model_texts(config, split.texts(split.train_index)),
         split.train_gold,
-        split.texts(split.val_index),
+        model_texts(config, split.texts(split.val_index)),
         val.matrix,
         fitted=tfidf,
     )
@@ -336,7 +363,9 @@ def run_metrics(
             "val_positives": dict(zip(labels, val.matrix.positives().tolist(), strict=True)),
             "train_positives": dict(zip(labels, split.train_gold.positives().tolist(), strict=True)),
             "transfer": len(train) - len(split.train_index),
+            "augmented": (split.augmentation or {}).get("total", 0),
         },
+        "augmentation": split.augmentation,
         "teacher": (
             {"name": teacher.teacher, "distilled": teacher.distilled, "weight": config.distill_weight}
             if teacher
@@ -381,6 +410,8 @@ def write_stage(
         "val_size": metrics["split"]["val"],
         "created_at": created_at.isoformat(),
         "teacher": {"name": teacher.teacher, "data_hash": teacher.teacher_data_hash} if teacher else None,
+        "normaliser": config.normaliser,
+        "augmentation": split.augmentation,
         "versions": {
             "torch": torch.__version__,
             "transformers": transformers.__version__,

@@ -92,3 +92,39 @@ def test_word_drops_leave_each_word_out_once(trained_artifact):
     assert scorer.word_drops("!!! ...", "toxic") == []
     assert len(scorer.word_drops("word " * 40, "toxic")) == 40
     assert scorer.word_drops("word " * 41, "toxic") == []  # bounded: the work page pays for it
+
+
+def test_the_scorer_reads_through_the_artifacts_normaliser(trained_artifact):
+    scorer = Scorer(trained_artifact.artifact_path)
+    assert scorer.normaliser == 1
+    disguised, plain = scorer.score(["you are so s t u p i d, 1d10t", "you are so stupid, idiot"])
+    np.testing.assert_allclose(disguised, plain, rtol=1e-5)
+
+
+def test_the_driving_span_is_on_the_text_as_sent(trained_artifact):
+    scorer = Scorer(trained_artifact.artifact_path)
+    text = "ｙｏｕ ａｒｅ " + FILLER * 12 + "a s t u p i d idiot"
+    _, spans = scorer.score_with_spans([text])
+    start, end = spans[0, scorer.labels.index("toxic")]
+    assert 0 <= start < end <= len(text)
+    assert text[start:end].strip()
+
+
+def test_an_artifact_made_before_the_normaliser_reads_text_as_it_is(trained_artifact, tmp_path):
+    import json
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(trained_artifact.artifact_path, old)
+    config = json.loads((old / "config.json").read_text())
+    del config["training"]["normaliser"]
+    (old / "config.json").write_text(json.dumps(config))
+    manifest = json.loads((old / "manifest.json").read_text())
+    from training.artifacts import _sha256
+
+    manifest["files"]["config.json"] = _sha256(old / "config.json")
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    scorer = Scorer(old)
+    assert scorer.normaliser == 0
+    disguised, plain = scorer.score(["you are so s t u p i d, 1d10t", "you are so stupid, idiot"])
+    assert not np.allclose(disguised, plain)
