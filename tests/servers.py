@@ -71,10 +71,23 @@ def wait_until_ready(url: str, *, deadline_s: float = STARTUP_DEADLINE_S, proces
 
 @contextmanager
 def gunicorn(env: dict, *args: str) -> Iterator[str]:
-    """One gunicorn worker with `env` and extra `args`; yields its base URL once it answers."""
+    """One gunicorn worker with the production settings (toxiscope/gunicorn_conf.py), `env` and
+    extra `args`; yields its base URL once it answers."""
     port = free_port()
+    conf = ["-c", "python:toxiscope.gunicorn_conf"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "toxiscope.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1", *args],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "toxiscope.wsgi",
+            *conf,
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            *args,
+        ],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,
