@@ -192,6 +192,14 @@ class ModelVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.status})"
 
+    @property
+    def unreliable_labels(self) -> list[str]:
+        """The labels this version's evidence (metrics "evidence", training/fairness.py) marks not
+        reliable: too few validation positives, or a validation ROC-AUC whose interval reaches
+        too low. A version made before evidence was recorded has none marked."""
+        evidence = self.metrics.get("evidence") or {}
+        return [label for label in self.labels if label in evidence and not evidence[label]["reliable"]]
+
 
 class TrainingRun(models.Model):
     class Kind(models.TextChoices):

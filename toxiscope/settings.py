@@ -350,6 +350,9 @@ TOXISCOPE_AUDIT_SAMPLE_RATE = float(os.environ.get("TOXISCOPE_AUDIT_SAMPLE_RATE"
 # The admins' model lifecycle: a candidate more than this much below the active version's
 # macro-F1 (on the same held-out comments) is promoted only with an audited override.
 TOXISCOPE_PROMOTION_MARGIN = float(os.environ.get("TOXISCOPE_PROMOTION_MARGIN", 0.02))
+# How far below the active version's final bias metric (identity templates) a candidate may be
+# promoted without an override.
+TOXISCOPE_BIAS_MARGIN = float(os.environ.get("TOXISCOPE_BIAS_MARGIN", 0.01))
 # How many recent comments a comparison re-routes with the candidate.
 TOXISCOPE_COMPARE_TRAFFIC = int(os.environ.get("TOXISCOPE_COMPARE_TRAFFIC", 500))
 # Scheduled retraining (off unless TOXISCOPE_RETRAIN_MIN_DECISIONS > 0): at most every

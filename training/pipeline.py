@@ -21,7 +21,7 @@ import transformers
 from training.artifacts import write_artifact
 from training.augment import augment
 from training.base_models import BaseModel, load_base_model
-from training.batches import EncodedDataset
+from training.batches import EncodedDataset, unlabelled
 from training.calibration import (
     LabelThreshold,
     ProbabilityMap,
@@ -44,6 +44,7 @@ from training.data import (
 )
 from training.distillation import TeacherTargets, teacher_targets
 from training.evaluation import evaluate_both
+from training.fairness import bias_report, label_evidence, mentioned_terms, robustness_report, template_bias
 from training.heldout import heldout_record
 from training.inference import Scorer, encode
 from training.loop import FitResult, fit, predict
@@ -333,6 +334,63 @@ def evaluate_stage(
     )
 
 
+def served_scores(
+    config: TrainConfig,
+    base: BaseModel,
+    model: MultiLabelClassifier,
+    tfidf: TfidfModel | None,
+    part_maps: dict,
+    calibrated: Calibrated,
+    texts: Sequence[str],
+) -> np.ndarray:
+    """The new model's served probabilities for `texts` (their first window, as validation
+    reads them): normalised, the transformer, the TF-IDF blend, the probability maps."""
+    read = model_texts(config, texts)
+    raw = predict(model, unlabelled(encode(base.tokenizer, read, config.max_len), len(config.labels), base.pad_id))
+    if tfidf is not None:
+        raw = blend_parts(raw, tfidf.predict_proba(read), part_maps, config.tfidf_blend, config.labels)
+    return apply_probability_maps(raw, calibrated.probability_maps, config.labels)
+
+
+def trust_stage(config: TrainConfig, split: Split, val: EncodedDataset, calibrated: Calibrated, score_texts) -> dict:
+    """Each label's evidence; and, for a model with a `toxic` label, the bias report (on this
+    project's identity templates and on the validation split) and the robustness report (the
+    validation split's toxic comments, disguised), at the served toxic threshold."""
+    labels = list(config.labels)
+    train = split.matrix.subset(split.train_index)
+    labelled = split.train_index < len(split.examples) - (split.augmentation or {}).get("total", 0)
+    gold = split.matrix.subset(split.train_index[labelled]).positives()
+    evidence = label_evidence(
+        labels, gold, train.positives() - gold, calibrated.val_probs, val.matrix.y, val.matrix.mask, seed=config.seed
+    )
+    if "toxic" not in labels:
+        return {"evidence": evidence, "bias": None, "robustness": None}
+    j = labels.index("toxic")
+    threshold = calibrated.thresholds["toxic"].threshold
+
+    def toxic_scores(texts: list[str]) -> np.ndarray:
+        return score_texts(texts)[:, j]
+
+    known = val.matrix.mask[:, j] > 0
+    val_texts = [text for text, k in zip(split.texts(split.val_index), known, strict=True) if k]
+    val_toxic = val.matrix.y[known, j] > 0.5
+    return {
+        "evidence": evidence,
+        "bias": {
+            "templates": template_bias(toxic_scores, threshold),
+            "validation": bias_report(
+                calibrated.val_probs[known, j], val_toxic, [mentioned_terms(t) for t in val_texts], threshold
+            ),
+        },
+        "robustness": robustness_report(
+            toxic_scores,
+            [t for t, toxic in zip(val_texts, val_toxic, strict=True) if toxic],
+            threshold,
+            seed=config.seed,
+        ),
+    }
+
+
 def run_metrics(
     config: TrainConfig,
     split: Split,
@@ -494,8 +552,16 @@ def run_training(
         notify(Progress("baseline", fitted.best_epoch, config.max_epochs, 0, 0))
     with clock.stage("evaluate"):
         evaluation = evaluate_stage(config, split, val, calibrated, tfidf)
+    with clock.stage("trust"):
+        trust = trust_stage(
+            config,
+            split,
+            val,
+            calibrated,
+            lambda texts: served_scores(config, base, model, tfidf, part_maps, calibrated, texts),
+        )
     notify(Progress("write", fitted.best_epoch, config.max_epochs, 0, 0))
-    metrics = run_metrics(config, split, train, val, fitted, teacher, evaluation, calibrated, served)
+    metrics = run_metrics(config, split, train, val, fitted, teacher, evaluation, calibrated, served) | trust
     metrics["timings"] = clock.report()
     path = write_stage(
         config,

@@ -134,6 +134,9 @@ class CommentSerializer(serializers.ModelSerializer):
         help_text="The model version that scored it; null until scored.",
     )
     scores = serializers.SerializerMethodField(help_text="Probability per label from `model_version`.")
+    unreliable_labels = serializers.SerializerMethodField(
+        help_text="Labels `model_version` has too little evidence for: their scores are not to be trusted alone."
+    )
     route = serializers.SerializerMethodField(help_text="Null until routed (an async submit not yet scored).")
 
     class Meta:
@@ -149,6 +152,7 @@ class CommentSerializer(serializers.ModelSerializer):
             "scored",
             "model_version",
             "scores",
+            "unreliable_labels",
             "flagged_labels",
             "route",
         ]
@@ -162,6 +166,9 @@ class CommentSerializer(serializers.ModelSerializer):
             return None
         prediction = next((p for p in comment.predictions.all() if p.model_version_id == comment.routed_by_id), None)
         return prediction.scores if prediction else None
+
+    def get_unreliable_labels(self, comment: Comment) -> list[str] | None:
+        return comment.routed_by.unreliable_labels if comment.routed_by_id else None
 
     @extend_schema_field(RouteSerializer(allow_null=True))
     def get_route(self, comment: Comment) -> dict | None:
@@ -187,6 +194,7 @@ class CommentSerializer(serializers.ModelSerializer):
             "scored": self.get_scored(comment),
             "model_version": comment.routed_by.name if comment.routed_by_id else None,
             "scores": scores,
+            "unreliable_labels": self.get_unreliable_labels(comment),
             "flagged_labels": comment.flagged_labels,
             "route": self.get_route(comment),
         }
@@ -217,6 +225,9 @@ class AnalyzeSerializer(serializers.Serializer):
 class AnalysisSerializer(serializers.Serializer):
     model_version = serializers.CharField()
     scores = serializers.DictField(child=serializers.FloatField())
+    unreliable_labels = serializers.ListField(
+        child=serializers.CharField(), help_text="Labels the model has too little evidence for."
+    )
     thresholds = serializers.DictField(child=serializers.FloatField(), help_text="The review threshold per label.")
     flagged_labels = serializers.ListField(child=serializers.CharField())
     route = RouteSerializer(help_text="Where the comment would go if it were submitted.")

@@ -119,6 +119,7 @@ class AnalyzeView(APIView):
                 {
                     "model_version": analysis.version.name,
                     "scores": scores,
+                    "unreliable_labels": analysis.version.version.unreliable_labels,
                     "thresholds": decision.review_thresholds,
                     "flagged_labels": list(decision.flagged),
                     "route": {"action": decision.action, "queue": decision.queue, "reason": decision.reason},

@@ -41,10 +41,11 @@ def decide_routes(
     scores: Sequence[Mapping[str, float]],
     thresholds: Mapping[str, float],
     sources: Sequence[str],
+    unreliable: Sequence[str] = (),
     config: RoutingConfig | None = None,
 ) -> list[RouteDecision]:
-    """Each comment's route from its scores and a version's thresholds, under the current
-    routing rules (the cached configuration unless one is given)."""
+    """Each comment's route from its scores and a version's thresholds and unreliable labels,
+    under the current routing rules (the cached configuration unless one is given)."""
     config = config or routing_config.get()
     return [
         decide_route(
@@ -54,6 +55,7 @@ def decide_routes(
             source=source,
             default_queue=config.default_queue.slug,
             severity=config.severity,
+            unreliable=unreliable,
         )
         for comment_scores, source in zip(scores, sources, strict=True)
     ]
@@ -72,5 +74,11 @@ def comments_analyze(*, texts: Sequence[str], sources: Sequence[str]) -> Analysi
             [RouteDecision(REVIEW, config.default_queue.slug, NO_MODEL_REASON) for _ in texts],
         )
     scores = version.score(list(texts))
-    decisions = decide_routes(scores=scores, thresholds=version.thresholds, sources=sources, config=config)
+    decisions = decide_routes(
+        scores=scores,
+        thresholds=version.thresholds,
+        sources=sources,
+        unreliable=version.version.unreliable_labels,
+        config=config,
+    )
     return Analysis(version, config, scores, decisions)

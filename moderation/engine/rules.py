@@ -9,14 +9,16 @@ Rules are evaluated in this order:
    queue takes it;
 3. auto-approve: with an auto-approve rule, a comment whose every label is at least the rule's
    margin below its review threshold is approved; one closer than that ("near threshold") goes
-   to the default queue for a person;
+   to the default queue for a person, and so does one whose label that the version has too
+   little evidence for (ModelVersion.unreliable_labels) scores UNRELIABLE_REVIEW_SHARE of its
+   threshold or more;
 4. without an auto-approve rule, every comment is reviewed.
 
 A rule scoped to a source (community) replaces the global rule with the same action and label
 for comments from that source.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from moderation.models import RoutingRule
@@ -27,6 +29,9 @@ REVIEW, AUTO_REJECT, AUTO_APPROVE = (
     RoutingRule.Action.AUTO_REJECT,
     RoutingRule.Action.AUTO_APPROVE,
 )
+
+# An unreliable label's score from this share of its threshold up stops an auto-approval.
+UNRELIABLE_REVIEW_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,7 @@ def decide_route(
     source: str,
     default_queue: str,
     severity: Mapping[str, float] | None = None,
+    unreliable: Collection[str] = (),
 ) -> RouteDecision:
     severity = severity or {}
     # Only labels the model scores and has a threshold for take part, in the model's order.
@@ -143,6 +149,24 @@ def decide_route(
             None,
             (),
             0.0,
+            thresholds,
+        )
+    # A label the version has too little evidence for: its low score is no proof of a clean
+    # comment. Any score from UNRELIABLE_REVIEW_SHARE of its threshold up goes to a person; a
+    # comment whose unreliable labels score below that, and reliable ones below theirs, passes.
+    doubtful = [
+        label
+        for label in thresholds
+        if label in unreliable and scores[label] >= thresholds[label] * UNRELIABLE_REVIEW_SHARE
+    ]
+    if doubtful:
+        return RouteDecision(
+            REVIEW,
+            default_queue,
+            "not reliable, so a person checks: " + _describe(doubtful, scores, thresholds, "<"),
+            approve.id,
+            (),
+            round(max(scores[label] / thresholds[label] for label in doubtful), 6),
             thresholds,
         )
     margin = approve.margin or 0.0

@@ -65,8 +65,32 @@ class Comparison:
         return self.candidate_macro_f1 >= self.active_macro_f1 - self.margin
 
 
-def _routes(score_rows: list[dict[str, float]], thresholds: dict[str, float], sources: list[str]) -> list[tuple]:
-    decisions = decide_routes(scores=score_rows, thresholds=thresholds, sources=sources)
+def final_bias_metric(version: ModelVersion) -> float | None:
+    """The version's final bias metric on this project's identity templates (its training
+    measured it: training/fairness.py), or None for a version made before it was measured."""
+    return ((version.metrics.get("bias") or {}).get("templates") or {}).get("final_bias_metric")
+
+
+def bias_gate_failure(*, candidate: ModelVersion, active: ModelVersion) -> str | None:
+    """Why the candidate fails the bias gate (its final bias metric more than
+    TOXISCOPE_BIAS_MARGIN below the active version's), or None when it passes or either
+    version was never measured."""
+    candidate_bias, active_bias = final_bias_metric(candidate), final_bias_metric(active)
+    if candidate_bias is None or active_bias is None:
+        return None
+    margin = settings.TOXISCOPE_BIAS_MARGIN
+    if candidate_bias >= active_bias - margin:
+        return None
+    return (
+        f"final bias metric {candidate_bias:.3f} against the active {active_bias:.3f} "
+        f"on the identity templates (allowed margin {margin:.3f})"
+    )
+
+
+def _routes(score_rows: list[dict[str, float]], version: ModelVersion, sources: list[str]) -> list[tuple]:
+    decisions = decide_routes(
+        scores=score_rows, thresholds=version.thresholds, sources=sources, unreliable=version.unreliable_labels
+    )
     return [(decision.action, decision.queue) for decision in decisions]
 
 
@@ -168,8 +192,8 @@ def model_versions_compare(*, candidate: ModelVersion, active: ModelVersion) -> 
     changed = sum(
         a != b
         for a, b in zip(
-            _routes(_rows(candidate_scores, labels), candidate.thresholds, sources),
-            _routes(_rows(active_scores, labels), active.thresholds, sources),
+            _routes(_rows(candidate_scores, labels), candidate, sources),
+            _routes(_rows(active_scores, labels), active, sources),
             strict=True,
         )
     )
@@ -212,8 +236,8 @@ def _traffic_route_changes(candidate: ModelVersion, active: ModelVersion, labels
     sources = [prediction.comment.source for prediction in predictions]
     candidate_scores = _scores(candidate, texts, labels)
     active_rows = [{label: prediction.scores[label] for label in labels} for prediction in predictions]
-    before = _routes(active_rows, active.thresholds, sources)
-    after = _routes(_rows(candidate_scores, labels), candidate.thresholds, sources)
+    before = _routes(active_rows, active, sources)
+    after = _routes(_rows(candidate_scores, labels), candidate, sources)
     return len(predictions), sum(a != b for a, b in zip(before, after, strict=True))
 
 

@@ -13,7 +13,7 @@ from moderation import jobs
 from moderation.engine.config import routing_config
 from moderation.engine.scoring import active_model, scorer_for
 from moderation.models import Comment, ModelVersion, Prediction
-from moderation.selectors.model_versions import model_versions_compare
+from moderation.selectors.model_versions import bias_gate_failure, final_bias_metric, model_versions_compare
 from moderation.services.audit import audit_event_record
 from training.artifacts import MANIFEST, ArtifactError, copy_artifact, verify_artifact
 
@@ -56,18 +56,23 @@ def model_version_promote_gated(
     *, version: ModelVersion, promoted_by, override: bool = False, reason: str = ""
 ) -> ModelVersion:
     """Promote a candidate only if its macro-F1, on the same held-out comments, is at most
-    `TOXISCOPE_PROMOTION_MARGIN` below the active version's; otherwise only with `override`
-    and a reason, both audited. Promoting a retired version (a rollback) is not gated."""
+    `TOXISCOPE_PROMOTION_MARGIN` below the active version's, and its final bias metric at most
+    `TOXISCOPE_BIAS_MARGIN` below the active version's; otherwise only with `override` and a
+    reason, both audited. Promoting a retired version (a rollback) is not gated."""
     active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
     if active is None or version.status != ModelVersion.Status.CANDIDATE:
         return model_version_promote(version=version, promoted_by=promoted_by)
     comparison = model_versions_compare(candidate=version, active=active)
-    if comparison is None or comparison.gate_passes:
+    failures = [bias_gate_failure(candidate=version, active=active)]
+    if comparison is not None and not comparison.gate_passes:
+        failures.insert(
+            0,
+            f"macro-F1 {comparison.candidate_macro_f1:.3f} against the active {comparison.active_macro_f1:.3f} "
+            f"on {comparison.examples} held-out comments (allowed margin {comparison.margin:.3f})",
+        )
+    numbers = "; ".join(failure for failure in failures if failure)
+    if not numbers:
         return model_version_promote(version=version, promoted_by=promoted_by)
-    numbers = (
-        f"macro-F1 {comparison.candidate_macro_f1:.3f} against the active {comparison.active_macro_f1:.3f} "
-        f"on {comparison.examples} held-out comments (allowed margin {comparison.margin:.3f})"
-    )
     if not override:
         raise ValidationError(f"{version.name} is worse than the active version: {numbers}.")
     if not reason.strip():
@@ -78,8 +83,17 @@ def model_version_promote_gated(
             actor=promoted_by,
             action="model_version.promote_override",
             target=version,
-            before={"active": active.name, "active_macro_f1": comparison.active_macro_f1},
-            after={"candidate_macro_f1": comparison.candidate_macro_f1, "reason": reason.strip(), "gate": numbers},
+            before={
+                "active": active.name,
+                "active_macro_f1": comparison.active_macro_f1 if comparison else None,
+                "active_final_bias_metric": final_bias_metric(active),
+            },
+            after={
+                "candidate_macro_f1": comparison.candidate_macro_f1 if comparison else None,
+                "candidate_final_bias_metric": final_bias_metric(version),
+                "reason": reason.strip(),
+                "gate": numbers,
+            },
         )
     return promoted
 

@@ -224,3 +224,42 @@ def test_a_comment_a_version_trained_on_is_left_out_of_its_evaluation(active_ver
     monkeypatch.setattr("moderation.selectors.model_versions._trained_on", lambda version: trained)
     cache.clear()
     assert version_evaluation(active_version) is None and evaluated.examples == 21
+
+
+def _with_bias(version: ModelVersion, final: float) -> ModelVersion:
+    metrics = {**version.metrics, "bias": {"templates": {"final_bias_metric": final}}}
+    ModelVersion.objects.filter(pk=version.pk).update(metrics=metrics)
+    version.refresh_from_db()
+    return version
+
+
+def test_a_candidate_less_fair_to_identities_needs_an_audited_override(candidate, active_version, settings):
+    settings.TOXISCOPE_BIAS_MARGIN = 0.01
+    _with_bias(active_version, 0.95)
+    _with_bias(candidate, 0.93)  # no evaluation set here: the bias gate stands alone
+    admin = AdminFactory()
+    with pytest.raises(ValidationError, match="final bias metric 0.930 against the active 0.950"):
+        model_version_promote_gated(version=candidate, promoted_by=admin)
+    assert ModelVersion.objects.get(status="active") == active_version
+    model_version_promote_gated(version=candidate, promoted_by=admin, override=True, reason="new labels matter more")
+    event = AuditEvent.objects.get(action="model_version.promote_override")
+    assert event.before["active_final_bias_metric"] == 0.95
+    assert event.after["candidate_final_bias_metric"] == 0.93
+
+
+def test_a_candidate_within_the_bias_margin_is_promoted(candidate, active_version, settings):
+    settings.TOXISCOPE_BIAS_MARGIN = 0.01
+    _with_bias(active_version, 0.95)
+    _with_bias(candidate, 0.945)
+    model_version_promote_gated(version=candidate, promoted_by=AdminFactory())
+    assert ModelVersion.objects.get(status="active") == candidate
+
+
+def test_unreliable_labels_come_from_the_versions_evidence(active_version):
+    ModelVersion.objects.filter(pk=active_version.pk).update(metrics={})
+    active_version.refresh_from_db()
+    assert active_version.unreliable_labels == []  # made before evidence was recorded
+    evidence = {label: {"reliable": label != "threat"} for label in active_version.labels}
+    ModelVersion.objects.filter(pk=active_version.pk).update(metrics={"evidence": evidence})
+    active_version.refresh_from_db()
+    assert active_version.unreliable_labels == ["threat"]

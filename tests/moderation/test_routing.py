@@ -91,3 +91,22 @@ def test_priority_grows_with_severity_and_distance_over_threshold():
 def test_threshold_boundary_is_inclusive(score):
     decision = route({"threat": score})
     assert ("threat" in decision.flagged) == (score >= 0.4)
+
+
+def test_an_unreliable_labels_low_score_does_not_approve_a_comment():
+    # threat's threshold is 0.4: 0.25 is below it by more than the margin, but threat is
+    # not reliable, so that is no proof of a clean comment.
+    decision = route({"threat": 0.25}, unreliable=("threat",))
+    assert (decision.action, decision.queue) == (REVIEW, "general")
+    assert "not reliable" in decision.reason and "threat 0.25" in decision.reason
+    assert route({"threat": 0.25}).action == AUTO_APPROVE  # the same score of a reliable label
+
+
+def test_a_comment_whose_labels_are_all_low_passes_despite_an_unreliable_label():
+    decision = route({"threat": 0.05, "toxic": 0.1}, unreliable=("threat",))
+    assert decision.action == AUTO_APPROVE
+
+
+def test_an_unreliable_label_over_its_threshold_is_still_flagged():
+    decision = route({"threat": 0.5}, unreliable=("threat",))
+    assert (decision.action, decision.queue, decision.flagged) == (REVIEW, "urgent", ("threat",))
