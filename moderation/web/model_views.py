@@ -16,6 +16,7 @@ from moderation.exporting import labelled_export
 from moderation.messages import validation_messages
 from moderation.models import Label, ModelVersion, TrainingRun
 from moderation.selectors.model_versions import (
+    bias_gate_failure,
     int8_change,
     model_versions_compare,
     shadow_disagreement,
@@ -145,13 +146,20 @@ def version_plot(request, version_id: int, kind: str):
 def compare(request, version_id: int):
     version = get_object_or_404(ModelVersion, pk=version_id)
     active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
-    comparison = None
+    comparison = bias_failure = None
     if active is not None and active != version:
         comparison = model_versions_compare(candidate=version, active=active)
+        bias_failure = bias_gate_failure(candidate=version, active=active)
     return render(
         request,
         "moderation/web/models/compare.html",
-        {"version": version, "active": active, "comparison": comparison, "form": PromoteForm()},
+        {
+            "version": version,
+            "active": active,
+            "comparison": comparison,
+            "bias_failure": bias_failure,
+            "form": PromoteForm(),
+        },
     )
 
 

@@ -117,7 +117,8 @@ def test_version_page_and_its_plots(admin, active_version):
 
 def test_compare_then_promote_then_roll_back(admin, active_version, candidate, demo_data):
     page = admin.get(reverse("web:compare", args=[candidate.pk])).content.decode()
-    assert "The gate passes" in page and "Routes that would change" in page
+    assert "The quality gate passes" in page and "Routes that would change" in page
+    assert "bias gate fails" not in page
     admin.post(reverse("web:promote", args=[candidate.pk]))
     assert ModelVersion.objects.get(status="active") == candidate
     page = admin.get(reverse("web:version", args=[candidate.pk])).content.decode()
@@ -129,10 +130,40 @@ def test_compare_then_promote_then_roll_back(admin, active_version, candidate, d
 
 def test_a_failing_gate_shows_and_needs_an_override(admin, active_version, candidate, demo_data):
     ModelVersion.objects.filter(pk=candidate.pk).update(thresholds=dict.fromkeys(candidate.labels, 0.999))
-    assert "The gate fails" in admin.get(reverse("web:compare", args=[candidate.pk])).content.decode()
+    assert "The quality gate fails" in admin.get(reverse("web:compare", args=[candidate.pk])).content.decode()
     admin.post(reverse("web:promote", args=[candidate.pk]))
     assert ModelVersion.objects.get(status="active") == active_version
     admin.post(reverse("web:promote", args=[candidate.pk]), {"override": "on", "reason": "urgent fix"})
+    assert ModelVersion.objects.get(status="active").pk == candidate.pk
+
+
+def test_the_version_page_shows_evidence_bias_worst_first_and_robustness(admin, active_version):
+    page = admin.get(reverse("web:version", args=[active_version.pk])).content.decode()
+    bias = active_version.metrics["bias"]["templates"]
+    assert "Evidence per label" in page and "final bias metric" in page and "Disguised insults" in page
+    assert f"{bias['final_bias_metric']:.3f}" in page
+    terms = [entry["term"] for entry in bias["terms"]]
+    table = page[page.index('class="grid bias"') :]
+    positions = [table.index(f"<td>{term}</td>") for term in terms]
+    assert positions == sorted(positions)  # worst first, as the report orders them
+    for label in active_version.unreliable_labels:
+        assert f"<tr><td>{label}</td>" in page
+    assert page.count("not reliable</strong>") == len(active_version.unreliable_labels)
+
+
+def test_a_less_fair_candidate_fails_the_bias_gate_on_the_compare_page(admin, active_version, candidate, demo_data):
+    for version, final in ((active_version, 0.96), (candidate, 0.90)):
+        metrics = {
+            **version.metrics,
+            "bias": {"templates": {**version.metrics["bias"]["templates"], "final_bias_metric": final}},
+        }
+        ModelVersion.objects.filter(pk=version.pk).update(metrics=metrics)
+    page = admin.get(reverse("web:compare", args=[candidate.pk])).content.decode()
+    assert "The bias gate fails: final bias metric 0.900 against the active 0.960" in page
+    assert 'name="override"' in page
+    admin.post(reverse("web:promote", args=[candidate.pk]))
+    assert ModelVersion.objects.get(status="active") == active_version
+    admin.post(reverse("web:promote", args=[candidate.pk]), {"override": "on", "reason": "labels we need"})
     assert ModelVersion.objects.get(status="active").pk == candidate.pk
 
 
