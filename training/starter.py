@@ -62,8 +62,8 @@ def typed_labels(record: dict[str, str]) -> dict[str, bool]:
 
 
 def _rows(shared_dir: Path):
-    """(id, text, known labels) of every shared row, once per text (six-label rows first, the
-    typed Civil Comments posts last)."""
+    """(id, text, known labels, whether it is a typed Civil Comments post) of every shared row,
+    once per text (six-label rows first, the typed posts last)."""
     seen = set()
     for file in (*SIX_LABEL_FILES, TOXIC_ONLY_FILE, TYPED_FILE):
         with open(shared_dir / file, newline="", encoding="utf-8") as handle:
@@ -73,14 +73,19 @@ def _rows(shared_dir: Path):
                     continue
                 seen.add(text)
                 if file == TYPED_FILE:
-                    yield f"{TYPED_ID_PREFIX}{record['comment_id']}", text, typed_labels(record)
+                    yield f"{TYPED_ID_PREFIX}{record['comment_id']}", text, typed_labels(record), True
                 else:
-                    yield record["id"], text, known_labels(record, JIGSAW_LABELS)
+                    yield record["id"], text, known_labels(record, JIGSAW_LABELS), False
 
 
-def test_part(shared_dir: str | Path) -> list[Example]:
-    """The fixed test part: never in the starter set."""
-    return [Example(text, known) for row_id, text, known in _rows(Path(shared_dir)) if in_test_part(row_id)]
+def test_part(shared_dir: str | Path, *, typed: bool = False) -> list[Example]:
+    """The fixed test part of the Jigsaw files (or, `typed`, of the typed Civil Comments posts):
+    never in the starter set."""
+    return [
+        Example(text, known)
+        for row_id, text, known, is_typed in _rows(Path(shared_dir))
+        if in_test_part(row_id) and is_typed == typed
+    ]
 
 
 def build(shared_dir: str | Path, out_csv: str | Path) -> int:
@@ -90,7 +95,7 @@ def build(shared_dir: str | Path, out_csv: str | Path) -> int:
     with open(out_csv, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["id", "comment_text", *JIGSAW_LABELS])
-        for row_id, text, known in _rows(Path(shared_dir)):
+        for row_id, text, known, _ in _rows(Path(shared_dir)):
             if not in_test_part(row_id):
                 writer.writerow(
                     [row_id, text, *("" if label not in known else int(known[label]) for label in JIGSAW_LABELS)]
