@@ -92,6 +92,77 @@ def _describe(labels: Sequence[str], scores: Mapping[str, float], thresholds: Ma
     return ", ".join(f"{label} {scores[label]:.2f} {sign} {thresholds[label]:.2f}" for label in labels)
 
 
+def _auto_reject(applicable: Sequence[Rule], scores, thresholds, flagged, weight) -> RouteDecision | None:
+    for rule in applicable:
+        if (
+            rule.action == AUTO_REJECT
+            and rule.label in thresholds
+            and rule.threshold is not None
+            and scores[rule.label] >= rule.threshold
+        ):
+            return RouteDecision(
+                action=AUTO_REJECT,
+                queue=None,
+                reason="auto-reject: " + _describe([rule.label], scores, {rule.label: rule.threshold}, "≥"),
+                rule_id=rule.id,
+                flagged=flagged,
+                priority=weight,
+                review_thresholds=thresholds,
+            )
+    return None
+
+
+def _review_flagged(applicable: Sequence[Rule], scores, thresholds, flagged, weight, default_queue) -> RouteDecision:
+    rule = next((r for r in applicable if r.action == REVIEW and r.label in flagged), None)
+    return RouteDecision(
+        action=REVIEW,
+        queue=rule.queue if rule is not None and rule.queue else default_queue,
+        reason="over review threshold: " + _describe(flagged, scores, thresholds, "≥"),
+        rule_id=rule.id if rule else None,
+        flagged=flagged,
+        priority=weight,
+        review_thresholds=thresholds,
+    )
+
+
+def _unflagged(approve: Rule, scores, thresholds, unreliable: Collection[str], default_queue) -> RouteDecision:
+    """A comment under every review threshold, with an auto-approve rule: approved, unless a
+    label comes within the rule's margin of its threshold, or a label the version has too
+    little evidence for scores UNRELIABLE_REVIEW_SHARE of its threshold or more (its low score
+    is no proof of a clean comment); then a person checks, closest calls first."""
+    margin = approve.margin or 0.0
+    doubtful = [
+        label
+        for label in thresholds
+        if label in unreliable and scores[label] >= thresholds[label] * UNRELIABLE_REVIEW_SHARE
+    ]
+    near = [label for label in thresholds if scores[label] >= thresholds[label] - margin]
+    if doubtful or near:
+        closeness = max(
+            scores[label] / thresholds[label] if thresholds[label] > 0 else 1.0 for label in doubtful + near
+        )
+        reason = (
+            "not reliable, so a person checks: " + _describe(doubtful, scores, thresholds, "<")
+            if doubtful
+            else f"near threshold (within {margin:.2f}): " + _describe(near, scores, thresholds, "<")
+        )
+        return RouteDecision(
+            action=REVIEW,
+            queue=default_queue,
+            reason=reason,
+            rule_id=approve.id,
+            priority=round(closeness, 6),
+            review_thresholds=thresholds,
+        )
+    return RouteDecision(
+        action=AUTO_APPROVE,
+        queue=None,
+        reason=f"auto-approve: every label at least {margin:.2f} below its threshold",
+        rule_id=approve.id,
+        review_thresholds=thresholds,
+    )
+
+
 def decide_route(
     *,
     scores: Mapping[str, float],
@@ -102,93 +173,23 @@ def decide_route(
     severity: Mapping[str, float] | None = None,
     unreliable: Collection[str] = (),
 ) -> RouteDecision:
-    severity = severity or {}
     # Only labels the model scores and has a threshold for take part, in the model's order.
     calibrated = {label: calibrated_thresholds[label] for label in scores if label in calibrated_thresholds}
     applicable = rules_for_source(rules, source)
     thresholds = review_thresholds(applicable, calibrated)
     flagged = tuple(label for label in thresholds if scores[label] >= thresholds[label])
-    weight = priority(scores, thresholds, flagged, severity)
-
-    for rule in applicable:
-        if (
-            rule.action == AUTO_REJECT
-            and rule.label in thresholds
-            and rule.threshold is not None
-            and scores[rule.label] >= rule.threshold
-        ):
-            return RouteDecision(
-                AUTO_REJECT,
-                None,
-                "auto-reject: " + _describe([rule.label], scores, {rule.label: rule.threshold}, "≥"),
-                rule.id,
-                flagged,
-                weight,
-                thresholds,
-            )
-
+    weight = priority(scores, thresholds, flagged, severity or {})
+    rejected = _auto_reject(applicable, scores, thresholds, flagged, weight)
+    if rejected is not None:
+        return rejected
     if flagged:
-        rule = next((r for r in applicable if r.action == REVIEW and r.label in flagged), None)
-        queue = rule.queue if rule is not None and rule.queue else default_queue
-        return RouteDecision(
-            REVIEW,
-            queue,
-            "over review threshold: " + _describe(flagged, scores, thresholds, "≥"),
-            rule.id if rule else None,
-            flagged,
-            weight,
-            thresholds,
-        )
-
+        return _review_flagged(applicable, scores, thresholds, flagged, weight, default_queue)
     approve = next((r for r in applicable if r.action == AUTO_APPROVE and r.label is None), None)
     if approve is None:
         return RouteDecision(
-            REVIEW,
-            default_queue,
-            "below every threshold; no auto-approve rule, so a person checks",
-            None,
-            (),
-            0.0,
-            thresholds,
+            action=REVIEW,
+            queue=default_queue,
+            reason="below every threshold; no auto-approve rule, so a person checks",
+            review_thresholds=thresholds,
         )
-    # A label the version has too little evidence for: its low score is no proof of a clean
-    # comment. Any score from UNRELIABLE_REVIEW_SHARE of its threshold up goes to a person; a
-    # comment whose unreliable labels score below that, and reliable ones below theirs, passes.
-    doubtful = [
-        label
-        for label in thresholds
-        if label in unreliable and scores[label] >= thresholds[label] * UNRELIABLE_REVIEW_SHARE
-    ]
-    if doubtful:
-        return RouteDecision(
-            REVIEW,
-            default_queue,
-            "not reliable, so a person checks: " + _describe(doubtful, scores, thresholds, "<"),
-            approve.id,
-            (),
-            round(max(scores[label] / thresholds[label] for label in doubtful), 6),
-            thresholds,
-        )
-    margin = approve.margin or 0.0
-    near = [label for label in thresholds if scores[label] >= thresholds[label] - margin]
-    if near:
-        # Close calls come first among the unflagged: ordered by how close they came.
-        closeness = max(scores[label] / thresholds[label] if thresholds[label] > 0 else 1.0 for label in near)
-        return RouteDecision(
-            REVIEW,
-            default_queue,
-            f"near threshold (within {margin:.2f}): " + _describe(near, scores, thresholds, "<"),
-            approve.id,
-            (),
-            round(closeness, 6),
-            thresholds,
-        )
-    return RouteDecision(
-        AUTO_APPROVE,
-        None,
-        f"auto-approve: every label at least {margin:.2f} below its threshold",
-        approve.id,
-        (),
-        0.0,
-        thresholds,
-    )
+    return _unflagged(approve, scores, thresholds, unreliable, default_queue)
