@@ -54,6 +54,11 @@ FILES = (
     "validation.json",
 )
 MANIFEST = "manifest.json"
+# The layout's version, in the manifest ("format"). An artifact without one is format 1: every
+# artifact made before formats were numbered. `_upgrade` reads an older format as the current one.
+# 2: config.json's training settings name the normaliser version; calibration.json holds the
+#    served maps under "served" (and a blend's parts under "parts").
+FORMAT = 2
 
 
 class ArtifactError(RuntimeError):
@@ -241,17 +246,30 @@ def load_artifact(path: str | Path, root: str | Path | None = None) -> LoadedArt
     manifest = verify_artifact(path, root)
     path = resolve_inside(path, root)
     config = json.loads((path / "config.json").read_text())
-    # Older artifacts: no calibration.json, or the served maps alone at its top level.
     calibration = json.loads((path / "calibration.json").read_text()) if (path / "calibration.json").is_file() else {}
+    config, calibration = _upgrade(manifest.get("format", 1), config, calibration)
     return LoadedArtifact(
         path=path,
         tokenizer=Tokenizer.from_file(str(path / "tokenizer.json")),
         config=config,
         manifest=manifest,
         tfidf=TfidfModel.load(path) if (path / "tfidf.json").is_file() else None,
-        probability_maps=_maps(calibration.get("served", calibration)),
-        part_maps={part: _maps(maps) for part, maps in calibration.get("parts", {}).items()},
+        probability_maps=_maps(calibration["served"]),
+        part_maps={part: _maps(maps) for part, maps in calibration["parts"].items()},
     )
+
+
+def _upgrade(format: int, config: dict, calibration: dict) -> tuple[dict, dict]:
+    """An artifact's config and calibration in the current format (the files stay as written:
+    their checksums are the manifest's)."""
+    if format > FORMAT:
+        raise ArtifactError(f"artifact format {format} is newer than this release reads ({FORMAT}): upgrade ToxiScope")
+    if format < 2:
+        # Made before the normaliser (it read text as it was), before calibration (no maps), or
+        # with the served maps alone at the top level.
+        config = {**config, "training": {"normaliser": 0, "tfidf_blend": 0.0, **config.get("training", {})}}
+        calibration = calibration if "served" in calibration else {"served": calibration, "parts": {}}
+    return config, calibration
 
 
 def _maps(record: dict) -> dict[str, ProbabilityMap]:

@@ -111,12 +111,9 @@ class Scorer:
         self.pad_id: int = self.artifact.config["pad_id"]
         self.batch_size = batch_size
         self.unlearned: list[str] = unlearned_labels(self.artifact.metrics(), self.labels)
-        self.tfidf_blend: float = (
-            self.artifact.config["training"].get("tfidf_blend", 0.0) if self.artifact.tfidf else 0.0
-        )
+        self.tfidf_blend: float = self.artifact.config["training"]["tfidf_blend"] if self.artifact.tfidf else 0.0
         self._unlearned_columns = [self.labels.index(label) for label in self.unlearned]
-        # Artifacts made before the normaliser read texts as they are (version 0).
-        self.normaliser: int = self.artifact.config["training"].get("normaliser", 0)
+        self.normaliser: int = self.artifact.config["training"]["normaliser"]
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), len(labels)) probabilities, in the order given."""

@@ -18,7 +18,7 @@ import tokenizers
 import torch
 import transformers
 
-from training.artifacts import write_artifact
+from training.artifacts import FORMAT, write_artifact
 from training.augment import augment
 from training.base_models import BaseModel, load_base_model
 from training.batches import EncodedDataset, unlabelled
@@ -468,6 +468,7 @@ def write_stage(
         "val_size": metrics["split"]["val"],
         "created_at": created_at.isoformat(),
         "teacher": {"name": teacher.teacher, "data_hash": teacher.teacher_data_hash} if teacher else None,
+        "format": FORMAT,
         "normaliser": config.normaliser,
         "augmentation": split.augmentation,
         "versions": {

@@ -111,6 +111,8 @@ def test_the_driving_span_is_on_the_text_as_sent(trained_artifact):
 
 
 def test_an_artifact_made_before_the_normaliser_reads_text_as_it_is(trained_artifact, tmp_path):
+    """Format 1 (no "format" in its manifest, no normaliser in its config) reads as format 2
+    with normaliser 0."""
     import json
     import shutil
 
@@ -123,8 +125,24 @@ def test_an_artifact_made_before_the_normaliser_reads_text_as_it_is(trained_arti
     from training.artifacts import _sha256
 
     manifest["files"]["config.json"] = _sha256(old / "config.json")
+    del manifest["format"]
     (old / "manifest.json").write_text(json.dumps(manifest))
     scorer = Scorer(old)
     assert scorer.normaliser == 0
     disguised, plain = scorer.score(["you are so s t u p i d, 1d10t", "you are so stupid, idiot"])
     assert not np.allclose(disguised, plain)
+
+
+def test_an_artifact_of_a_newer_format_is_refused_with_a_message(trained_artifact, tmp_path):
+    import json
+    import shutil
+
+    from training.artifacts import FORMAT, ArtifactError
+
+    newer = tmp_path / "newer"
+    shutil.copytree(trained_artifact.artifact_path, newer)
+    manifest = json.loads((newer / "manifest.json").read_text())
+    assert manifest["format"] == FORMAT
+    (newer / "manifest.json").write_text(json.dumps({**manifest, "format": FORMAT + 1}))
+    with pytest.raises(ArtifactError, match="newer than this release"):
+        Scorer(newer)
