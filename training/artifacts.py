@@ -195,6 +195,9 @@ class LoadedArtifact:
     def metrics(self) -> dict:
         return json.loads((self.path / "metrics.json").read_text())
 
+    def thresholds(self) -> dict[str, float]:
+        return json.loads((self.path / "thresholds.json").read_text())
+
     @cached_property
     def model(self) -> MultiLabelClassifier:
         """The torch model, built on first use: a process serving with ONNX never builds it."""

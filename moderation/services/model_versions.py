@@ -1,6 +1,6 @@
 """Model versions: installing a ready artifact, promotion (gated, or a rollback), shadow scoring."""
 
-import json
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from moderation.engine.scoring import active_model, scorer_for
 from moderation.models import Comment, ModelVersion, Prediction
 from moderation.selectors.model_versions import bias_gate_failure, final_bias_metric, model_versions_compare
 from moderation.services.audit import audit_event_record
-from training.artifacts import MANIFEST, ArtifactError, copy_artifact, verify_artifact
+from training.artifacts import ArtifactError, copy_artifact, load_artifact, verify_artifact
 
 
 @transaction.atomic
@@ -157,31 +157,38 @@ def comments_shadow_score(*, comment_ids: Sequence[int]) -> int:
     return len(comments)
 
 
-@transaction.atomic
 def model_version_install(*, source: Path, name: str, installed_by=None) -> ModelVersion:
     """Record a trained artifact made outside the platform (the starter model) as a candidate:
-    copied into the artifacts directory (whole or not at all), verified, its thresholds and
-    metrics read from its own files."""
+    copied into the artifacts directory (whole or not at all) and verified before any
+    transaction opens (a copy, and an older artifact's ONNX export, take seconds), then recorded
+    from its own files in a short one."""
     if ModelVersion.objects.filter(name=name).exists():
         raise ValidationError({"name": f"a model version named {name!r} exists already"})
     try:
         # copy_artifact checks the source's checksums, and the copy's again.
         path = copy_artifact(source, Path(settings.TOXISCOPE_ARTIFACTS_DIR), name)
+        artifact = load_artifact(path)
+        thresholds, metrics = artifact.thresholds(), artifact.metrics()
     except (ArtifactError, OSError) as exc:
         raise ValidationError(f"cannot install {source}: {exc}") from None
-    manifest = json.loads((path / MANIFEST).read_text())
-    config = json.loads((path / "config.json").read_text())
-    version = ModelVersion.objects.create(
-        name=name,
-        artifact_path=str(path),
-        base_model=config["base_model"],
-        labels=config["labels"],
-        thresholds=json.loads((path / "thresholds.json").read_text()),
-        metrics=json.loads((path / "metrics.json").read_text()),
-        data_hash=manifest["data_hash"],
-        train_size=manifest["train_size"],
-        seed=manifest["seed"],
-        created_by=installed_by,
-    )
-    audit_event_record(actor=installed_by, action="model_version.install", target=version, after={"from": str(source)})
+    try:
+        with transaction.atomic():
+            version = ModelVersion.objects.create(
+                name=name,
+                artifact_path=str(path),
+                base_model=artifact.config["base_model"],
+                labels=artifact.labels,
+                thresholds=thresholds,
+                metrics=metrics,
+                data_hash=artifact.manifest["data_hash"],
+                train_size=artifact.manifest["train_size"],
+                seed=artifact.manifest["seed"],
+                created_by=installed_by,
+            )
+            audit_event_record(
+                actor=installed_by, action="model_version.install", target=version, after={"from": str(source)}
+            )
+    except BaseException:
+        shutil.rmtree(path, ignore_errors=True)  # nothing half-stored: no row, no copy
+        raise
     return version

@@ -215,6 +215,31 @@ def test_a_first_start_installs_and_activates_the_starter_model(trained_artifact
     assert ModelVersion.objects.count() == 1 and "not installed" in capsys.readouterr().out
 
 
+@pytest.mark.django_db(transaction=True)
+def test_an_install_copies_outside_any_transaction_and_leaves_nothing_when_recording_fails(
+    trained_artifact, artifacts_dir, monkeypatch
+):
+    from django.db import connection
+
+    from moderation.services import model_versions
+
+    copy, seen = model_versions.copy_artifact, []
+
+    def recording_copy(*args, **kwargs):
+        seen.append(connection.in_atomic_block)
+        return copy(*args, **kwargs)
+
+    def failing_audit(**kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(model_versions, "copy_artifact", recording_copy)
+    monkeypatch.setattr(model_versions, "audit_event_record", failing_audit)
+    with pytest.raises(RuntimeError, match="went away"):
+        model_versions.model_version_install(source=trained_artifact.artifact_path, name="starter")
+    assert seen == [False]
+    assert not ModelVersion.objects.exists() and not list(Path(artifacts_dir).glob("*"))
+
+
 def test_installing_a_broken_artifact_is_refused_whole(trained_artifact, artifacts_dir, tmp_path):
     broken = tmp_path / "broken"
     shutil.copytree(trained_artifact.artifact_path, broken)
