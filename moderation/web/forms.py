@@ -204,3 +204,8 @@ class SimulatorForm(forms.Form):
         if data.get("review") is not None and data.get("reject") is not None and data["reject"] < data["review"]:
             self.add_error("reject", "The auto-reject threshold must be at or above the review threshold.")
         return data
+
+    def auto_reject(self) -> float | None:
+        """The auto-reject threshold to save: none at 1, which no calibrated score reaches."""
+        reject = self.cleaned_data["reject"]
+        return reject if reject < 1 else None

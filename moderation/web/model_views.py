@@ -227,7 +227,7 @@ def simulator(request, version_id: int):
             label_thresholds_save(
                 label=Label.objects.get(name=data["label"]),
                 review=data["review"],
-                reject=data["reject"] if data["reject"] < 1 else None,
+                reject=form.auto_reject(),
                 changed_by=request.user,
             )
         except ValidationError as exc:
