@@ -215,7 +215,7 @@ def test_a_first_start_installs_and_activates_the_starter_model(trained_artifact
     assert ModelVersion.objects.count() == 1 and "not installed" in capsys.readouterr().out
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_install_copies_outside_any_transaction_and_leaves_nothing_when_recording_fails(
     trained_artifact, artifacts_dir, monkeypatch
 ):
