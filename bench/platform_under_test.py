@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import psycopg
 from common import DEMO_CSV, REPO
 
-from tests.servers import STARTUP_DEADLINE_S, free_port, wait_until_ready
+from tests.servers import STARTUP_DEADLINE_S, free_port, gunicorn_command, wait_until_ready
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -96,18 +96,7 @@ def platform(
         port = free_port()
         processes.append(
             subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "toxiscope.wsgi",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--workers",
-                    str(workers),
-                    "--log-level",
-                    "warning",
-                ],
+                gunicorn_command(port, workers, "--log-level", "warning"),
                 cwd=REPO,
                 env=env,
             )

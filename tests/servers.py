@@ -69,25 +69,20 @@ def wait_until_ready(url: str, *, deadline_s: float = STARTUP_DEADLINE_S, proces
         time.sleep(0.1)
 
 
+def gunicorn_command(port: int, workers: int, *args: str) -> list[str]:
+    """gunicorn as `make run` starts it: the production settings (toxiscope/gunicorn_conf.py)."""
+    conf = ["-c", "python:toxiscope.gunicorn_conf"]
+    bind = ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+    return [sys.executable, "-m", "gunicorn", "toxiscope.wsgi", *conf, *bind, *args]
+
+
 @contextmanager
 def gunicorn(env: dict, *args: str) -> Iterator[str]:
-    """One gunicorn worker with the production settings (toxiscope/gunicorn_conf.py), `env` and
-    extra `args`; yields its base URL once it answers."""
+    """One gunicorn worker with the production settings, `env` and extra `args`; yields its base
+    URL once it answers."""
     port = free_port()
-    conf = ["-c", "python:toxiscope.gunicorn_conf"]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "toxiscope.wsgi",
-            *conf,
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            *args,
-        ],
+        gunicorn_command(port, 1, *args),
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,
