@@ -21,6 +21,7 @@ from moderation.selectors import training_data
 from training.artifacts import ArtifactError, resolve_inside
 from training.data import LabelMatrix, canonical_order, data_hash, label_matrix
 from training.evaluation import evaluate, macro_roc_auc
+from training.fairness import bias_report, mentioned_terms
 from training.heldout import FILE as HELDOUT_FILE
 from training.heldout import HeldOut, load_heldout, text_key, threshold_outcome
 
@@ -137,6 +138,7 @@ class Evaluation:
     examples: int
     figures: dict  # training.evaluation.evaluate at the version's thresholds
     macro_auc: float | None
+    bias: dict | None = None  # training.fairness.bias_report on the toxic label, where known
 
 
 def version_evaluation(version: ModelVersion) -> Evaluation | None:
@@ -156,9 +158,32 @@ def version_evaluation(version: ModelVersion) -> Evaluation | None:
     except (ArtifactError, OSError):
         return None  # the page shows no figures; promoting it fails with the reason
     figures = evaluate(scores, matrix.y, matrix.mask, labels, version.thresholds)
-    evaluation = Evaluation(len(texts), figures, macro_roc_auc(scores, matrix.y, matrix.mask) or None)
+    evaluation = Evaluation(
+        len(texts),
+        figures,
+        macro_roc_auc(scores, matrix.y, matrix.mask) or None,
+        _evaluation_bias(version, texts, scores, matrix, labels),
+    )
     cache.set(key, evaluation, 24 * 3600)
     return evaluation
+
+
+def _evaluation_bias(
+    version: ModelVersion, texts: list[str], scores: np.ndarray, matrix: LabelMatrix, labels: list[str]
+) -> dict | None:
+    """The bias report on the evaluation set's comments whose toxic label is known."""
+    if "toxic" not in labels or "toxic" not in version.thresholds:
+        return None
+    j = labels.index("toxic")
+    known = matrix.mask[:, j] > 0
+    if not known.any():
+        return None
+    return bias_report(
+        scores[known, j],
+        matrix.y[known, j] > 0.5,
+        [mentioned_terms(text) for text, k in zip(texts, known, strict=True) if k],
+        version.thresholds["toxic"],
+    )
 
 
 def model_versions_compare(*, candidate: ModelVersion, active: ModelVersion) -> Comparison | None:

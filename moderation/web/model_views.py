@@ -105,6 +105,17 @@ def version_detail(request, version_id: int):
     model_metrics = (version.metrics.get("model") or {}).get("calibrated") or {}
     probabilities = (version.metrics.get("model") or {}).get("probabilities") or {}
     rollback_to = version_replaced_by(version) if version.status == ModelVersion.Status.ACTIVE else None
+    evaluation = version_evaluation(version)
+    trained_bias = version.metrics.get("bias") or {}
+    bias_reports = [
+        (where, report)
+        for where, report in (
+            ("On this project's identity templates", trained_bias.get("templates")),
+            ("On the validation split", trained_bias.get("validation")),
+            ("On the evaluation set", evaluation.bias if evaluation else None),
+        )
+        if report
+    ]
     return render(
         request,
         "moderation/web/models/version.html",
@@ -123,6 +134,7 @@ def version_detail(request, version_id: int):
             "shadow": shadow_disagreement(shadow=version, active=active) if version.is_shadow and active else None,
             "run": TrainingRun.objects.filter(model_version=version).first(),
             "int8_change": int8_change(version),
+            "bias_reports": bias_reports,
         },
     )
 

@@ -263,3 +263,12 @@ def test_unreliable_labels_come_from_the_versions_evidence(active_version):
     ModelVersion.objects.filter(pk=active_version.pk).update(metrics={"evidence": evidence})
     active_version.refresh_from_db()
     assert active_version.unreliable_labels == ["threat"]
+
+
+def test_every_version_has_a_bias_report_on_the_evaluation_set(active_version, demo_data):
+    from moderation.selectors import training_data
+
+    evaluation = version_evaluation(active_version)
+    known = [e for e in training_data.evaluation_examples(labels=["toxic"]) if "toxic" in e.labels]
+    assert evaluation.bias["examples"] == len(known) > 0
+    assert {"final_bias_metric", "terms", "non_toxic_identity_flag_rate"} <= set(evaluation.bias)
