@@ -5,8 +5,6 @@
   undo exactly ("fuuck", a half-masked word).
 - Counterfactual copies: a row that names an identity gets a copy naming another (label kept),
   so that no identity term is evidence of toxicity by itself.
-- Identity mentions: a share of the non-toxic rows gets a copy that first says who its writer
-  is ("As a gay person, …"; training/templates.py IDENTITY_INTROS), label kept.
 - Template sentences written for this project (training/templates.py): non-toxic sentences
   that mention identities, and threats and attacks on groups, the rare labels.
 
@@ -20,10 +18,7 @@ from collections.abc import Callable, Sequence
 
 from training.data import Example
 from training.normalise import LEET, MASKABLE
-from training.templates import IDENTITY_INTROS, IDENTITY_TERMS, training_templates
-
-# The share of non-toxic training rows that get an identity-mention copy.
-IDENTITY_MENTION_SHARE = 0.25
+from training.templates import IDENTITY_TERMS, training_templates
 
 _LETTER_TO_LEET: dict[str, list[str]] = {}
 for _symbol, _letter in LEET.items():
@@ -98,22 +93,18 @@ def augment(examples: Sequence[Example], *, seed: int, toxic_label: str = "toxic
     """The added training rows and a record of what was added, and how many of each."""
     rng = random.Random(seed)
     names = sorted(DISGUISES)
-    disguised, swapped, mentions = [], [], []
+    disguised, swapped = [], []
     for example in examples:
         if example.labels.get(toxic_label) and has_disguisable_word(example.text):
             disguised.append(Example(disguise(example.text, rng.choice(names), rng), example.labels))
         counterfactual = swap_identities(example.text, rng)
         if counterfactual is not None:
             swapped.append(Example(counterfactual, example.labels))
-        if example.labels.get(toxic_label) is False and rng.random() < IDENTITY_MENTION_SHARE:
-            intro = rng.choice(IDENTITY_INTROS).format(t=rng.choice(IDENTITY_TERMS))
-            mentions.append(Example(intro + example.text, example.labels))
     templates = training_templates(seed)
-    added = disguised + swapped + mentions + templates
+    added = disguised + swapped + templates
     record = {
         "disguised_toxic_copies": len(disguised),
         "identity_swaps": len(swapped),
-        "identity_mentions": len(mentions),
         "template_sentences": len(templates),
         "template_positives": {
             label: sum(1 for e in templates if e.labels.get(label)) for label in ("toxic", "threat", "identity_hate")

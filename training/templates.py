@@ -160,22 +160,6 @@ HARMLESS = (
 )
 
 
-# Ways a writer says who they are, or who someone close is, before saying anything else: put in
-# front of non-toxic training comments (training/augment.py), so that a mention of an identity
-# is seen in many harmless contexts, not only in the attacks on it (Dixon et al. 2018's
-# mitigation, with this project's own phrases).
-IDENTITY_INTROS = (
-    "As a {t} person, ",
-    "Speaking as someone who is {t}: ",
-    "I'm {t}, and ",
-    "I am {t}. ",
-    "My partner is {t}. ",
-    "We are a {t} family. ",
-    "As a {t} reader, ",
-    "Our {t} neighbour said it well: ",
-)
-
-
 def training_templates(seed: int) -> list[Example]:
     """Every training frame filled: identities in non-toxic sentences (all six labels known
     negative), threats (toxic, threat), attacks on groups (toxic, identity_hate), and harmless

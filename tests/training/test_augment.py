@@ -8,7 +8,6 @@ import pytest
 from tests.tiny import tiny_config
 from training.augment import DISGUISES, augment, disguise, swap_identities
 from training.data import Example
-from training.fairness import mentioned_terms
 from training.normalise import normalise
 from training.templates import IDENTITY_TERMS, evaluation_templates, training_templates
 
@@ -45,23 +44,11 @@ def test_augment_is_seeded_and_keeps_labels_and_records_counts():
     added, record = augment(rows, seed=5)
     assert added == augment(rows, seed=5)[0]
     assert record["disguised_toxic_copies"] == 1 and record["identity_swaps"] == 1
-    assert record["total"] == len(added) == 2 + record["identity_mentions"] + record["template_sentences"]
+    assert record["total"] == len(added) == 2 + record["template_sentences"]
     disguised = next(e for e in added if e.labels == rows[0].labels)
     assert disguised.text != rows[0].text
     swapped = next(e for e in added if "couple moved in" in e.text)
     assert swapped.labels == {"toxic": False}
-
-
-def test_a_share_of_non_toxic_rows_gains_an_identity_mention_with_its_label():
-    rows = [Example(f"thanks for edit {i}", {"toxic": False, "insult": False}) for i in range(400)]
-    rows += [Example(f"you idiot {i}", {"toxic": True}) for i in range(100)]
-    added, record = augment(rows, seed=2)
-    mentions = [e for e in added if "thanks for edit" in e.text]
-    assert record["identity_mentions"] == len(mentions)
-    assert 60 <= len(mentions) <= 140  # a quarter of the 400, give or take the draw
-    assert all(e.labels == {"toxic": False, "insult": False} for e in mentions)
-    assert all(mentioned_terms(e.text) for e in mentions)
-    assert not any("you idiot" in e.text and mentioned_terms(e.text) for e in added)  # toxic rows: never
 
 
 def test_templates_are_labelled_only_where_known_and_evaluation_frames_are_separate():
