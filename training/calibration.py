@@ -104,19 +104,9 @@ def fit_probability_map(method: str, scores: np.ndarray, truth: np.ndarray) -> P
         regression = LogisticRegression(C=1e4).fit(_logit(scores).reshape(-1, 1), truth)
         return ProbabilityMap("platt", a=float(regression.coef_[0, 0]), b=float(regression.intercept_[0]))
     isotonic = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(scores, truth)
-    x, y = centred_knots(isotonic.X_thresholds_, isotonic.y_thresholds_)
-    return ProbabilityMap("isotonic", x=tuple(map(float, x)), y=tuple(map(float, y)))
-
-
-def centred_knots(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Isotonic regression's steps as one knot per step, at its centre (centred isotonic
-    regression, Oron & Flournoy 2017). Linear between knots, the map is strictly increasing
-    from the first centre to the last: a step no longer ties every score on it, so a threshold
-    chosen on the probabilities does not flag a whole step of different comments at once."""
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    starts = np.flatnonzero(np.r_[True, np.diff(y) != 0])
-    ends = np.r_[starts[1:], len(y)]
-    return np.array([x[s:e].mean() for s, e in zip(starts, ends, strict=True)]), y[starts]
+    return ProbabilityMap(
+        "isotonic", x=tuple(map(float, isotonic.X_thresholds_)), y=tuple(map(float, isotonic.y_thresholds_))
+    )
 
 
 def _cross_validated_brier(method: str, scores: np.ndarray, truth: np.ndarray, folds: int = 5) -> float:
