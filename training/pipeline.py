@@ -346,7 +346,8 @@ def served_scores(
     """The new model's served probabilities for `texts` (their first window, as validation
     reads them): normalised, the transformer, the TF-IDF blend, the probability maps."""
     read = model_texts(config, texts)
-    raw = predict(model, unlabelled(encode(base.tokenizer, read, config.max_len), len(config.labels), base.pad_id))
+    encoded = unlabelled(encode(base.tokenizer, read, config.max_len), len(config.labels), base.pad_id)
+    raw = predict(model, encoded, device=config.device)
     if tfidf is not None:
         raw = blend_parts(raw, tfidf.predict_proba(read), part_maps, config.tfidf_blend, config.labels)
     return apply_probability_maps(raw, calibrated.probability_maps, config.labels)
