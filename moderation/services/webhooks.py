@@ -31,6 +31,18 @@ def sign(secret: str, body: bytes, timestamp: int) -> str:
     return f"t={timestamp},v1={digest}"
 
 
+def comment_reference(comment) -> dict:
+    """The comment as every webhook names it: enough to find it, never its text (a receiver
+    that needs the text asks the API, under its own key)."""
+    return {
+        "id": comment.pk,
+        "external_id": comment.external_id,
+        "source": comment.source,
+        "author_id": comment.author_id,
+        "status": comment.status,
+    }
+
+
 def decision_payload(decision: Decision, event: str) -> dict:
     comment = decision.comment
     return {
@@ -46,13 +58,7 @@ def decision_payload(decision: Decision, event: str) -> dict:
             "created_at": decision.created_at.isoformat(),
             "undone_at": decision.undone_at.isoformat() if decision.undone_at else None,
         },
-        "comment": {
-            "id": comment.pk,
-            "external_id": comment.external_id,
-            "source": comment.source,
-            "author_id": comment.author_id,
-            "status": comment.status,
-        },
+        "comment": comment_reference(comment),
     }
 
 
@@ -67,7 +73,7 @@ def author_action_payload(author_action: AuthorAction, event: str) -> dict:
             "moderator": author_action.moderator.get_username(),
             "created_at": author_action.created_at.isoformat(),
         },
-        "comment": {"id": comment.pk, "external_id": comment.external_id, "source": comment.source},
+        "comment": comment_reference(comment),
     }
 
 

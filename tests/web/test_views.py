@@ -433,6 +433,16 @@ def test_flag_author_and_suggest_ban_reach_the_site_as_signed_webhook_events():
         "moderator": action.moderator.username,
         "created_at": action.created_at.isoformat(),
     }
+    # The comment is named as a decision's webhook names it: one shape for every event.
+    comment = item.comment
+    comment.refresh_from_db()
+    assert delivery.payload["comment"] == {
+        "id": comment.pk,
+        "external_id": comment.external_id,
+        "source": comment.source,
+        "author_id": "user-7781",
+        "status": comment.status,
+    }
     assert AuditEvent.objects.filter(action="author.suggest_ban").exists()
     assert not Decision.objects.exists()
     refused = client.post(url, {"author_action": "ban_forever"}, **HTMX)
