@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -169,10 +170,19 @@ class Split:
     digest: str
     train_index: np.ndarray
     val_index: np.ndarray
+    normaliser: int
     augmentation: dict | None = None
 
     def texts(self, index: np.ndarray) -> list[str]:
         return [self.examples[i].text for i in index]
+
+    def read(self, index: np.ndarray) -> list[str]:
+        """What the models read of those rows: normalised once per run, for every stage."""
+        return [self._read[i] for i in index]
+
+    @cached_property
+    def _read(self) -> list[str]:
+        return [normalise(example.text, self.normaliser) for example in self.examples]
 
     @property
     def train_gold(self) -> LabelMatrix:
@@ -192,7 +202,7 @@ def split_stage(config: TrainConfig, examples: Sequence[Example]) -> Split:
     check_trainable(matrix, config.labels)
     train_index, val_index = train_val_split(matrix, config.val_fraction, config.seed)
     if not config.augment:
-        return Split(examples, matrix, data_hash(examples), train_index, val_index)
+        return Split(examples, matrix, data_hash(examples), train_index, val_index, config.normaliser)
     added, record = augment([examples[i] for i in train_index], seed=config.seed)
     held_out = {examples[i].text for i in val_index}
     added = [example for example in added if example.text not in held_out]
@@ -204,6 +214,7 @@ def split_stage(config: TrainConfig, examples: Sequence[Example]) -> Split:
         data_hash(examples),
         np.concatenate([train_index, np.arange(len(examples), len(examples) + len(added))]),
         val_index,
+        config.normaliser,
         record,
     )
 
@@ -232,14 +243,15 @@ def tokenise_stage(
 ) -> tuple[BaseModel, EncodedDataset, EncodedDataset]:
     """The base encoder and tokeniser (`scratch` learns its vocabulary from `train_texts`), and
     both parts of the split, tokenised once."""
-    read = model_texts(config, train_texts)
+    # The split's own rows, then the teacher's transfer texts.
+    read = split.read(split.train_index) + model_texts(config, train_texts[len(split.train_index) :])
     base = load_base_model(config, read)
     train = EncodedDataset(
         encode(base.tokenizer, read, config.max_len),
         teacher.matrix if teacher else split.train_gold,
         base.pad_id,
     )
-    val_ids = encode(base.tokenizer, model_texts(config, split.texts(split.val_index)), config.max_len)
+    val_ids = encode(base.tokenizer, split.read(split.val_index), config.max_len)
     return base, train, EncodedDataset(val_ids, split.matrix.subset(split.val_index), base.pad_id)
 
 
@@ -250,10 +262,8 @@ def blend_stage(
     maps, and the blended validation scores; without it, the transformer's scores alone."""
     if not config.tfidf_blend:
         return None, {}, val_probs
-    tfidf = TfidfModel(config.labels, config.seed).fit(
-        model_texts(config, split.texts(split.train_index)), split.train_gold
-    )
-    parts = {"neural": val_probs, "tfidf": tfidf.predict_proba(model_texts(config, split.texts(split.val_index)))}
+    tfidf = TfidfModel(config.labels, config.seed).fit(split.read(split.train_index), split.train_gold)
+    parts = {"neural": val_probs, "tfidf": tfidf.predict_proba(split.read(split.val_index))}
     # Platt only: each part's ranking must survive into the mean.
     part_maps = {
         name: fit_probability_maps(
@@ -323,9 +333,9 @@ def evaluate_stage(
         return model, None
     baseline_val, baseline_thresholds = tfidf_baseline(
         config,
-        model_texts(config, split.texts(split.train_index)),
+        split.read(split.train_index),
         split.train_gold,
-        model_texts(config, split.texts(split.val_index)),
+        split.read(split.val_index),
         val.matrix,
         fitted=tfidf,
     )
