@@ -141,13 +141,14 @@ class Evaluation:
     bias: dict | None = None  # training.fairness.bias_report on the toxic label, where known
 
 
-def version_evaluation(version: ModelVersion) -> Evaluation | None:
-    """None while no labelled comment of the version's labels is in the evaluation set."""
+def version_evaluation(version: ModelVersion, *, compute: bool = True) -> Evaluation | None:
+    """None while no labelled comment of the version's labels is in the evaluation set (or,
+    with `compute` false, while the version has not been measured yet: no scoring then)."""
     labels = list(version.labels)
     texts, matrix, digest = _evaluation_rows(labels)
     key = f"evaluation:{_digest([version.pk, version.artifact_path, version.thresholds, digest])}"
     cached = cache.get(key)
-    if cached is not None:
+    if cached is not None or not compute:
         return cached
     keep = _kept(texts, _trained_on(version))
     if not keep.any():

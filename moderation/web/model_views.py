@@ -105,7 +105,9 @@ def version_detail(request, version_id: int):
     model_metrics = (version.metrics.get("model") or {}).get("calibrated") or {}
     probabilities = (version.metrics.get("model") or {}).get("probabilities") or {}
     rollback_to = version_replaced_by(version) if version.status == ModelVersion.Status.ACTIVE else None
-    evaluation = version_evaluation(version)
+    # The models list measures every version; this page shows that figure once it exists and
+    # never scores the evaluation set itself.
+    evaluation = version_evaluation(version, compute=False)
     trained_bias = version.metrics.get("bias") or {}
     bias_reports = [
         (where, report)

@@ -151,6 +151,26 @@ def test_the_version_page_shows_evidence_bias_worst_first_and_robustness(admin, 
     assert page.count("not reliable</strong>") == len(active_version.unreliable_labels)
 
 
+def test_the_version_page_shows_the_evaluation_sets_bias_without_scoring_it(
+    admin, active_version, demo_data, monkeypatch
+):
+    from moderation.selectors import model_versions
+
+    scores = model_versions._scores
+
+    def refused(*args, **kwargs):
+        raise AssertionError("the version page scored the evaluation set")
+
+    monkeypatch.setattr(model_versions, "_scores", refused)
+    page = admin.get(reverse("web:version", args=[active_version.pk])).content.decode()
+    assert "On the evaluation set" not in page  # not measured yet
+    monkeypatch.setattr(model_versions, "_scores", scores)
+    admin.get(reverse("web:models"))  # the list measures every version
+    monkeypatch.setattr(model_versions, "_scores", refused)
+    page = admin.get(reverse("web:version", args=[active_version.pk])).content.decode()
+    assert "On the evaluation set" in page
+
+
 def test_a_less_fair_candidate_fails_the_bias_gate_on_the_compare_page(admin, active_version, candidate, demo_data):
     for version, final in ((active_version, 0.96), (candidate, 0.90)):
         metrics = {
