@@ -56,7 +56,8 @@ def _confusables() -> dict[str, str]:
 # Leetspeak characters and the letters they stand for.
 LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g"}
 LEET |= {"@": "a", "$": "s", "!": "i", "|": "l", "€": "e"}
-LEAD_SYMBOLS = frozenset("@$")  # "@ss", "$hit": what a disguise may start with when nothing inside is
+# A word may open with one of these ("@ss", "$hit") and be folded though nothing inside it is.
+LEAD_SYMBOLS = frozenset("@$")
 _LEET_CLASS = re.escape("".join(LEET))
 _TOKEN = re.compile(rf"[A-Za-z{_LEET_CLASS}]+")
 _SPACED = re.compile(r"(?<![^\W_])[A-Za-z](?:(?: ?[.\-_] ?| )[A-Za-z]){2,}(?![^\W_])")
