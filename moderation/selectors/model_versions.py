@@ -72,6 +72,17 @@ def final_bias_metric(version: ModelVersion) -> float | None:
     return ((version.metrics.get("bias") or {}).get("templates") or {}).get("final_bias_metric")
 
 
+def quality_gate_failure(comparison: Comparison | None) -> str | None:
+    """Why a comparison fails the quality gate (the candidate's macro-F1 more than its margin
+    below the active version's), or None when it passes or nothing could be compared."""
+    if comparison is None or comparison.gate_passes:
+        return None
+    return (
+        f"macro-F1 {comparison.candidate_macro_f1:.3f} against the active {comparison.active_macro_f1:.3f} "
+        f"on {comparison.examples} held-out comments (allowed margin {comparison.margin:.3f})"
+    )
+
+
 def bias_gate_failure(*, candidate: ModelVersion, active: ModelVersion) -> str | None:
     """Why the candidate fails the bias gate (its final bias metric more than
     TOXISCOPE_BIAS_MARGIN below the active version's), or None when it passes or either

@@ -13,7 +13,12 @@ from moderation import jobs
 from moderation.engine.config import routing_config
 from moderation.engine.scoring import active_model, scorer_for
 from moderation.models import Comment, ModelVersion, Prediction
-from moderation.selectors.model_versions import bias_gate_failure, final_bias_metric, model_versions_compare
+from moderation.selectors.model_versions import (
+    bias_gate_failure,
+    final_bias_metric,
+    model_versions_compare,
+    quality_gate_failure,
+)
 from moderation.services.audit import audit_event_record
 from training.artifacts import ArtifactError, copy_artifact, load_artifact, verify_artifact
 
@@ -63,13 +68,7 @@ def model_version_promote_gated(
     if active is None or version.status != ModelVersion.Status.CANDIDATE:
         return model_version_promote(version=version, promoted_by=promoted_by)
     comparison = model_versions_compare(candidate=version, active=active)
-    failures = [bias_gate_failure(candidate=version, active=active)]
-    if comparison is not None and not comparison.gate_passes:
-        failures.insert(
-            0,
-            f"macro-F1 {comparison.candidate_macro_f1:.3f} against the active {comparison.active_macro_f1:.3f} "
-            f"on {comparison.examples} held-out comments (allowed margin {comparison.margin:.3f})",
-        )
+    failures = (quality_gate_failure(comparison), bias_gate_failure(candidate=version, active=active))
     numbers = "; ".join(failure for failure in failures if failure)
     if not numbers:
         return model_version_promote(version=version, promoted_by=promoted_by)
