@@ -39,6 +39,98 @@ def predict(model: nn.Module, dataset: EncodedDataset, batch_size: int = 128, de
     return probs
 
 
+def _optimiser(model: nn.Module, config: TrainConfig, total_steps: int):
+    """AdamW without weight decay on biases and norms, and its warm-up-then-decay schedule."""
+    no_decay = ("bias", "LayerNorm.weight", "layer_norm", "norm.weight")
+    groups = [
+        {
+            "params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)],
+            "weight_decay": config.weight_decay,
+        },
+        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)], "weight_decay": 0.0},
+    ]
+    # fused: one kernel for all parameters instead of a loop of small ones (~6% of a CPU step).
+    optimizer = torch.optim.AdamW(groups, lr=config.lr, fused=True)
+    return optimizer, get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * total_steps), total_steps)
+
+
+@dataclass
+class _Run:
+    """What one `fit` carries from step to step."""
+
+    model: nn.Module
+    config: TrainConfig
+    optimizer: torch.optim.Optimizer
+    scheduler: object
+    rng: np.random.Generator
+    result: FitResult
+    phase: str
+    total_epochs: int
+    total_steps: int
+    on_progress: ProgressCallback | None
+    step: int = 0
+
+    def report(self, epoch: int, loss: float, val_macro_f1: float | None = None) -> None:
+        if self.on_progress:
+            self.on_progress(
+                Progress(
+                    self.phase,
+                    epoch,
+                    self.total_epochs,
+                    self.step,
+                    self.total_steps,
+                    loss=loss,
+                    val_macro_f1=val_macro_f1,
+                )
+            )
+
+
+def _train_epoch(run: _Run, train: EncodedDataset, epoch: int) -> float:
+    """One pass over the training rows; the epoch's mean loss."""
+    config, result = run.config, run.result
+    run.model.train()
+    losses = []
+    for batch in train.training_batches(config.batch_size, config.bucket_batches, run.rng):
+        logits = run.model(batch.input_ids.to(config.device), batch.attention_mask.to(config.device))
+        loss = focal_loss(
+            logits,
+            batch.y.to(config.device),
+            batch.mask.to(config.device),
+            gamma=config.focal_gamma,
+            alpha=config.focal_alpha,
+        )
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(run.model.parameters(), config.grad_clip)
+        run.optimizer.step()
+        run.scheduler.step()
+        run.optimizer.zero_grad(set_to_none=True)
+        run.step += 1
+        losses.append(loss.item())
+        result.examples_seen += len(batch.index)
+        result.padded_tokens += batch.padded_tokens
+        result.real_tokens += batch.real_tokens
+        if run.step % 10 == 0 or run.step == run.total_steps:
+            run.report(epoch, float(np.mean(losses[-10:])))
+    return float(np.mean(losses))
+
+
+def _validate(model: nn.Module, val: EncodedDataset, config: TrainConfig) -> dict:
+    """The validation figures of one epoch: loss, macro-F1 at the best thresholds, macro AUC."""
+    probs = predict(model, val, device=config.device)
+    loss = focal_loss(
+        torch.logit(torch.from_numpy(probs).clamp(1e-6, 1 - 1e-6)),
+        torch.from_numpy(val.matrix.y),
+        torch.from_numpy(val.matrix.mask),
+        gamma=config.focal_gamma,
+        alpha=config.focal_alpha,
+    )
+    return {
+        "val_loss": float(loss),
+        "val_macro_f1": macro_f1_at_best_thresholds(probs, val.matrix.y, val.matrix.mask),
+        "val_macro_auc": macro_roc_auc(probs, val.matrix.y, val.matrix.mask),
+    }
+
+
 def fit(
     model: nn.Module,
     train: EncodedDataset,
@@ -53,64 +145,30 @@ def fit(
     `config.selection` and restore the best epoch's weights; without it, train exactly
     `epochs` epochs."""
     total_epochs = epochs or config.max_epochs
-    steps_per_epoch = -(-len(train) // config.batch_size)
-    total_steps = steps_per_epoch * total_epochs
-    no_decay = ("bias", "LayerNorm.weight", "layer_norm", "norm.weight")
-    groups = [
-        {
-            "params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)],
-            "weight_decay": config.weight_decay,
-        },
-        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)], "weight_decay": 0.0},
-    ]
-    # fused: one kernel for all parameters instead of a loop of small ones (~6% of a CPU step).
-    optimizer = torch.optim.AdamW(groups, lr=config.lr, fused=True)
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * total_steps), total_steps)
-    rng = np.random.default_rng(config.seed)
+    total_steps = -(-len(train) // config.batch_size) * total_epochs
+    optimizer, scheduler = _optimiser(model, config, total_steps)
     result = FitResult(best_epoch=0, best_val_score=-np.inf)
-    best_state = None
-    epochs_without_gain = 0
-    step = 0
+    run = _Run(
+        model,
+        config,
+        optimizer,
+        scheduler,
+        np.random.default_rng(config.seed),
+        result,
+        phase,
+        total_epochs,
+        total_steps,
+        on_progress,
+    )
+    best_state, epochs_without_gain = None, 0
     started = time.perf_counter()
     model.to(config.device)
     for epoch in range(1, total_epochs + 1):
-        model.train()
-        losses = []
-        for batch in train.training_batches(config.batch_size, config.bucket_batches, rng):
-            logits = model(batch.input_ids.to(config.device), batch.attention_mask.to(config.device))
-            loss = focal_loss(
-                logits,
-                batch.y.to(config.device),
-                batch.mask.to(config.device),
-                gamma=config.focal_gamma,
-                alpha=config.focal_alpha,
-            )
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            step += 1
-            losses.append(loss.item())
-            result.examples_seen += len(batch.index)
-            result.padded_tokens += batch.padded_tokens
-            result.real_tokens += batch.real_tokens
-            if on_progress and (step % 10 == 0 or step == total_steps):
-                on_progress(Progress(phase, epoch, total_epochs, step, total_steps, loss=float(np.mean(losses[-10:]))))
-        point = {"epoch": epoch, "train_loss": float(np.mean(losses))}
-        if val is not None:
-            probs = predict(model, val, device=config.device)
-            point["val_loss"] = float(
-                focal_loss(
-                    torch.logit(torch.from_numpy(probs).clamp(1e-6, 1 - 1e-6)),
-                    torch.from_numpy(val.matrix.y),
-                    torch.from_numpy(val.matrix.mask),
-                    gamma=config.focal_gamma,
-                    alpha=config.focal_alpha,
-                )
-            )
-            point["val_macro_f1"] = macro_f1_at_best_thresholds(probs, val.matrix.y, val.matrix.mask)
-            point["val_macro_auc"] = macro_roc_auc(probs, val.matrix.y, val.matrix.mask)
+        point = {"epoch": epoch, "train_loss": _train_epoch(run, train, epoch)}
+        if val is None:
+            result.best_epoch = epoch
+        else:
+            point |= _validate(model, val, config)
             # Higher is better for every figure: the loss counts negated.
             score = -point["val_loss"] if config.selection == "val_loss" else point[config.selection]
             if score > result.best_val_score + 1e-4:
@@ -119,21 +177,8 @@ def fit(
                 epochs_without_gain = 0
             else:
                 epochs_without_gain += 1
-        else:
-            result.best_epoch = epoch
         result.curve.append(point)
-        if on_progress:
-            on_progress(
-                Progress(
-                    phase,
-                    epoch,
-                    total_epochs,
-                    step,
-                    total_steps,
-                    loss=point["train_loss"],
-                    val_macro_f1=point.get("val_macro_f1"),
-                )
-            )
+        run.report(epoch, point["train_loss"], point.get("val_macro_f1"))
         if val is not None and epochs_without_gain >= config.patience:
             break
     if best_state is not None:
