@@ -216,48 +216,54 @@ def model_versions_compare(*, candidate: ModelVersion, active: ModelVersion) -> 
     if not shared:
         return None
     y, mask = matrix.y[keep], matrix.mask[keep]
-    candidate_scores = _scores(candidate, shared, labels)
-    active_scores = _scores(active, shared, labels)
-    candidate_eval = evaluate(candidate_scores, y, mask, labels, candidate.thresholds)
-    active_eval = evaluate(active_scores, y, mask, labels, active.thresholds)
-
-    def stat(evaluation, label, name):
-        entry = evaluation["labels"][label]
-        return entry.get(name) if entry.get("evaluated") else None
-
-    sources = ["default"] * len(shared)
-    changed = sum(
-        a != b
-        for a, b in zip(
-            _routes(_rows(candidate_scores, labels), candidate, sources),
-            _routes(_rows(active_scores, labels), active, sources),
-            strict=True,
-        )
-    )
+    scores = {version: _scores(version, shared, labels) for version in (candidate, active)}
+    figures = {version: evaluate(scores[version], y, mask, labels, version.thresholds) for version in scores}
     traffic, traffic_changed = _traffic_route_changes(candidate, active, labels)
     comparison = Comparison(
         candidate=candidate.name,
         active=active.name,
         examples=len(shared),
         excluded=len(texts) - len(shared),
-        per_label=[
-            LabelComparison(
-                label,
-                stat(candidate_eval, label, "f1"),
-                stat(active_eval, label, "f1"),
-                stat(candidate_eval, label, "roc_auc"),
-                stat(active_eval, label, "roc_auc"),
-            )
-            for label in labels
-        ],
-        candidate_macro_f1=candidate_eval.get("macro_f1"),
-        active_macro_f1=active_eval.get("macro_f1"),
-        route_changes=changed,
+        per_label=_per_label(figures[candidate], figures[active], labels),
+        candidate_macro_f1=figures[candidate].get("macro_f1"),
+        active_macro_f1=figures[active].get("macro_f1"),
+        route_changes=_route_changes(
+            _rows(scores[candidate], labels),
+            candidate,
+            _rows(scores[active], labels),
+            active,
+            ["default"] * len(shared),
+        ),
         traffic_examples=traffic,
         traffic_route_changes=traffic_changed,
     )
     cache.set(key, comparison, 3600)
     return comparison
+
+
+def _per_label(candidate_figures: dict, active_figures: dict, labels: list[str]) -> list[LabelComparison]:
+    def stat(figures, label, name):
+        entry = figures["labels"][label]
+        return entry.get(name) if entry.get("evaluated") else None
+
+    return [
+        LabelComparison(
+            label,
+            stat(candidate_figures, label, "f1"),
+            stat(active_figures, label, "f1"),
+            stat(candidate_figures, label, "roc_auc"),
+            stat(active_figures, label, "roc_auc"),
+        )
+        for label in labels
+    ]
+
+
+def _route_changes(
+    candidate_rows: list[dict], candidate: ModelVersion, active_rows: list[dict], active: ModelVersion, sources
+) -> int:
+    """How many comments the two versions, each with its scores and thresholds, route differently."""
+    before, after = _routes(active_rows, active, sources), _routes(candidate_rows, candidate, sources)
+    return sum(a != b for a, b in zip(before, after, strict=True))
 
 
 def _traffic_route_changes(candidate: ModelVersion, active: ModelVersion, labels: list[str]) -> tuple[int, int]:
@@ -271,11 +277,9 @@ def _traffic_route_changes(candidate: ModelVersion, active: ModelVersion, labels
         return 0, 0
     texts = [prediction.comment.text for prediction in predictions]
     sources = [prediction.comment.source for prediction in predictions]
-    candidate_scores = _scores(candidate, texts, labels)
+    candidate_rows = _rows(_scores(candidate, texts, labels), labels)
     active_rows = [{label: prediction.scores[label] for label in labels} for prediction in predictions]
-    before = _routes(active_rows, active, sources)
-    after = _routes(_rows(candidate_scores, labels), candidate, sources)
-    return len(predictions), sum(a != b for a, b in zip(before, after, strict=True))
+    return len(predictions), _route_changes(candidate_rows, candidate, active_rows, active, sources)
 
 
 @dataclass(frozen=True)
