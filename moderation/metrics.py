@@ -48,7 +48,7 @@ class DatabaseCollector:
 
     def collect(self):
         from moderation.models import ModelVersion, TrainingRun
-        from moderation.selectors.review import queue_overview  # the workspace's own counts
+        from moderation.selectors.queues import queue_overview  # the workspace's own counts
 
         size = GaugeMetricFamily("toxiscope_review_queue_open_items", "Open items per review queue.", labels=["queue"])
         age = GaugeMetricFamily(

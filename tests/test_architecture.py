@@ -238,7 +238,7 @@ def test_the_layer_walker_finds_an_import_the_table_does_not_allow():
     assert layer_violations({"moderation.services.x": {"moderation.tasks"}}) == [
         "moderation.services.x imports moderation.tasks"
     ]
-    assert layer_violations({"moderation.engine.scoring": {"moderation.selectors.review"}}) != []
+    assert layer_violations({"moderation.engine.scoring": {"moderation.selectors.queues"}}) != []
     assert layer_violations({"moderation.web.views": {"moderation.services.review"}}) == []
 
 

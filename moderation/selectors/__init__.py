@@ -1,5 +1,6 @@
-"""Every non-trivial read: here a client's comments; the workspace's in `review`, the model
-pages' in `model_versions`, what training reads in `training_data`."""
+"""Every non-trivial read: here a client's comments; the review queues' in `queues`, why an
+item is in review in `explanations`, people's decisions in `decisions`, the work page's item in
+`workspace`, the model pages' in `model_versions`, what training reads in `training_data`."""
 
 from collections.abc import Sequence
 

@@ -16,14 +16,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from moderation.models import COMMENT_STATUS_AFTER, Comment, Decision, Label, LabelAnnotation, ReviewItem, ReviewQueue
-from moderation.selectors.review import (
+from moderation.selectors.decisions import suggested_label_annotations, undoable_decisions
+from moderation.selectors.queues import (
     ItemFilters,
     bulk_actionable_items,
     claim_held_by,
     claim_is_free,
     review_queue_items,
-    suggested_label_annotations,
-    undoable_decisions,
 )
 from moderation.services.audit import audit_event_record
 from moderation.services.webhooks import webhook_deliveries_create
@@ -317,7 +316,7 @@ def review_items_bulk_decide(
 @transaction.atomic
 def label_annotations_unset_suggested(*, actor=None) -> int:
     """Make the labels that earlier decisions saved straight from the model's suggestions
-    unknown again (selectors.review.suggested_label_annotations), so training masks them
+    unknown again (selectors.decisions.suggested_label_annotations), so training masks them
     instead of learning the model's guesses as truth. Returns how many were removed."""
     annotations = list(suggested_label_annotations().select_for_update().select_related("comment", "label"))
     by_comment = defaultdict(dict)

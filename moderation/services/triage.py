@@ -48,7 +48,7 @@ def _review_item(comment: Comment, analysis: Analysis, index: int, now) -> Revie
 def _audit_samples(analysis: Analysis, routed: Sequence[tuple[int, Comment]], now) -> list[ReviewItem]:
     """A random share of the automatic decisions among `routed` (index in the batch, comment),
     for a person to judge blind: the measured precision of auto-approve and auto-reject (see
-    selectors.review.audit_precision)."""
+    selectors.decisions.audit_precision)."""
     rate = settings.TOXISCOPE_AUDIT_SAMPLE_RATE
     audit_queue = analysis.config.audit_queue
     if audit_queue is None or rate <= 0:

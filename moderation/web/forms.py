@@ -4,7 +4,8 @@ from typing import Literal, get_args, get_origin
 from django import forms
 
 from moderation.models import Decision, DecisionReason, ModelVersion, ReviewQueue
-from moderation.selectors.review import ItemFilters, active_labels
+from moderation.selectors.decisions import active_labels
+from moderation.selectors.queues import ItemFilters
 from moderation.selectors.training_data import DATA_ORIGINS
 from moderation.services.review import FINAL_ACTIONS
 from training.base_models import base_model_problem

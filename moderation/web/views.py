@@ -5,7 +5,7 @@ plain form post and redirect without JavaScript), so a moderator works a queue f
 keyboard without page loads.
 """
 
-from dataclasses import dataclass
+from dataclasses import fields
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -20,7 +20,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from moderation.messages import validation_messages
 from moderation.models import Decision, DecisionReason, ReviewItem, ReviewQueue, SavedFilter
-from moderation.selectors import review as review_selectors
+from moderation.selectors.decisions import (
+    active_labels,
+    audit_precision,
+    decision_history,
+    moderator_activity,
+    undoable_decisions,
+)
+from moderation.selectors.queues import bulk_actionable_items, queue_overview, queue_sources, review_queue_items
+from moderation.selectors.workspace import work_item
 from moderation.services.authors import author_action_record
 from moderation.services.review import (
     FINAL_ACTIONS,
@@ -39,7 +47,7 @@ from moderation.web.forms import BulkDecisionForm, DecisionForm, HistorySearchFo
 @require_GET
 @moderator_required
 def overview(request):
-    return render(request, "moderation/web/overview.html", {"summaries": review_selectors.queue_overview()})
+    return render(request, "moderation/web/overview.html", {"summaries": queue_overview()})
 
 
 @require_GET
@@ -47,7 +55,7 @@ def overview(request):
 def queue_page(request, slug: str):
     queue = get_object_or_404(ReviewQueue, slug=slug)
     filter_form = ItemFiltersForm(request.GET or None)
-    items = review_selectors.review_queue_items(queue=queue, filters=filter_form.filters())
+    items = review_queue_items(queue=queue, filters=filter_form.filters())
     page = Paginator(items, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -58,9 +66,9 @@ def queue_page(request, slug: str):
             "page": page,
             "total": page.paginator.count,
             "filter_query": _filter_query(request),
-            "sources": review_selectors.queue_sources(queue=queue),
+            "sources": queue_sources(queue=queue),
             "now": timezone.now(),
-            "undo": review_selectors.undoable_decisions(moderator=request.user).exists(),
+            "undo": undoable_decisions(moderator=request.user).exists(),
             "saved_filters": SavedFilter.objects.filter(user=request.user, queue=queue),
         },
     )
@@ -83,49 +91,19 @@ def _render_work(request, queue: ReviewQueue, item: ReviewItem | None, form=None
         "filter_query": request.POST.get("filters", _filter_query(request)),
         "queues": ReviewQueue.objects.exclude(pk=queue.pk).exclude(is_audit=True),
         "reasons": DecisionReason.objects.filter(is_active=True),
-        "undo": review_selectors.undoable_decisions(moderator=request.user).exists(),
+        "undo": undoable_decisions(moderator=request.user).exists(),
     }
     if item is not None:
-        blind = queue.is_audit
-        labels = review_selectors.active_labels()
-        # Boxes start as a person left them (an earlier decision, undone); the model's flags are
-        # shown as suggestions beside them and saved only when confirmed.
-        chosen = review_selectors.moderator_labels(item.comment)
-        suggested = set() if blind else set(item.comment.flagged_labels)
-        scores = [] if blind else review_selectors.item_scores(item)
-        passage = review_selectors.driving_passage(item, scores)
         shown = ItemFiltersForm(QueryDict(context["filter_query"]))
-        context |= {
-            "blind": blind,
-            "scores": scores,
-            "passage": passage,
-            "driving_words": review_selectors.driving_words(item, scores, passage),
-            "labels": [
-                LabelBox(index + 1, name, chosen.get(name, False), name in chosen, name in suggested)
-                for index, name in enumerate(labels)
-            ],
-            "suggestions": bool(suggested),
-            "history": review_selectors.author_history(item.comment),
-            "author": review_selectors.author_record(item.comment),
-            "place": review_selectors.item_place(item, shown.filters()),
-            "now": timezone.now(),
-            "form": form,
-        }
+        work = work_item(queue=queue, item=item, filters=shown.filters())
+        context |= {field.name: getattr(work, field.name) for field in fields(work)}
+        context |= {"now": timezone.now(), "form": form}
     template = "moderation/web/_work.html" if is_htmx(request) else "moderation/web/work.html"
     response = render(request, template, context, status=status)
     # Never from the browser's cache: Back or Forward asks again, and gets an item still open,
     # not a comment decided since.
     add_never_cache_headers(response)
     return response
-
-
-@dataclass(frozen=True)
-class LabelBox:
-    number: int  # its shortcut key
-    name: str
-    ticked: bool
-    chosen: bool  # set by a person: saved again with the next decision
-    suggested: bool  # the model flags it
 
 
 def _claim_next(request, queue: ReviewQueue, item_id: int | None = None) -> tuple[ReviewItem | None, str]:
@@ -160,7 +138,7 @@ def work(request, slug: str):
 def decide(request, slug: str, item_id: int):
     queue = get_object_or_404(ReviewQueue, slug=slug)
     item = get_object_or_404(ReviewItem.objects.select_related("comment"), pk=item_id, queue=queue)
-    form = DecisionForm(request.POST, labels=review_selectors.active_labels())
+    form = DecisionForm(request.POST, labels=active_labels())
     if not form.is_valid():
         return _render_work(request, queue, item, form=form, status=400)
     try:
@@ -334,8 +312,8 @@ def bulk(request, slug: str):
         if action not in FINAL_ACTIONS:
             messages.error(request, "Choose approve or reject.")
             return redirect(queue_url)
-        count = review_selectors.bulk_actionable_items(queue=queue, filters=filters, moderator=request.user).count()
-        selected = review_selectors.review_queue_items(queue=queue, filters=filters).count()
+        count = bulk_actionable_items(queue=queue, filters=filters, moderator=request.user).count()
+        selected = review_queue_items(queue=queue, filters=filters).count()
         return render(
             request,
             "moderation/web/bulk_confirm.html",
@@ -373,7 +351,7 @@ def bulk(request, slug: str):
 def history(request):
     form = HistorySearchForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    decisions = review_selectors.decision_history(
+    decisions = decision_history(
         search=data.get("q", ""), moderator=data.get("moderator", ""), action=data.get("action", "")
     )
     page = Paginator(decisions, 50).get_page(request.GET.get("page"))
@@ -388,7 +366,7 @@ def activity(request):
     return render(
         request,
         "moderation/web/activity.html",
-        {"days": days, "rows": review_selectors.moderator_activity(since_days=days), "choices": [1, 7, 30, 365]},
+        {"days": days, "rows": moderator_activity(since_days=days), "choices": [1, 7, 30, 365]},
     )
 
 
@@ -396,7 +374,7 @@ def activity(request):
 @admin_required
 def precision(request):
     """The blind audit's verdicts on the automatic decisions: their precision per rule."""
-    return render(request, "moderation/web/precision.html", {"results": review_selectors.audit_precision()})
+    return render(request, "moderation/web/precision.html", {"results": audit_precision()})
 
 
 def home(request) -> HttpResponse:

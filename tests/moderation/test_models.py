@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from moderation.models import Label, ModelVersion, ReviewItem, ReviewQueue
-from moderation.selectors import review as review_selectors
+from moderation.selectors.queues import review_queue_items
 from tests.factories import ApiClientFactory, CommentFactory, LabelAnnotationFactory, ModelVersionFactory
 
 pytestmark = pytest.mark.django_db
@@ -101,7 +101,7 @@ def test_queue_order_is_priority_plus_age(settings):
 
     old_low, fresh_high, fresh_low = item(1.0, 4), item(2.0, 0), item(1.0, 0)
     item(9.0, 0, status="decided")
-    ordered = list(review_selectors.review_queue_items(queue=general))
+    ordered = list(review_queue_items(queue=general))
     # old_low: 1 + 4 h × 0.5 = 3 > fresh_high: 2 > fresh_low: 1; decided items are not listed.
     assert [i.pk for i in ordered] == [old_low.pk, fresh_high.pk, fresh_low.pk]
 

@@ -7,7 +7,8 @@ import pytest
 from django.utils import timezone
 
 from moderation.models import AuditEvent, Comment, Decision, Label, LabelAnnotation, ReviewItem, ReviewQueue
-from moderation.selectors.review import ItemFilters, audit_precision, queue_overview
+from moderation.selectors.decisions import audit_precision
+from moderation.selectors.queues import ItemFilters, queue_overview
 from moderation.selectors.training_data import training_examples
 from moderation.services.review import (
     ReviewError,
@@ -255,21 +256,3 @@ def test_labels_saved_the_old_way_are_found_and_made_unknown():
     assert left == {(comment.pk, "toxic", True), (chosen.pk, "insult", True)}
     assert AuditEvent.objects.filter(action="label_annotation.unset_suggested", target_id=str(comment.pk)).exists()
     assert Comment.objects.count() == 2
-
-
-def test_the_driving_words_of_a_short_flagged_comment_are_found_by_occlusion(active_version, monkeypatch):
-    from moderation.selectors import review
-    from moderation.selectors.review import LabelScore, driving_words
-
-    # The tiny test model moves little for any one word: any drop counts here.
-    monkeypatch.setattr(review, "OCCLUSION_MIN_DROP", -1.0)
-    text = "you are a worthless stupid idiot and everyone hates you"
-    item = ReviewItemFactory(comment__text=text, comment__routed_by=active_version)
-    flagged = [LabelScore("toxic", 0.9, 0.5, True), LabelScore("insult", 0.2, 0.5, False)]
-    segments = driving_words(item, flagged, passage=None)
-    assert "".join(segment.text for segment in segments) == text  # nothing lost or reordered
-    driving = [segment.text for segment in segments if segment.driving]
-    assert 1 <= len(driving) <= 3 and all(word in text.split() for word in driving)
-    assert driving_words(item, [LabelScore("toxic", 0.2, 0.5, False)], passage=None) == []  # nothing flagged
-    monkeypatch.setattr(review, "OCCLUSION_MIN_DROP", 2.0)  # no word could move a score that much
-    assert driving_words(item, flagged, passage=None) == []

@@ -5,7 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from moderation.models import Comment, Decision, Label, LabelAnnotation, ReviewItem, ReviewQueue, RoutingRule
-from moderation.selectors.review import item_scores
+from moderation.selectors.explanations import item_scores
 from moderation.services import comments_submit_many
 from tests.factories import PASSWORD, AdminFactory, ApiClientFactory, ModeratorFactory, ReviewItemFactory, UserFactory
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from moderation.selectors.review import suggested_label_annotations
+from moderation.selectors.decisions import suggested_label_annotations
 from moderation.services.review import label_annotations_unset_suggested
 
 
