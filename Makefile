@@ -53,6 +53,7 @@ run: setup
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # --durations: CI's log names the slowest tests, so the suite's margin under CI's limit is watched.
 test: lint chromium

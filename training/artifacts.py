@@ -29,7 +29,7 @@ import tempfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tokenizers import Tokenizer
 
@@ -73,7 +73,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_json(path: Path, value) -> None:
+def _write_json(path: Path, value: Any) -> None:
     path.write_text(json.dumps(value, indent=2, sort_keys=True))
 
 
@@ -83,14 +83,14 @@ def write_artifact(
     *,
     model: MultiLabelClassifier,
     tokenizer: Tokenizer,
-    config: dict,
+    config: dict[str, Any],
     thresholds: dict[str, float],
-    probability_maps: dict,
+    probability_maps: dict[str, Any],
     tfidf: TfidfModel | None,
     onnx: dict[str, bytes],
-    metrics: dict,
-    validation: dict,
-    manifest: dict,
+    metrics: dict[str, Any],
+    validation: dict[str, Any],
+    manifest: dict[str, Any],
 ) -> Path:
     out_dir = Path(out_dir)
     final = out_dir / name
@@ -124,7 +124,7 @@ def _staging(out_dir: Path, name: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out_dir))
 
 
-def _seal(tmp: Path, final: Path, manifest: dict) -> Path:
+def _seal(tmp: Path, final: Path, manifest: dict[str, Any]) -> Path:
     """Checksum every file, write the manifest, and rename the staging directory into place."""
     files = {file: _sha256(tmp / file) for file in FILES if (tmp / file).is_file()}
     _write_json(tmp / MANIFEST, {**manifest, "files": files})
@@ -154,7 +154,13 @@ def copy_artifact(source: str | Path, out_dir: Path, name: str) -> Path:
 
 
 def derive_artifact(
-    source: str | Path, out_dir: Path, name: str, *, thresholds: dict[str, float], metrics: dict, manifest: dict
+    source: str | Path,
+    out_dir: Path,
+    name: str,
+    *,
+    thresholds: dict[str, float],
+    metrics: dict[str, Any],
+    manifest: dict[str, Any],
 ) -> Path:
     """A new artifact that shares `source`'s weights, tokeniser, config and held-out split (hard
     links, or copies across file systems) with new thresholds and metrics: a recalibration.
@@ -182,21 +188,24 @@ def derive_artifact(
 class LoadedArtifact:
     path: Path
     tokenizer: Tokenizer
-    config: dict
-    manifest: dict
+    config: dict[str, Any]
+    manifest: dict[str, Any]
     probability_maps: dict[str, ProbabilityMap]  # empty for artifacts made before calibration
     part_maps: dict[str, dict[str, ProbabilityMap]]  # {"neural": …, "tfidf": …} with a TF-IDF blend
     tfidf: TfidfModel | None  # blended into the score with weight config["training"]["tfidf_blend"]
 
     @property
     def labels(self) -> list[str]:
-        return self.config["labels"]
+        labels: list[str] = self.config["labels"]
+        return labels
 
-    def metrics(self) -> dict:
-        return json.loads((self.path / "metrics.json").read_text())
+    def metrics(self) -> dict[str, Any]:
+        metrics: dict[str, Any] = json.loads((self.path / "metrics.json").read_text())
+        return metrics
 
     def thresholds(self) -> dict[str, float]:
-        return json.loads((self.path / "thresholds.json").read_text())
+        thresholds: dict[str, float] = json.loads((self.path / "thresholds.json").read_text())
+        return thresholds
 
     @cached_property
     def model(self) -> MultiLabelClassifier:
@@ -213,7 +222,8 @@ class LoadedArtifact:
             model.load_state_dict(load_file(self.path / "model.safetensors"))
         except (RuntimeError, OSError) as exc:
             raise ArtifactError(f"artifact {self.path}: weights do not fit the model ({exc})") from None
-        return model.eval()
+        model.eval()
+        return model
 
 
 def resolve_inside(path: str | Path, root: str | Path | None) -> Path:
@@ -225,13 +235,13 @@ def resolve_inside(path: str | Path, root: str | Path | None) -> Path:
     return resolved
 
 
-def verify_artifact(path: str | Path, root: str | Path | None = None) -> dict:
+def verify_artifact(path: str | Path, root: str | Path | None = None) -> dict[str, Any]:
     """Check the artifact is complete and unmodified; return its manifest."""
     path = resolve_inside(path, root)
     if not path.is_dir():
         raise ArtifactError(f"artifact directory {path} does not exist")
     try:
-        manifest = json.loads((path / MANIFEST).read_text())
+        manifest: dict[str, Any] = json.loads((path / MANIFEST).read_text())
     except FileNotFoundError:
         raise ArtifactError(f"artifact {path} has no {MANIFEST}: incomplete") from None
     except json.JSONDecodeError as exc:
@@ -262,7 +272,7 @@ def load_artifact(path: str | Path, root: str | Path | None = None) -> LoadedArt
     )
 
 
-def _upgrade(format: int, config: dict, calibration: dict) -> tuple[dict, dict]:
+def _upgrade(format: int, config: dict[str, Any], calibration: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """An artifact's config and calibration in the current format (the files stay as written:
     their checksums are the manifest's)."""
     if format > FORMAT:
@@ -275,5 +285,5 @@ def _upgrade(format: int, config: dict, calibration: dict) -> tuple[dict, dict]:
     return config, calibration
 
 
-def _maps(record: dict) -> dict[str, ProbabilityMap]:
+def _maps(record: dict[str, Any]) -> dict[str, ProbabilityMap]:
     return {name: ProbabilityMap.from_dict(value) for name, value in record.items()}

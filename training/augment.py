@@ -15,6 +15,7 @@ Seeded: the same rows and seed give the same copies.
 import random
 import re
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from training.data import Example
 from training.normalise import LEET, MASKABLE
@@ -82,14 +83,16 @@ def swap_identities(text: str, rng: random.Random) -> str | None:
     if not _TERM.search(text):
         return None
 
-    def swap(match: re.Match) -> str:
+    def swap(match: re.Match[str]) -> str:
         other = rng.choice([term for term in IDENTITY_TERMS if term != match.group().lower()])
         return other.capitalize() if match.group()[0].isupper() else other
 
     return _TERM.sub(swap, text)
 
 
-def augment(examples: Sequence[Example], *, seed: int, toxic_label: str = "toxic") -> tuple[list[Example], dict]:
+def augment(
+    examples: Sequence[Example], *, seed: int, toxic_label: str = "toxic"
+) -> tuple[list[Example], dict[str, Any]]:
     """The added training rows and a record of what was added, and how many of each."""
     rng = random.Random(seed)
     names = sorted(DISGUISES)

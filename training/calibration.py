@@ -3,6 +3,7 @@ fitted on held-out predictions."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -83,16 +84,18 @@ class ProbabilityMap:
 
     def apply(self, scores: np.ndarray) -> np.ndarray:
         if self.method == "platt":
-            return (1.0 / (1.0 + np.exp(-(self.a * _logit(scores) + self.b)))).astype(np.float32)
+            platt: np.ndarray = 1.0 / (1.0 + np.exp(-(self.a * _logit(scores) + self.b)))
+            return platt.astype(np.float32)
         if self.method == "isotonic":
-            return np.interp(scores, self.x, self.y).astype(np.float32)
+            mapped: np.ndarray = np.interp(scores, self.x, self.y)
+            return mapped.astype(np.float32)
         return scores.astype(np.float32)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"method": self.method, "a": self.a, "b": self.b, "x": list(self.x), "y": list(self.y)}
 
     @classmethod
-    def from_dict(cls, value: dict) -> "ProbabilityMap":
+    def from_dict(cls, value: dict[str, Any]) -> "ProbabilityMap":
         return cls(value["method"], value["a"], value["b"], tuple(value["x"]), tuple(value["y"]))
 
 
@@ -158,7 +161,11 @@ def apply_probability_maps(probs: np.ndarray, maps: dict[str, ProbabilityMap], l
 
 
 def blend_parts(
-    neural: np.ndarray, tfidf: np.ndarray, part_maps: dict[str, dict[str, ProbabilityMap]], weight: float, labels
+    neural: np.ndarray,
+    tfidf: np.ndarray,
+    part_maps: dict[str, dict[str, ProbabilityMap]],
+    weight: float,
+    labels: Sequence[str],
 ) -> np.ndarray:
     """Each part as a probability through its own maps (a focal-loss model's raw scores sit near
     0, a balanced logistic regression's near 0.5), then their weighted mean."""
@@ -167,7 +174,7 @@ def blend_parts(
     )
 
 
-def calibration_error(scores: np.ndarray, truth: np.ndarray, bins: int = ECE_BINS) -> dict:
+def calibration_error(scores: np.ndarray, truth: np.ndarray, bins: int = ECE_BINS) -> dict[str, Any]:
     """Expected calibration error (equal-width bins, weighted by their share of rows) and Brier
     score; plus the bins themselves, for a reliability diagram."""
     truth = truth.astype(np.float64)

@@ -22,7 +22,7 @@ class ConfigError(ValueError):
         super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
 
 
-def _option(default, help: str):
+def _option(default: Any, help: str) -> Any:
     """A setting with the sentence every front end (CLI, command, form) shows for it."""
     return field(default=default, metadata={"help": help})
 
@@ -84,7 +84,7 @@ class TrainConfig:
         True, "add disguised toxic copies, identity-swapped copies and template sentences to the training rows"
     )
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         errors = self.validation_errors()
         if errors:
             raise ConfigError(errors)
@@ -176,7 +176,7 @@ class TrainConfig:
         values["labels"] = list(self.labels)
         return values
 
-    def replace(self, **changes) -> "TrainConfig":
+    def replace(self, **changes: Any) -> "TrainConfig":
         return dataclasses.replace(self, **changes)
 
 
@@ -213,7 +213,11 @@ def add_config_arguments(parser: argparse.ArgumentParser, *, exclude: tuple[str,
         flags = [f"--{spec.name.replace('_', '-')}"]
         default = getattr(defaults, spec.name)
         shown = ",".join(default) if isinstance(default, tuple) else default
-        options = {"dest": spec.name, "default": argparse.SUPPRESS, "help": f"{spec.metadata['help']} ({shown})"}
+        options: dict[str, Any] = {
+            "dest": spec.name,
+            "default": argparse.SUPPRESS,
+            "help": f"{spec.metadata['help']} ({shown})",
+        }
         if spec.type is bool:
             options["action"] = argparse.BooleanOptionalAction
         elif get_origin(spec.type) is Literal:
@@ -231,7 +235,7 @@ def config_overrides(namespace: argparse.Namespace) -> dict[str, Any]:
     return {name: value for name, value in vars(namespace).items() if name in names}
 
 
-SCALARS = {
+SCALARS: dict[Any, tuple[Any, str]] = {
     bool: (bool, "must be true or false"),
     int: (int, "must be an integer"),
     float: (int | float, "must be a number"),
@@ -239,7 +243,7 @@ SCALARS = {
 }
 
 
-def _coerce(value, annotation):
+def _coerce(value: Any, annotation: Any) -> Any:
     if get_origin(annotation) is Literal:
         if value not in get_args(annotation):
             raise ValueError(f"must be one of {', '.join(map(repr, get_args(annotation)))}")

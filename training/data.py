@@ -38,7 +38,8 @@ class LabelMatrix:
         return LabelMatrix(y=self.y[index], mask=self.mask[index])
 
     def positives(self) -> np.ndarray:
-        return (self.y * self.mask).sum(axis=0).astype(int)
+        positives: np.ndarray = (self.y * self.mask).sum(axis=0).astype(int)
+        return positives
 
 
 def label_matrix(examples: Sequence[Example], labels: Sequence[str]) -> LabelMatrix:

@@ -5,6 +5,7 @@ and computes metrics only on the pages that show them (tests/toxiscope/test_boot
 """
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +25,7 @@ def _counts(predicted: np.ndarray, truth: np.ndarray) -> tuple[float, float, flo
 
 def evaluate(
     probs: np.ndarray, y: np.ndarray, mask: np.ndarray, labels: Sequence[str], thresholds: Mapping[str, float]
-) -> dict:
+) -> dict[str, Any]:
     """Precision, recall, F1 (at `thresholds`), ROC-AUC, PR-AUC and positives per label;
     macro-F1 over the labels with positives; micro-F1 over every known entry.
 
@@ -33,7 +34,7 @@ def evaluate(
     """
     from sklearn.metrics import average_precision_score, roc_auc_score
 
-    per_label = {}
+    per_label: dict[str, dict[str, Any]] = {}
     totals = np.zeros(3)
     for j, name in enumerate(labels):
         known = mask[:, j] > 0
@@ -66,7 +67,9 @@ def evaluate(
     }
 
 
-def evaluate_both(probs, y, mask, labels, thresholds: Mapping[str, float]) -> dict:
+def evaluate_both(
+    probs: np.ndarray, y: np.ndarray, mask: np.ndarray, labels: Sequence[str], thresholds: Mapping[str, float]
+) -> dict[str, Any]:
     """At the calibrated thresholds and at 0.5, for comparison."""
     return {
         "calibrated": evaluate(probs, y, mask, labels, thresholds),

@@ -15,6 +15,7 @@ across terms, which weighs the worst terms most.
 import random
 import re
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -51,22 +52,22 @@ def _auc(scores: np.ndarray, truth: np.ndarray) -> float | None:
     return float((ranks[truth].sum() - positives * (positives + 1) / 2) / (positives * negatives))
 
 
-def power_mean(values: Sequence[float], p: float = POWER) -> float | None:
-    values = np.asarray([v for v in values if v is not None], dtype=float)
-    if not len(values):
+def power_mean(values: Sequence[float | None], p: float = POWER) -> float | None:
+    known = np.asarray([v for v in values if v is not None], dtype=float)
+    if not len(known):
         return None
-    return float(np.mean(np.maximum(values, 1e-6) ** p) ** (1 / p))
+    return float(np.mean(np.maximum(known, 1e-6) ** p) ** (1 / p))
 
 
 def mentioned_terms(text: str) -> set[str]:
     return {term for term, pattern in _TERM.items() if pattern.search(text)}
 
 
-def bias_report(scores: np.ndarray, toxic: np.ndarray, terms: Sequence[set[str]], threshold: float) -> dict:
+def bias_report(scores: np.ndarray, toxic: np.ndarray, terms: Sequence[set[str]], threshold: float) -> dict[str, Any]:
     """`scores` and `toxic` (bool) per comment, the identity terms each mentions, and the
     served toxic threshold. Terms are listed worst first (lowest of their three AUCs)."""
     scores, toxic = np.asarray(scores, dtype=float), np.asarray(toxic, dtype=bool)
-    per_term = []
+    per_term: list[dict[str, Any]] = []
     for term in IDENTITY_TERMS:
         inside = np.array([term in mentioned for mentioned in terms], dtype=bool)
         if (toxic & inside).sum() < MIN_SUBGROUP or (~toxic & inside).sum() < MIN_SUBGROUP:
@@ -88,7 +89,7 @@ def bias_report(scores: np.ndarray, toxic: np.ndarray, terms: Sequence[set[str]]
     identity_negatives = np.array([bool(mentioned) for mentioned in terms], dtype=bool) & ~toxic
     final = None
     if overall is not None and all(v is not None for v in means.values()):
-        final = 0.25 * overall + 0.25 * sum(means.values())
+        final = 0.25 * overall + 0.25 * sum(v for v in means.values() if v is not None)
     return {
         "final_bias_metric": final,
         "overall_auc": overall,
@@ -101,7 +102,7 @@ def bias_report(scores: np.ndarray, toxic: np.ndarray, terms: Sequence[set[str]]
     }
 
 
-def template_bias(score: Callable[[list[str]], np.ndarray], threshold: float) -> dict:
+def template_bias(score: Callable[[list[str]], np.ndarray], threshold: float) -> dict[str, Any]:
     """The bias report on this project's evaluation templates; `score` gives each text's
     served toxic score."""
     rows = evaluation_templates()
@@ -111,7 +112,7 @@ def template_bias(score: Callable[[list[str]], np.ndarray], threshold: float) ->
 
 def robustness_report(
     score: Callable[[list[str]], np.ndarray], toxic_texts: Sequence[str], threshold: float, *, seed: int = 0
-) -> dict:
+) -> dict[str, Any]:
     """Of the toxic comments that contain a word people disguise and are caught as written, the
     share still caught under each disguise of those words (the perturbation suite)."""
     texts = [text for text in toxic_texts if has_disguisable_word(text)]
@@ -119,27 +120,28 @@ def robustness_report(
         return {"comments": 0, "caught": None, "disguises": {}}
     caught = score(list(texts)) >= threshold
     kept = [text for text, hit in zip(texts, caught, strict=True) if hit]
-    report = {"comments": len(texts), "caught": float(caught.mean()), "disguises": {}}
+    disguises: dict[str, float] = {}
+    report: dict[str, Any] = {"comments": len(texts), "caught": float(caught.mean()), "disguises": disguises}
     if not kept:
         return report
     for name in sorted(DISGUISES):
         rng = random.Random(seed)
         disguised = [disguise(text, name, rng) for text in kept]
-        report["disguises"][name] = float((score(disguised) >= threshold).mean())
-    report["worst"] = min(report["disguises"].values())
+        disguises[name] = float((score(disguised) >= threshold).mean())
+    report["worst"] = min(disguises.values())
     return report
 
 
 def label_evidence(
     labels: Sequence[str],
-    train_positives: Sequence[int],
-    augmented_positives: Sequence[int],
+    train_positives: Sequence[int] | np.ndarray,
+    augmented_positives: Sequence[int] | np.ndarray,
     probs: np.ndarray,
     y: np.ndarray,
     mask: np.ndarray,
     *,
     seed: int = 0,
-) -> dict[str, dict]:
+) -> dict[str, dict[str, Any]]:
     """Per label: training positives (labelled, and added by augmentation), validation positives,
     validation ROC-AUC with a 90 % bootstrap interval, and whether that is enough evidence."""
     rng = np.random.default_rng(seed)
@@ -150,11 +152,11 @@ def label_evidence(
         auc = _auc(scores, truth)
         interval = None
         if auc is not None:
-            samples = [
+            drawn = [
                 _auc(scores[pick], truth[pick])
                 for pick in (rng.integers(0, len(scores), len(scores)) for _ in range(BOOTSTRAP_ROUNDS))
             ]
-            samples = [s for s in samples if s is not None]
+            samples = [s for s in drawn if s is not None]
             interval = [float(np.quantile(samples, 0.05)), float(np.quantile(samples, 0.95))] if samples else None
         positives = int(truth.sum())
         reliable = bool(

@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,7 @@ def text_key(text: str) -> str:
 
 def heldout_record(
     examples: Sequence[Example], probs: np.ndarray, labels: Sequence[str], train_texts: Sequence[str]
-) -> dict:
+) -> dict[str, Any]:
     return {
         "labels": list(labels),
         "texts": [example.text for example in examples],
@@ -123,7 +124,8 @@ def pr_curve(heldout: HeldOut, label: str) -> tuple[np.ndarray, np.ndarray, np.n
     truth = heldout.y[known, j] > 0.5
     if truth.all() or not truth.any():
         return None
-    return precision_recall_curve(truth, heldout.scores[known, j])
+    precision, recall, thresholds = precision_recall_curve(truth, heldout.scores[known, j])
+    return precision, recall, thresholds
 
 
 def class_scores(heldout: HeldOut, label: str) -> tuple[np.ndarray, np.ndarray]:

@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +27,7 @@ WORD = re.compile(r"\w[\w'’-]*")
 MAX_OCCLUDED_WORDS = 40  # measured on one thread: p50 1.7 ms, p95 11 ms a comment (docs/benchmarks.md)
 
 
-def encode(tokenizer, texts: Sequence[str], max_len: int) -> list[list[int]]:
+def encode(tokenizer: Any, texts: Sequence[str], max_len: int) -> list[list[int]]:
     """The first `max_len` tokens of each text (training reads the first window only)."""
     tokenizer.enable_truncation(max_length=max_len)
     tokenizer.no_padding()
@@ -40,7 +41,7 @@ class Windows:
     spans: np.ndarray  # (windows, 2): the window's character span in its text
 
 
-def split_windows(tokenizer, texts: Sequence[str], max_len: int, overlap: int = WINDOW_OVERLAP) -> Windows:
+def split_windows(tokenizer: Any, texts: Sequence[str], max_len: int, overlap: int = WINDOW_OVERLAP) -> Windows:
     tokenizer.no_truncation()
     tokenizer.no_padding()
     token_ids, owner, spans = [], [], []
@@ -66,7 +67,7 @@ def split_windows(tokenizer, texts: Sequence[str], max_len: int, overlap: int = 
     return Windows(token_ids, np.asarray(owner, dtype=np.int64), np.asarray(spans, dtype=np.int64).reshape(-1, 2))
 
 
-def unlearned_labels(metrics: dict, labels: Sequence[str]) -> list[str]:
+def unlearned_labels(metrics: dict[str, Any], labels: Sequence[str]) -> list[str]:
     """Labels the model never saw a positive of, from true labels or a teacher (racism on
     Jigsaw data): their head is untrained, its output noise near 0.5. They score 0, and so
     never flag, until people have labelled some and a new version learns them."""
@@ -146,7 +147,9 @@ class Scorer:
         aligned = [normalise_aligned(text, self.normaliser) for text in texts]
         return [read for read, _ in aligned], [origin for _, origin in aligned]
 
-    def _windows(self, texts: Sequence[str], read: tuple[list[str], list[list[int]]] | None = None):
+    def _windows(
+        self, texts: Sequence[str], read: tuple[list[str], list[list[int]]] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The transformer's highest raw score per text and label over its windows, and that
         window's character span in the text as given. `read` is `self._read(texts)`, if known."""
         n_labels = len(self.labels)
@@ -167,7 +170,8 @@ class Scorer:
         for index, (text, origin) in enumerate(zip(texts, origins, strict=True)):
             if len(origin) != len(text) or read_texts[index] != text:
                 for label in range(n_labels):
-                    spans[index, label] = original_span(origin, *spans[index, label], len(text))
+                    start, end = spans[index, label]
+                    spans[index, label] = original_span(origin, int(start), int(end), len(text))
         return best, spans
 
     def score_with_spans(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -178,7 +182,7 @@ class Scorer:
             return np.zeros((0, n_labels), dtype=np.float32), np.zeros((0, n_labels, 2), dtype=np.int64)
         read = self._read(texts)
         best, spans = self._windows(texts, read)
-        if self.tfidf_blend:  # the bag of words reads the whole text at once
+        if self.tfidf_blend and self.artifact.tfidf is not None:  # the bag of words reads the whole text at once
             tfidf = self.artifact.tfidf.predict_proba(read[0])
             best = blend_parts(best, tfidf, self.artifact.part_maps, self.tfidf_blend, self.labels)
         # The maps are monotone: the calibrated maximum is the calibrated raw maximum.
@@ -190,7 +194,7 @@ class Scorer:
         return [dict(zip(self.labels, map(float, row), strict=True)) for row in self.score(texts)]
 
 
-def _torch_predict(model, token_ids: list[list[int]], n_labels: int, pad_id: int, batch_size: int) -> np.ndarray:
+def _torch_predict(model: Any, token_ids: list[list[int]], n_labels: int, pad_id: int, batch_size: int) -> np.ndarray:
     """The torch model's raw scores. Torch is imported here, not at the top: a process serving
     with ONNX Runtime never loads it (tests/toxiscope/test_boot.py)."""
     from training.batches import unlabelled

@@ -3,6 +3,7 @@
 import copy
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -21,7 +22,7 @@ class FitResult:
     best_epoch: int
     # The validation figure the best epoch was chosen on (TrainConfig.selection).
     best_val_score: float
-    curve: list[dict] = field(default_factory=list)
+    curve: list[dict[str, Any]] = field(default_factory=list)
     examples_seen: int = 0
     padded_tokens: int = 0
     real_tokens: int = 0
@@ -39,7 +40,9 @@ def predict(model: nn.Module, dataset: EncodedDataset, batch_size: int = 128, de
     return probs
 
 
-def _optimiser(model: nn.Module, config: TrainConfig, total_steps: int):
+def _optimiser(
+    model: nn.Module, config: TrainConfig, total_steps: int
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
     """AdamW without weight decay on biases and norms, and its warm-up-then-decay schedule."""
     no_decay = ("bias", "LayerNorm.weight", "layer_norm", "norm.weight")
     groups = [
@@ -61,7 +64,7 @@ class _Run:
     model: nn.Module
     config: TrainConfig
     optimizer: torch.optim.Optimizer
-    scheduler: object
+    scheduler: torch.optim.lr_scheduler.LRScheduler
     rng: np.random.Generator
     result: FitResult
     phase: str
@@ -114,7 +117,7 @@ def _train_epoch(run: _Run, train: EncodedDataset, epoch: int) -> float:
     return float(np.mean(losses))
 
 
-def _validate(model: nn.Module, val: EncodedDataset, config: TrainConfig) -> dict:
+def _validate(model: nn.Module, val: EncodedDataset, config: TrainConfig) -> dict[str, Any]:
     """The validation figures of one epoch: loss, macro-F1 at the best thresholds, macro AUC."""
     probs = predict(model, val, device=config.device)
     loss = focal_loss(

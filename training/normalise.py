@@ -29,6 +29,7 @@ Version 1, in order:
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 
@@ -128,7 +129,7 @@ class _Aligned:
     def __init__(self, text: str, origin: list[int]):
         self.text, self.origin = text, origin
 
-    def sub(self, pattern: re.Pattern, replace) -> "_Aligned":
+    def sub(self, pattern: re.Pattern[str], replace: Callable[[re.Match[str]], list[tuple[str, int]]]) -> "_Aligned":
         """Each match of `pattern` becomes `replace(match)`: a list of (character, index of
         the match's character it comes from)."""
         pieces, origin, last = [], [], 0
@@ -176,7 +177,7 @@ def _fold_homoglyphs(aligned: _Aligned) -> _Aligned:
     latin = sum(char.isascii() and char.isalpha() for char in text)
     other = sum(char.isalpha() and not char.isascii() for char in text)
 
-    def fold(match: re.Match) -> list[tuple[str, int]]:
+    def fold(match: re.Match[str]) -> list[tuple[str, int]]:
         word = match.group()
         mixed = any(char.isascii() and char.isalpha() for char in word)
         if not mixed and latin <= other:
@@ -186,11 +187,11 @@ def _fold_homoglyphs(aligned: _Aligned) -> _Aligned:
     return aligned.sub(re.compile(r"\w+"), fold)
 
 
-def _join_spaced(match: re.Match) -> list[tuple[str, int]]:
+def _join_spaced(match: re.Match[str]) -> list[tuple[str, int]]:
     return [(char, k) for k, char in enumerate(match.group()) if not _SEPARATOR.match(char)]
 
 
-def _fold_leet(match: re.Match) -> list[tuple[str, int]]:
+def _fold_leet(match: re.Match[str]) -> list[tuple[str, int]]:
     """Fold a word's leet characters that stand between letters (and those before its first
     letter, once one inside was folded); a word without an inner one is left as it is."""
     word = match.group()
@@ -217,7 +218,7 @@ def _maskable_by_length() -> dict[int, list[str]]:
     return table
 
 
-def _unmask(match: re.Match) -> list[tuple[str, int]]:
+def _unmask(match: re.Match[str]) -> list[tuple[str, int]]:
     word = match.group()
     pattern = re.compile("".join("[a-z]" if char in "*#%" else re.escape(char.lower()) for char in word))
     for candidate in _maskable_by_length().get(len(word), ()):
@@ -226,7 +227,7 @@ def _unmask(match: re.Match) -> list[tuple[str, int]]:
     return [(char, k) for k, char in enumerate(word)]
 
 
-def _cut_run(match: re.Match) -> list[tuple[str, int]]:
+def _cut_run(match: re.Match[str]) -> list[tuple[str, int]]:
     return [(match.group(1), 0), (match.group(1), 1)]
 
 

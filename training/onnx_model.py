@@ -12,6 +12,7 @@ import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +23,7 @@ OPSET = 17
 _INPUTS = ("input_ids", "attention_mask")
 
 
-def export_onnx(model) -> dict[str, bytes]:
+def export_onnx(model: Any) -> dict[str, bytes]:
     """The model as ONNX, and its int8 dynamic quantisation: {file name: bytes}. Batch size and
     sequence length stay free (dynamic axes)."""
     import torch

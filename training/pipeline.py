@@ -7,12 +7,13 @@ import copy
 import os
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import tokenizers
@@ -63,7 +64,7 @@ MIN_EXAMPLES = 20
 class TrainingOutcome:
     artifact_path: Path
     thresholds: dict[str, float]
-    metrics: dict
+    metrics: dict[str, Any]
     data_hash: str
     train_size: int
     val_size: int
@@ -115,7 +116,9 @@ def calibrate_for(config: TrainConfig, probs: np.ndarray, matrix: LabelMatrix) -
     )
 
 
-def out_of_fold(matrix: LabelMatrix, config: TrainConfig, fold_predict) -> np.ndarray:
+def out_of_fold(
+    matrix: LabelMatrix, config: TrainConfig, fold_predict: Callable[[np.ndarray, np.ndarray], np.ndarray]
+) -> np.ndarray:
     """A prediction for every row from a model that never saw it: `fold_predict(inside,
     held_out)` fits on the rows `inside` and returns probabilities for `held_out`."""
     folds = iterative_stratified_folds(matrix, config.calibration_folds, config.seed)
@@ -171,7 +174,7 @@ class Split:
     train_index: np.ndarray
     val_index: np.ndarray
     normaliser: int
-    augmentation: dict | None = None
+    augmentation: dict[str, Any] | None = None
 
     def texts(self, index: np.ndarray) -> list[str]:
         return [self.examples[i].text for i in index]
@@ -257,7 +260,7 @@ def tokenise_stage(
 
 def blend_stage(
     config: TrainConfig, split: Split, val: EncodedDataset, val_probs: np.ndarray
-) -> tuple[TfidfModel | None, dict, np.ndarray]:
+) -> tuple[TfidfModel | None, dict[str, Any], np.ndarray]:
     """With `tfidf_blend`, the TF-IDF part fitted on the gold training rows, each part's Platt
     maps, and the blended validation scores; without it, the transformer's scores alone."""
     if not config.tfidf_blend:
@@ -321,7 +324,7 @@ def calibrate_stage(
 
 def evaluate_stage(
     config: TrainConfig, split: Split, val: EncodedDataset, calibrated: Calibrated, tfidf: TfidfModel | None
-) -> tuple[dict, dict | None]:
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The model's metrics on the validation split, and with `config.baseline` the TF-IDF
     baseline's, trained and calibrated on the same split."""
     labels = config.labels
@@ -349,7 +352,7 @@ def served_scores(
     base: BaseModel,
     model: MultiLabelClassifier,
     tfidf: TfidfModel | None,
-    part_maps: dict,
+    part_maps: dict[str, Any],
     calibrated: Calibrated,
     texts: Sequence[str],
 ) -> np.ndarray:
@@ -363,7 +366,13 @@ def served_scores(
     return apply_probability_maps(raw, calibrated.probability_maps, config.labels)
 
 
-def trust_stage(config: TrainConfig, split: Split, val: EncodedDataset, calibrated: Calibrated, score_texts) -> dict:
+def trust_stage(
+    config: TrainConfig,
+    split: Split,
+    val: EncodedDataset,
+    calibrated: Calibrated,
+    score_texts: Callable[[list[str]], np.ndarray],
+) -> dict[str, Any]:
     """Each label's evidence; and, for a model with a `toxic` label, the bias report (on this
     project's identity templates and on the validation split) and the robustness report (the
     validation split's toxic comments, disguised), at the served toxic threshold."""
@@ -380,7 +389,8 @@ def trust_stage(config: TrainConfig, split: Split, val: EncodedDataset, calibrat
     threshold = calibrated.thresholds["toxic"].threshold
 
     def toxic_scores(texts: list[str]) -> np.ndarray:
-        return score_texts(texts)[:, j]
+        scores: np.ndarray = score_texts(texts)[:, j]
+        return scores
 
     known = val.matrix.mask[:, j] > 0
     val_texts = [text for text, k in zip(split.texts(split.val_index), known, strict=True) if k]
@@ -409,10 +419,10 @@ def run_metrics(
     val: EncodedDataset,
     fitted: FitResult,
     teacher: TeacherTargets | None,
-    evaluation: tuple[dict, dict | None],
+    evaluation: tuple[dict[str, Any], dict[str, Any] | None],
     calibrated: Calibrated,
-    served: dict,
-) -> dict:
+    served: dict[str, Any],
+) -> dict[str, Any]:
     """metrics.json, less its timings."""
     labels = config.labels
     return {
@@ -462,10 +472,10 @@ def write_stage(
     train_texts: list[str],
     teacher: TeacherTargets | None,
     tfidf: TfidfModel | None,
-    part_maps: dict,
+    part_maps: dict[str, Any],
     calibrated: Calibrated,
     onnx: dict[str, bytes],
-    metrics: dict,
+    metrics: dict[str, Any],
 ) -> Path:
     created_at = datetime.now(UTC)
     name = name or f"{created_at:%Y%m%d-%H%M%S}-{split.digest[:8]}"

@@ -3,6 +3,7 @@ the platform's services, which must not import torch to read them."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 class TrainingCancelled(Exception):
@@ -23,7 +24,7 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
-def progress_bar():
+def progress_bar() -> tuple[Any, ProgressCallback]:
     """A tqdm bar on stderr and the callback that moves it: what a command-line run shows."""
     import sys
 

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from training.artifacts import derive_artifact
 from training.calibration import calibrate_thresholds
@@ -19,7 +20,7 @@ from training.report import calibration_report
 class RecalibrationOutcome:
     artifact_path: Path
     thresholds: dict[str, float]
-    metrics: dict  # the parent's, plus a "recalibration" entry
+    metrics: dict[str, Any]  # the parent's, plus a "recalibration" entry
     data_hash: str
     size: int
 
@@ -31,7 +32,7 @@ def recalibrate(
     *,
     out_dir: str | Path,
     name: str,
-    context: dict | None = None,
+    context: dict[str, Any] | None = None,
     root: str | Path | None = None,
 ) -> RecalibrationOutcome:
     """New thresholds for an existing model from newer labelled data, without retraining,

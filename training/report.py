@@ -4,7 +4,7 @@ beside the model, and the metrics.json entries on serving and calibration."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,11 +17,11 @@ if TYPE_CHECKING:
     from training.batches import EncodedDataset
 
 
-def _cell(value, digits: int = 3) -> str:
+def _cell(value: float | None, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def results_table(metrics: dict) -> str:
+def results_table(metrics: dict[str, Any]) -> str:
     model = metrics["model"]["calibrated"]
     baseline = (metrics.get("baseline") or {}).get("calibrated")
     header = f"{'label':<14} {'F1':>6} {'thresh':>6} {'AUC':>6} {'pos':>5}"
@@ -52,7 +52,7 @@ def results_table(metrics: dict) -> str:
     return "\n".join(lines)
 
 
-def served_forms_report(onnx: dict[str, bytes], val: EncodedDataset, torch_probs: np.ndarray) -> dict:
+def served_forms_report(onnx: dict[str, bytes], val: EncodedDataset, torch_probs: np.ndarray) -> dict[str, Any]:
     """What serving with ONNX, and with its int8 quantisation, changes on the validation split
     (the transformer's own scores, before blending and calibration): ONNX should match torch to
     float rounding; int8 trades a measured change in ranking for speed."""
@@ -66,14 +66,16 @@ def served_forms_report(onnx: dict[str, bytes], val: EncodedDataset, torch_probs
     return report
 
 
-def calibration_report(thresholds: dict[str, LabelThreshold]) -> dict:
+def calibration_report(thresholds: dict[str, LabelThreshold]) -> dict[str, Any]:
     return {
         name: {"threshold": t.threshold, "positives": t.positives, "calibrated": t.calibrated, "f1": t.f1}
         for name, t in thresholds.items()
     }
 
 
-def probability_report(probs: np.ndarray, matrix: LabelMatrix, labels: Sequence[str], maps: dict) -> dict:
+def probability_report(
+    probs: np.ndarray, matrix: LabelMatrix, labels: Sequence[str], maps: dict[str, Any]
+) -> dict[str, Any]:
     """Per label: how far the served probabilities are from observed frequencies (ECE, Brier)
     on these rows, and the map that made them."""
     report = {}

@@ -17,6 +17,7 @@ import argparse
 import csv
 import hashlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from training import DEFAULT_LABELS
@@ -61,7 +62,7 @@ def typed_labels(record: dict[str, str]) -> dict[str, bool]:
     return labels
 
 
-def _rows(shared_dir: Path):
+def _rows(shared_dir: Path) -> Iterator[tuple[str, str, dict[str, bool], bool]]:
     """(id, text, known labels, whether it is a typed Civil Comments post) of every shared row,
     once per text (six-label rows first, the typed posts last)."""
     seen = set()

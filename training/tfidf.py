@@ -10,6 +10,7 @@ import json
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from safetensors.numpy import load_file, save_file
@@ -36,7 +37,7 @@ class TfidfModel:
         self.coef = np.zeros((len(self.labels), 0), dtype=np.float32)
         self.intercept = np.zeros(len(self.labels), dtype=np.float32)
 
-    def _features(self, texts: Sequence[str], fit: bool = False):
+    def _features(self, texts: Sequence[str], fit: bool = False) -> Any:
         """The stacked TF-IDF rows (a scipy CSR matrix)."""
         from scipy import sparse
 
@@ -61,7 +62,7 @@ class TfidfModel:
         return self
 
     @cached_property
-    def _scoring_tables(self) -> list[tuple]:
+    def _scoring_tables(self) -> list[tuple[Any, dict[str, int], np.ndarray, np.ndarray]]:
         """Per vectorizer: its analyzer, vocabulary, idf, and the weights of its columns
         (features × labels, contiguous)."""
         tables, offset = [], 0
@@ -80,10 +81,10 @@ class TfidfModel:
         logits = np.tile(self.intercept.astype(np.float64), (len(texts), 1))
         for row, text in enumerate(texts):
             for analyze, vocabulary, idf, weights in self._scoring_tables:
-                ids = [index for index in map(vocabulary.get, analyze(text)) if index is not None]
-                if not ids:
+                found = [index for index in map(vocabulary.get, analyze(text)) if index is not None]
+                if not found:
                     continue
-                ids, counts = np.unique(np.asarray(ids, dtype=np.int64), return_counts=True)
+                ids, counts = np.unique(np.asarray(found, dtype=np.int64), return_counts=True)
                 values = (1.0 + np.log(counts)) * idf[ids]
                 logits[row] += (values / np.sqrt(values @ values)) @ weights[ids]
         probs = 1.0 / (1.0 + np.exp(-logits))

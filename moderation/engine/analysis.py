@@ -19,7 +19,7 @@ class Analysis:
 
     version: LoadedVersion | None
     config: RoutingConfig
-    scores: list[dict[str, float] | None]
+    scores: Sequence[dict[str, float] | None]
     decisions: list[RouteDecision]
 
     def subset(self, indexes: Sequence[int]) -> "Analysis":
@@ -33,6 +33,8 @@ class Analysis:
         decision = self.decisions[index]
         if decision.action != REVIEW:
             return None
+        if decision.queue is None:
+            return self.config.default_queue
         return self.config.queues.get(decision.queue, self.config.default_queue)
 
 

@@ -21,7 +21,7 @@ def recent_api_key(key_hash: str) -> tuple[object, object] | None:
     return entry[1], entry[2]
 
 
-def remember_api_key(key_hash: str, user, api_key) -> None:
+def remember_api_key(key_hash: str, user: object, api_key: object) -> None:
     with _lock:
         if len(_recent) >= MAX_KEYS:
             _recent.clear()

@@ -68,7 +68,7 @@ def _load() -> RoutingConfig:
 
 
 class RoutingConfigCache:
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._config: RoutingConfig | None = None
         self._loaded_at = float("-inf")

@@ -92,10 +92,17 @@ def _describe(labels: Sequence[str], scores: Mapping[str, float], thresholds: Ma
     return ", ".join(f"{label} {scores[label]:.2f} {sign} {thresholds[label]:.2f}" for label in labels)
 
 
-def _auto_reject(applicable: Sequence[Rule], scores, thresholds, flagged, weight) -> RouteDecision | None:
+def _auto_reject(
+    applicable: Sequence[Rule],
+    scores: Mapping[str, float],
+    thresholds: Mapping[str, float],
+    flagged: tuple[str, ...],
+    weight: float,
+) -> RouteDecision | None:
     for rule in applicable:
         if (
             rule.action == AUTO_REJECT
+            and rule.label is not None
             and rule.label in thresholds
             and rule.threshold is not None
             and scores[rule.label] >= rule.threshold
@@ -112,7 +119,14 @@ def _auto_reject(applicable: Sequence[Rule], scores, thresholds, flagged, weight
     return None
 
 
-def _review_flagged(applicable: Sequence[Rule], scores, thresholds, flagged, weight, default_queue) -> RouteDecision:
+def _review_flagged(
+    applicable: Sequence[Rule],
+    scores: Mapping[str, float],
+    thresholds: Mapping[str, float],
+    flagged: tuple[str, ...],
+    weight: float,
+    default_queue: str,
+) -> RouteDecision:
     rule = next((r for r in applicable if r.action == REVIEW and r.label in flagged), None)
     return RouteDecision(
         action=REVIEW,
@@ -125,7 +139,13 @@ def _review_flagged(applicable: Sequence[Rule], scores, thresholds, flagged, wei
     )
 
 
-def _unflagged(approve: Rule, scores, thresholds, unreliable: Collection[str], default_queue) -> RouteDecision:
+def _unflagged(
+    approve: Rule,
+    scores: Mapping[str, float],
+    thresholds: Mapping[str, float],
+    unreliable: Collection[str],
+    default_queue: str,
+) -> RouteDecision:
     """A comment under every review threshold, with an auto-approve rule: approved, unless a
     label comes within the rule's margin of its threshold, or a label the version has too
     little evidence for scores UNRELIABLE_REVIEW_SHARE of its threshold or more (its low score

@@ -36,14 +36,15 @@ class LoadedVersion:
 
     @property
     def thresholds(self) -> dict[str, float]:
-        return self.version.thresholds
+        thresholds: dict[str, float] = self.version.thresholds
+        return thresholds
 
     def score(self, texts: list[str]) -> list[dict[str, float]]:
         return self.scorer.score_dicts(texts)
 
 
 class ActiveModel:
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._current: LoadedVersion | None = None
         self._checked_at = float("-inf")
@@ -110,7 +111,7 @@ def scorer_for(version: ModelVersion) -> Scorer:
         return scorer
 
 
-def _identity(version: ModelVersion) -> tuple:
+def _identity(version: ModelVersion) -> tuple[object, ...]:
     return version.pk, version.name, version.artifact_path, version.int8, version.thresholds
 
 
