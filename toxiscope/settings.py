@@ -348,7 +348,7 @@ TOXISCOPE_UNDO_SECONDS = int(os.environ.get("TOXISCOPE_UNDO_SECONDS", 2 * 60))
 # The share of automatic decisions sent, blind, to the audit queue to measure their precision.
 TOXISCOPE_AUDIT_SAMPLE_RATE = float(os.environ.get("TOXISCOPE_AUDIT_SAMPLE_RATE", 0.02))
 # The admins' model lifecycle: a candidate more than this much below the active version's
-# macro-F1 (on the same held-out comments) is promoted only with an audited override.
+# macro-F1 (on the same evaluation-set comments) is promoted only with an audited override.
 TOXISCOPE_PROMOTION_MARGIN = float(os.environ.get("TOXISCOPE_PROMOTION_MARGIN", 0.02))
 # How far below the active version's final bias metric (identity templates) a candidate may be
 # promoted without an override.

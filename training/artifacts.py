@@ -11,7 +11,7 @@ Layout of an artifact directory:
                         TF-IDF blend each part's own maps ("parts") (training/calibration.py)
     tfidf.json, tfidf.safetensors   the TF-IDF model blended into the score, if any (training/tfidf.py)
     metrics.json        evaluation (model and baseline), learning curve, timings
-    validation.json     the held-out split: texts, known labels, scores (training/heldout.py)
+    validation.json     the validation split: texts, known labels, scores (training/validation_split.py)
     manifest.json       data hash, seed, sizes, SHA-256 of every file above
 
 It is written into a temporary sibling directory and renamed into place: a reader sees the
@@ -162,7 +162,7 @@ def derive_artifact(
     metrics: dict[str, Any],
     manifest: dict[str, Any],
 ) -> Path:
-    """A new artifact that shares `source`'s weights, tokeniser, config and held-out split (hard
+    """A new artifact that shares `source`'s weights, tokeniser, config and validation split (hard
     links, or copies across file systems) with new thresholds and metrics: a recalibration.
     The source is verified first, so its checksums carry over intact."""
     source = Path(source)

@@ -1,5 +1,5 @@
 """Per-label decision thresholds, and per-label maps from raw scores to probabilities, both
-fitted on held-out predictions."""
+fitted on the validation split's (or out-of-fold) predictions."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -136,7 +136,7 @@ def fit_probability_maps(
     min_positives: int,
     methods: Sequence[str] = ("platt", "isotonic"),
 ) -> dict[str, ProbabilityMap]:
-    """Per label, on held-out (or out-of-fold) predictions: the one of `methods` with the lower
+    """Per label, on validation-split (or out-of-fold) predictions: the one of `methods` with the lower
     cross-validated Brier score; identity where a label has too few positives (or negatives)
     among its known rows. Isotonic's steps tie scores; where ranking must survive the map (the
     parts of a blend), pass Platt alone."""

@@ -47,7 +47,6 @@ from training.data import (
 from training.distillation import TeacherTargets, teacher_targets
 from training.evaluation import evaluate_both
 from training.fairness import bias_report, label_evidence, mentioned_terms, robustness_report, template_bias
-from training.heldout import heldout_record
 from training.inference import Scorer, encode
 from training.loop import FitResult, fit, predict
 from training.model import MultiLabelClassifier
@@ -56,6 +55,7 @@ from training.onnx_model import export_onnx
 from training.progress import Progress, ProgressCallback
 from training.report import calibration_report, probability_report, served_forms_report
 from training.tfidf import TfidfModel
+from training.validation_split import validation_split_record
 
 MIN_EXAMPLES = 20
 
@@ -520,7 +520,7 @@ def write_stage(
         tfidf=tfidf,
         onnx=onnx,
         metrics=metrics,
-        validation=heldout_record(
+        validation=validation_split_record(
             [split.examples[i] for i in split.val_index], calibrated.val_probs, labels, train_texts
         ),
         manifest=manifest,

@@ -22,18 +22,18 @@ from training.artifacts import ArtifactError, resolve_inside
 from training.data import LabelMatrix, canonical_order, data_hash, label_matrix
 from training.evaluation import evaluate, macro_roc_auc
 from training.fairness import bias_report, mentioned_terms
-from training.heldout import FILE as HELDOUT_FILE
-from training.heldout import HeldOut, load_heldout, text_key, threshold_outcome
+from training.validation_split import FILE as VALIDATION_FILE
+from training.validation_split import ValidationSplit, load_validation_split, text_key, threshold_outcome
 
 EVALUATION_SET_CACHE_S = 300
 
 
-def heldout_of(version: ModelVersion) -> HeldOut | None:
-    """The version's held-out split, or None for an artifact made before it was kept."""
+def validation_split_of(version: ModelVersion) -> ValidationSplit | None:
+    """The version's validation split, or None for an artifact made before it was kept."""
     root = settings.TOXISCOPE_ARTIFACTS_DIR
-    if not (resolve_inside(version.artifact_path, root) / HELDOUT_FILE).is_file():
+    if not (resolve_inside(version.artifact_path, root) / VALIDATION_FILE).is_file():
         return None
-    return load_heldout(version.artifact_path, root)
+    return load_validation_split(version.artifact_path, root)
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class Comparison:
     candidate: str
     active: str
     examples: int
-    excluded: int  # held-out examples the active version trained on, left out
+    excluded: int  # evaluation-set comments either version trained on, left out
     per_label: list[LabelComparison]
     candidate_macro_f1: float | None
     active_macro_f1: float | None
@@ -79,7 +79,7 @@ def quality_gate_failure(comparison: Comparison | None) -> str | None:
         return None
     return (
         f"macro-F1 {comparison.candidate_macro_f1:.3f} against the active {comparison.active_macro_f1:.3f} "
-        f"on {comparison.examples} held-out comments (allowed margin {comparison.margin:.3f})"
+        f"on {comparison.examples} evaluation-set comments (allowed margin {comparison.margin:.3f})"
     )
 
 
@@ -123,8 +123,8 @@ def _evaluation_rows(labels: list[str]) -> tuple[list[str], LabelMatrix, str]:
 
 
 def _trained_on(version: ModelVersion) -> frozenset[str]:
-    heldout = heldout_of(version)
-    return heldout.train_text_keys if heldout else frozenset()
+    validation = validation_split_of(version)
+    return validation.train_text_keys if validation else frozenset()
 
 
 def _scores(version: ModelVersion, texts: list[str], labels: list[str]) -> np.ndarray:
@@ -338,7 +338,7 @@ class Simulation:
     label: str
     review: float
     reject: float
-    heldout: object  # ThresholdOutcome, or None without a held-out split
+    validation: object  # ThresholdOutcome, or None without a validation split
     days: int
     traffic: int  # comments this version scored in the period
     daily_review: float  # projected queue volume per day from this label
@@ -347,9 +347,9 @@ class Simulation:
 
 def simulate_thresholds(*, version: ModelVersion, label: str, review: float, reject: float, days: int) -> Simulation:
     """What a review and an auto-reject threshold for `label` would do: precision and recall on
-    the held-out split, and on the last `days` days of traffic the daily number of comments
+    the validation split, and on the last `days` days of traffic the daily number of comments
     that would go to review (review ≤ score < reject) or be rejected (score ≥ reject)."""
-    heldout = heldout_of(version)
+    validation = validation_split_of(version)
     # Counted by the database: a week of traffic is too many score rows to bring into Python.
     recent = Prediction.objects.filter(
         model_version=version, created_at__gte=timezone.now() - timedelta(days=days), scores__has_key=label
@@ -362,7 +362,9 @@ def simulate_thresholds(*, version: ModelVersion, label: str, review: float, rej
         label=label,
         review=review,
         reject=reject,
-        heldout=threshold_outcome(heldout, label, review, reject) if heldout and label in heldout.labels else None,
+        validation=threshold_outcome(validation, label, review, reject)
+        if validation and label in validation.labels
+        else None,
         days=days,
         traffic=counts["traffic"],
         daily_review=counts["reviewed"] / days,

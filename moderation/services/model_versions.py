@@ -60,7 +60,7 @@ def model_version_promote(*, version: ModelVersion, promoted_by=None) -> ModelVe
 def model_version_promote_gated(
     *, version: ModelVersion, promoted_by, override: bool = False, reason: str = ""
 ) -> ModelVersion:
-    """Promote a candidate only if its macro-F1, on the same held-out comments, is at most
+    """Promote a candidate only if its macro-F1, on the same evaluation-set comments, is at most
     `TOXISCOPE_PROMOTION_MARGIN` below the active version's, and its final bias metric at most
     `TOXISCOPE_BIAS_MARGIN` below the active version's; otherwise only with `override` and a
     reason, both audited. Promoting a retired version (a rollback) is not gated."""

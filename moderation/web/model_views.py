@@ -258,7 +258,7 @@ def simulator(request, version_id: int):
         "version": version,
         "form": form,
         "simulation": simulation,
-        "heldout": asdict(simulation.heldout) if simulation and simulation.heldout else None,
+        "validation": asdict(simulation.validation) if simulation and simulation.validation else None,
         "values": form.cleaned_data if form.is_valid() else defaults,
     }
     template = "moderation/web/models/_simulation.html" if is_htmx(request) else "moderation/web/models/simulator.html"

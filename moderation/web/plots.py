@@ -13,9 +13,9 @@ import numpy as np
 from django.conf import settings
 
 from moderation.models import ModelVersion
-from moderation.selectors.model_versions import heldout_of
+from moderation.selectors.model_versions import validation_split_of
 from training.calibration import calibration_error
-from training.heldout import HeldOut, class_scores, pr_curve
+from training.validation_split import ValidationSplit, class_scores, pr_curve
 
 KINDS = ("learning-curve", "pr-curves", "histograms", "reliability")
 COLOURS = {"train": "#2f6fde", "val": "#c2352b", "pos": "#c2352b", "neg": "#8aa9e0"}
@@ -40,14 +40,14 @@ def _render(version: ModelVersion, kind: str) -> bytes | None:
     if kind == "learning-curve":
         curve = version.metrics.get("learning_curve") or []
         return _learning_curve(curve, version.metrics.get("best_epoch")) if curve else None
-    heldout = heldout_of(version)
-    if heldout is None:
+    validation = validation_split_of(version)
+    if validation is None:
         return None
     if kind == "pr-curves":
-        return _pr_curves(heldout, version.thresholds)
+        return _pr_curves(validation, version.thresholds)
     if kind == "reliability":
-        return _reliability(heldout)
-    return _histograms(heldout, version.thresholds)
+        return _reliability(validation)
+    return _histograms(validation, version.thresholds)
 
 
 def _pyplot():
@@ -98,11 +98,11 @@ def _grid(labels: list[str]):
     return figure, list(axes.flat)
 
 
-def _pr_curves(heldout: HeldOut, thresholds: dict[str, float]) -> bytes:
-    figure, axes = _grid(heldout.labels)
-    for axis, label in zip(axes, heldout.labels, strict=False):
+def _pr_curves(validation: ValidationSplit, thresholds: dict[str, float]) -> bytes:
+    figure, axes = _grid(validation.labels)
+    for axis, label in zip(axes, validation.labels, strict=False):
         axis.set_title(label, fontsize=10)
-        curve = pr_curve(heldout, label)
+        curve = pr_curve(validation, label)
         if curve is None:
             axis.text(0.5, 0.5, "no positives\nin the validation split", ha="center", va="center", fontsize=8)
             continue
@@ -121,11 +121,11 @@ def _pr_curves(heldout: HeldOut, thresholds: dict[str, float]) -> bytes:
     return _svg(figure)
 
 
-def _histograms(heldout: HeldOut, thresholds: dict[str, float]) -> bytes:
-    figure, axes = _grid(heldout.labels)
+def _histograms(validation: ValidationSplit, thresholds: dict[str, float]) -> bytes:
+    figure, axes = _grid(validation.labels)
     bins = [i / 20 for i in range(21)]
-    for axis, label in zip(axes, heldout.labels, strict=False):
-        positives, negatives = class_scores(heldout, label)
+    for axis, label in zip(axes, validation.labels, strict=False):
+        positives, negatives = class_scores(validation, label)
         axis.set_title(label, fontsize=10)
         axis.hist(negatives, bins=bins, color=COLOURS["neg"], alpha=0.8, label=f"negatives ({len(negatives)})")
         axis.hist(positives, bins=bins, color=COLOURS["pos"], alpha=0.7, label=f"positives ({len(positives)})")
@@ -138,13 +138,13 @@ def _histograms(heldout: HeldOut, thresholds: dict[str, float]) -> bytes:
     return _svg(figure)
 
 
-def _reliability(heldout: HeldOut) -> bytes:
+def _reliability(validation: ValidationSplit) -> bytes:
     """Per label, the mean served probability of each score bin against how often its comments
     carry the label: on the diagonal, "0.8" means four in five."""
-    figure, axes = _grid(heldout.labels)
-    for axis, label in zip(axes, heldout.labels, strict=False):
+    figure, axes = _grid(validation.labels)
+    for axis, label in zip(axes, validation.labels, strict=False):
         axis.set_title(label, fontsize=10)
-        positives, negatives = class_scores(heldout, label)
+        positives, negatives = class_scores(validation, label)
         if not len(positives):
             axis.text(0.5, 0.5, "no positives\nin the validation split", ha="center", va="center", fontsize=8)
             continue

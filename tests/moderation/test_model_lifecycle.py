@@ -35,7 +35,7 @@ from tests.factories import (
     ModeratorFactory,
     install_version,
 )
-from training.heldout import text_key
+from training.validation_split import text_key
 
 pytestmark = pytest.mark.django_db
 HOPELESS = dict.fromkeys(["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate", "racism"], 0.999)
@@ -104,7 +104,7 @@ def test_simulated_thresholds_project_the_daily_queue(active_version):
     submit([f"text {i}" for i in range(10)])
     everything = simulate_thresholds(version=active_version, label="toxic", review=0.0, reject=1.01, days=1)
     assert (everything.traffic, everything.daily_review, everything.daily_auto_reject) == (10, 10.0, 0.0)
-    assert everything.heldout.recall == 1.0
+    assert everything.validation.recall == 1.0
     rejecting = simulate_thresholds(version=active_version, label="toxic", review=0.0, reject=0.0, days=2)
     assert (rejecting.daily_review, rejecting.daily_auto_reject) == (0.0, 5.0)
 

@@ -51,7 +51,7 @@ def test_a_student_learns_from_a_teacher_and_records_it(trained_artifact, demo_e
     split = outcome.metrics["split"]
     assert split["transfer"] == len(UNLABELLED)  # repeats once
     assert split["train"] - split["transfer"] + split["val"] == len(demo_examples)
-    # Validation and thresholds came from true labels only: the held-out split is the same as
+    # Validation and thresholds came from true labels only: the validation split is the same as
     # without a teacher.
     plain = run_training(tiny_config(max_epochs=1), demo_examples, tmp_path, name="plain")
     assert outcome.metrics["split"]["val_positives"] == plain.metrics["split"]["val_positives"]

@@ -1,4 +1,4 @@
-"""The held-out (validation) split a model was calibrated and evaluated on, kept with its artifact.
+"""The validation split a model was calibrated and evaluated on, kept with its artifact.
 
 `validation.json` holds the split's texts, known labels and the model's scores, plus a short
 hash of every training text. With it an admin can look at a version's precision–recall curves
@@ -26,7 +26,7 @@ def text_key(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def heldout_record(
+def validation_split_record(
     examples: Sequence[Example], probs: np.ndarray, labels: Sequence[str], train_texts: Sequence[str]
 ) -> dict[str, Any]:
     return {
@@ -40,7 +40,7 @@ def heldout_record(
 
 
 @dataclass(frozen=True)
-class HeldOut:
+class ValidationSplit:
     labels: list[str]
     texts: list[str]
     y: np.ndarray  # (n, L) 0/1, meaningless where mask is 0
@@ -51,10 +51,10 @@ class HeldOut:
     def __len__(self) -> int:
         return len(self.texts)
 
-    def without(self, keys: frozenset[str]) -> "HeldOut":
+    def without(self, keys: frozenset[str]) -> "ValidationSplit":
         """The examples whose text is not among `keys` (another version's training texts)."""
         keep = np.array([text_key(text) not in keys for text in self.texts], dtype=bool)
-        return HeldOut(
+        return ValidationSplit(
             self.labels,
             [text for text, kept in zip(self.texts, keep, strict=True) if kept],
             self.y[keep],
@@ -67,13 +67,13 @@ class HeldOut:
         return self.labels.index(label)
 
 
-def load_heldout(path: str | Path, root: str | Path | None = None) -> HeldOut:
+def load_validation_split(path: str | Path, root: str | Path | None = None) -> ValidationSplit:
     record = json.loads((resolve_inside(path, root) / FILE).read_text())
     labels = record["labels"]
     matrix = label_matrix(
         [Example(text, truth) for text, truth in zip(record["texts"], record["truth"], strict=True)], labels
     )
-    return HeldOut(
+    return ValidationSplit(
         labels=labels,
         texts=record["texts"],
         y=matrix.y,
@@ -96,11 +96,11 @@ class ThresholdOutcome:
     auto_reject_precision: float | None
 
 
-def threshold_outcome(heldout: HeldOut, label: str, review: float, reject: float) -> ThresholdOutcome:
-    j = heldout.label_index(label)
-    known = heldout.mask[:, j] > 0
-    truth = heldout.y[known, j] > 0.5
-    scores = heldout.scores[known, j]
+def threshold_outcome(validation: ValidationSplit, label: str, review: float, reject: float) -> ThresholdOutcome:
+    j = validation.label_index(label)
+    known = validation.mask[:, j] > 0
+    truth = validation.y[known, j] > 0.5
+    scores = validation.scores[known, j]
     flagged = scores >= review
     rejected = scores >= reject
     true_flags = int((flagged & truth).sum())
@@ -115,22 +115,22 @@ def threshold_outcome(heldout: HeldOut, label: str, review: float, reject: float
     )
 
 
-def pr_curve(heldout: HeldOut, label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def pr_curve(validation: ValidationSplit, label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(precision, recall, thresholds) over the label's known examples; None without both classes."""
     from sklearn.metrics import precision_recall_curve
 
-    j = heldout.label_index(label)
-    known = heldout.mask[:, j] > 0
-    truth = heldout.y[known, j] > 0.5
+    j = validation.label_index(label)
+    known = validation.mask[:, j] > 0
+    truth = validation.y[known, j] > 0.5
     if truth.all() or not truth.any():
         return None
-    precision, recall, thresholds = precision_recall_curve(truth, heldout.scores[known, j])
+    precision, recall, thresholds = precision_recall_curve(truth, validation.scores[known, j])
     return precision, recall, thresholds
 
 
-def class_scores(heldout: HeldOut, label: str) -> tuple[np.ndarray, np.ndarray]:
+def class_scores(validation: ValidationSplit, label: str) -> tuple[np.ndarray, np.ndarray]:
     """The label's scores for its known positives and its known negatives."""
-    j = heldout.label_index(label)
-    known = heldout.mask[:, j] > 0
-    truth = heldout.y[:, j] > 0.5
-    return heldout.scores[known & truth, j], heldout.scores[known & ~truth, j]
+    j = validation.label_index(label)
+    known = validation.mask[:, j] > 0
+    truth = validation.y[:, j] > 0.5
+    return validation.scores[known & truth, j], validation.scores[known & ~truth, j]
