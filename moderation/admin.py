@@ -128,7 +128,7 @@ class TrainingRunAdmin(ReadOnlyAdmin):
 
 @admin.register(models.ReviewQueue)
 class ReviewQueueAdmin(RecordAdmin):
-    list_display = ["name", "slug", "sla_minutes", "is_audit"]
+    list_display = ["name", "slug", "sla_minutes", "is_audit", "is_retired"]
     prepopulated_fields = {"slug": ["name"]}
 
 

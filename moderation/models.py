@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
+from django.utils.text import slugify
 
 from moderation.webhook_urls import validate_webhook_url
 
@@ -287,6 +288,9 @@ class ReviewQueue(models.Model):
     sla_minutes = models.PositiveIntegerField(default=24 * 60)
     # Audit queues hold blind samples of automatic decisions.
     is_audit = models.BooleanField(default=False)
+    # A retired queue takes nothing new (no active rule, no escalation); its open items stay
+    # until someone decides them. Rules and items keep pointing at it: history stays whole.
+    is_retired = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -302,11 +306,22 @@ class ReviewQueue(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @staticmethod
+    def default_slug() -> str:
+        """The slug of the queue that takes every comment no rule sends elsewhere."""
+        return slugify(settings.TOXISCOPE_DEFAULT_QUEUE)
+
     def clean(self) -> None:
-        # Held in the database too (migration 0018): what the admin's form says first.
+        # Held in the database too (migrations 0018, 0021): what the admin's form says first.
         if self.is_audit and self.pk and self.rules.exists():
             raise ValidationError(
                 {"is_audit": "Routing rules send comments to this queue: it cannot be the audit queue."}
+            )
+        if self.is_retired and self.slug == self.default_slug():
+            raise ValidationError({"is_retired": "The default queue takes what no rule sends elsewhere: it stays."})
+        if self.is_retired and self.pk and self.rules.filter(is_active=True).exists():
+            raise ValidationError(
+                {"is_retired": "Active routing rules send comments to this queue: point them elsewhere first."}
             )
 
 

@@ -13,14 +13,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.text import slugify
 
 from moderation.engine.rules import Rule
 from moderation.models import Label, ModelVersion, ReviewQueue, RoutingRule
-
-
-def default_queue_slug() -> str:
-    return slugify(settings.TOXISCOPE_DEFAULT_QUEUE)
 
 
 @dataclass(frozen=True)
@@ -52,7 +47,7 @@ def _rules() -> list[Rule]:
 
 def _load() -> RoutingConfig:
     queues = {queue.slug: queue for queue in ReviewQueue.objects.order_by("pk")}
-    default = queues.get(default_queue_slug())
+    default = queues.get(ReviewQueue.default_slug())
     if default is None:
         raise ImproperlyConfigured(
             f"the default review queue {settings.TOXISCOPE_DEFAULT_QUEUE!r} does not exist: run `manage.py migrate`"

@@ -95,7 +95,8 @@ class QueueSummary:
 
 def queue_overview() -> list[QueueSummary]:
     """Each queue's size, how many are being looked at, how many wait past the SLA, and the
-    age of the oldest: three queries whatever the number of queues."""
+    age of the oldest: three queries whatever the number of queues. A retired queue is listed
+    while it still holds open items."""
     now = timezone.now()
     queues = list(ReviewQueue.objects.all())
     open_items = ReviewItem.objects.filter(status=ReviewItem.Status.OPEN)
@@ -116,6 +117,7 @@ def queue_overview() -> list[QueueSummary]:
             oldest_age=now - stats[queue.pk]["oldest"] if queue.pk in stats else None,
         )
         for queue in queues
+        if not queue.is_retired or queue.pk in stats
     ]
 
 

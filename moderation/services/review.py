@@ -138,6 +138,8 @@ def review_item_decide(
             raise ReviewError("Choose another queue to escalate to.")
         if escalate_to.is_audit:
             raise ReviewError("The audit queue takes only blind samples of automatic decisions.")
+        if escalate_to.is_retired:
+            raise ReviewError(f"{escalate_to.name} is retired: it takes nothing new.")
         labels = {}  # whoever decides it in the other queue sets the labels
     elif action not in FINAL_ACTIONS:
         raise ReviewError(f"Unknown action {action!r}.")

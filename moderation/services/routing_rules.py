@@ -33,6 +33,8 @@ def routing_rule_validate(rule: RoutingRule) -> None:
     if rule.queue_id is not None and ReviewQueue.objects.filter(pk=rule.queue_id, is_audit=True).exists():
         # Its items are a random sample of automatic decisions; routed ones would skew its precision.
         errors["queue"] = "The blind audit queue takes only random samples of automatic decisions, not routed comments."
+    elif rule.is_active and ReviewQueue.objects.filter(pk=rule.queue_id, is_retired=True).exists():
+        errors["queue"] = "That queue is retired: it takes nothing new. Choose another, or make the rule inactive."
     if errors:
         raise ValidationError(errors)
     rule.full_clean()

@@ -56,7 +56,7 @@ class DecisionForm(forms.Form):
         queryset=DecisionReason.objects.filter(is_active=True), required=False, to_field_name="text"
     )
     escalate_to = forms.ModelChoiceField(
-        queryset=ReviewQueue.objects.filter(is_audit=False), required=False, to_field_name="slug"
+        queryset=ReviewQueue.objects.filter(is_audit=False, is_retired=False), required=False, to_field_name="slug"
     )
 
     def __init__(self, *args, labels: list[str], **kwargs):

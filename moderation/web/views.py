@@ -89,7 +89,7 @@ def _render_work(request, queue: ReviewQueue, item: ReviewItem | None, form=None
         "item": item,
         "notice": notice,
         "filter_query": request.POST.get("filters", _filter_query(request)),
-        "queues": ReviewQueue.objects.exclude(pk=queue.pk).exclude(is_audit=True),
+        "queues": ReviewQueue.objects.exclude(pk=queue.pk).filter(is_audit=False, is_retired=False),
         "reasons": DecisionReason.objects.filter(is_active=True),
         "undo": undoable_decisions(moderator=request.user).exists(),
     }

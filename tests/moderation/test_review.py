@@ -118,6 +118,14 @@ def test_escalate_moves_the_comment_keeping_its_priority(general):
     audit = ReviewQueue.objects.get(slug="audit")
     with pytest.raises(ReviewError, match="blind samples"):
         review_item_decide(item_id=moved.pk, moderator=ModeratorFactory(), action="escalate", escalate_to=audit)
+    ReviewQueue.objects.filter(slug="general").update(is_retired=True)  # no active rule targets it here
+    with pytest.raises(ReviewError, match="retired"):
+        review_item_decide(
+            item_id=moved.pk,
+            moderator=ModeratorFactory(),
+            action="escalate",
+            escalate_to=ReviewQueue.objects.get(slug="general"),
+        )
 
 
 def test_undo_restores_status_labels_and_the_item(general):

@@ -122,3 +122,47 @@ def test_no_rule_may_send_comments_to_the_blind_audit_queue(admin_api, admin_use
     targeted.is_audit = True
     with pytest.raises(ValidationError, match="cannot be the audit queue"):
         targeted.full_clean()
+
+
+def test_a_retired_queue_takes_nothing_new_and_keeps_its_open_items(admin_api, admin_user):
+    """No active rule may target a retired queue (the service with a field message, the
+    database for any other writer), a queue that active rules target cannot be retired, the
+    default queue never is, and its open items stay listed until decided."""
+    from django.db import IntegrityError, transaction
+
+    from moderation.models import ReviewQueue
+    from moderation.selectors.queues import queue_overview
+    from moderation.services.records import record_save
+    from tests.factories import ReviewItemFactory
+
+    urgent = ReviewQueue.objects.get(slug="urgent")
+    urgent.is_retired = True
+    with pytest.raises(ValidationError, match="Active routing rules"):
+        record_save(record=urgent, changed_by=admin_user)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReviewQueue.objects.filter(pk=urgent.pk).update(is_retired=True)
+    RoutingRule.objects.filter(queue=urgent).update(is_active=False)
+    record_save(record=urgent, changed_by=admin_user)
+    assert AuditEvent.objects.filter(action="review_queue.update", target_id=str(urgent.pk)).exists()
+
+    rule = RoutingRule.objects.filter(queue=urgent).first()
+    answer = admin_api.patch(f"{URL}{rule.pk}/", {"is_active": True}, format="json")
+    assert answer.status_code == 400 and "retired" in answer.json()["queue"][0]
+    answer = admin_api.post(URL, {"action": "review", "label": "threat", "queue": "urgent"}, format="json")
+    assert answer.status_code == 400 and "retired" in answer.json()["queue"][0]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RoutingRule.objects.filter(pk=rule.pk).update(is_active=True)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RoutingRule.objects.create(action="review", label=rule.label, queue=urgent)
+    # An inactive rule may still name it: history keeps the rule that routed old items.
+    RoutingRule.objects.create(action="review", label=rule.label, queue=urgent, is_active=False)
+
+    general = ReviewQueue.objects.get(slug=ReviewQueue.default_slug())
+    general.is_retired = True
+    with pytest.raises(ValidationError, match="default queue"):
+        general.full_clean()
+
+    shown = [summary.queue.slug for summary in queue_overview()]
+    assert "urgent" not in shown  # retired and empty
+    ReviewItemFactory(queue=urgent)
+    assert "urgent" in [summary.queue.slug for summary in queue_overview()]  # until its items are decided
