@@ -22,6 +22,7 @@ from common import REPO, corpus, write_result
 from platform_under_test import platform, post
 
 PASSWORD = "bench-password-4711"
+
 ITEM = re.compile(r'data-item="(\d+)"')
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
@@ -107,9 +108,12 @@ def main() -> None:
     with platform(db_name="toxiscope_bench_review") as (port, key, env):
         setup = (
             "from moderation.models import RoutingRule;"
+            "from django.contrib.auth.hashers import make_password;"
             "from tests.factories import ModeratorFactory;"
             "RoutingRule.objects.filter(action='auto_approve').update(is_active=False);"
-            f"[ModeratorFactory(username=f'mod{{i}}', password='{PASSWORD}') for i in range({args.moderators})]"
+            # The factory's password field takes a hash (it shares one made once).
+            f"hashed = make_password('{PASSWORD}');"
+            f"[ModeratorFactory(username=f'mod{{i}}', password=hashed) for i in range({args.moderators})]"
         )
         subprocess.run([sys.executable, "manage.py", "shell", "-c", setup], cwd=REPO, env=env, check=True)
         time.sleep(3)  # the servers reload the routing rules every 2 s
