@@ -110,7 +110,7 @@ class ModelVersionAdmin(ReadOnlyAdmin):
         _report(
             self,
             request,
-            lambda: model_version_promote_gated(version=version, promoted_by=request.user),
+            lambda: model_version_promote_gated(version=version, promoted_by=request.user, compute=False),
             f"{version.name} is now active.",
         )
 

@@ -9,6 +9,7 @@ use this module without an import cycle.
 import logging
 from collections.abc import Callable, Sequence
 
+from django.core.cache import cache
 from django.db import transaction
 
 from toxiscope.celery import app
@@ -23,6 +24,9 @@ COMMENTS_TRIAGE_WAITING = "moderation.tasks.comments_triage_waiting"
 COMMENTS_SHADOW_SCORE = "moderation.tasks.comments_shadow_score"
 WEBHOOK_DELIVER = "moderation.tasks.webhook_deliver"
 WEBHOOK_DELIVERIES_RESEND_DUE = "moderation.tasks.webhook_deliveries_resend_due"
+MODEL_VERSION_MEASURE = "moderation.tasks.model_version_measure"
+# A page that finds a figure missing asks again at most this often per version.
+MEASURE_REQUEST_S = 120
 # Long work goes to its own queue, consumed by trainer workers only (toxiscope/celery.py).
 TRAINING_QUEUE_TASKS = (TRAINING_RUN_EXECUTE, RECALIBRATION_EXECUTE)
 
@@ -79,6 +83,14 @@ def comments_triage_waiting(
 def comments_shadow_score(*, comment_ids: Sequence[int]) -> None:
     """Off the request's path; a broker outage costs shadow data, not the submit."""
     _send_on_commit(COMMENTS_SHADOW_SCORE, [list(comment_ids)])
+
+
+def model_version_measure(*, version_id: int, from_page: bool = False) -> None:
+    """Measure a version's figures in a worker. A page view asks at most once every
+    MEASURE_REQUEST_S per version, however many admins keep looking."""
+    if from_page and not cache.add(f"measure-requested:{version_id}", True, MEASURE_REQUEST_S):
+        return
+    _send_on_commit(MODEL_VERSION_MEASURE, [version_id])
 
 
 def webhook_deliveries(*, delivery_ids: Sequence[int]) -> None:

@@ -46,6 +46,11 @@ def comments_shadow_score(comment_ids: list[int]) -> int:
     return model_versions.comments_shadow_score(comment_ids=comment_ids)
 
 
+@shared_task(name=jobs.MODEL_VERSION_MEASURE)
+def model_version_measure(version_id: int) -> None:
+    model_versions.model_version_measure(version_id=version_id)
+
+
 @shared_task(name=jobs.WEBHOOK_DELIVER, bind=True, max_retries=None)
 def webhook_deliver(self, delivery_id: int) -> None:
     """One attempt; on failure the service says when to try again (exponential back-off) until

@@ -26,6 +26,9 @@ from training.validation_split import FILE as VALIDATION_FILE
 from training.validation_split import ValidationSplit, load_validation_split, text_key, threshold_outcome
 
 EVALUATION_SET_CACHE_S = 300
+# What the model pages get for a comparison not measured yet: a worker measures it
+# (services.model_versions.model_version_measure), never the request.
+PENDING = "pending"
 
 
 def validation_split_of(version: ModelVersion) -> ValidationSplit | None:
@@ -198,22 +201,25 @@ def _evaluation_bias(
     )
 
 
-def model_versions_compare(*, candidate: ModelVersion, active: ModelVersion) -> Comparison | None:
+def model_versions_compare(
+    *, candidate: ModelVersion, active: ModelVersion, compute: bool = True
+) -> Comparison | None | str:
     """The candidate against the active version on the evaluation set (less anything either
     trained on), each version at its own thresholds; plus how many of those, and of recent
     traffic, the two would route differently. None while the evaluation set is empty. Cached:
-    scoring takes a while."""
+    scoring takes a while; with `compute` false, PENDING while it has not been measured."""
     labels = [label for label in candidate.labels if label in active.labels]
     texts, matrix, digest = _evaluation_rows(labels)
     # The same key in every process; a rule edit (route changes) or a recalibration makes a new one.
     inputs = [candidate.pk, candidate.thresholds, active.pk, active.thresholds, repr(routing_config.get().rules)]
     key = f"compare:{_digest([*inputs, digest])}"
-    cached = cache.get(key)
-    if cached is not None:
+    cached = cache.get(key, PENDING)
+    if cached != PENDING or not compute:
         return cached
     keep = _kept(texts, _trained_on(candidate) | _trained_on(active))
     shared = [t for t, k in zip(texts, keep, strict=True) if k]
     if not shared:
+        cache.set(key, None, 3600)
         return None
     y, mask = matrix.y[keep], matrix.mask[keep]
     scores = {version: _scores(version, shared, labels) for version in (candidate, active)}

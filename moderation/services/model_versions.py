@@ -14,10 +14,12 @@ from moderation.engine.config import routing_config
 from moderation.engine.scoring import active_model, scorer_for
 from moderation.models import Comment, ModelVersion, Prediction
 from moderation.selectors.model_versions import (
+    PENDING,
     bias_gate_failure,
     final_bias_metric,
     model_versions_compare,
     quality_gate_failure,
+    version_evaluation,
 )
 from moderation.services.audit import audit_event_record
 from training.artifacts import ArtifactError, copy_artifact, load_artifact, verify_artifact
@@ -54,20 +56,50 @@ def model_version_promote(*, version: ModelVersion, promoted_by=None) -> ModelVe
     )
     transaction.on_commit(active_model.invalidate)
     jobs.comments_triage_waiting()  # comments routed without a model, or left by a lost task
+    for candidate in ModelVersion.objects.filter(status=ModelVersion.Status.CANDIDATE).values_list("pk", flat=True):
+        jobs.model_version_measure(version_id=candidate)  # compared with the new active version
     return version
 
 
+def model_version_measure(*, version_id: int) -> None:
+    """Measure a version where the model pages read it: its evaluation-set figures, and, for a
+    candidate, its comparison with the active version (both cached). Run by a worker when a
+    version is made, after a promotion, and when a page finds a figure missing: scoring the
+    evaluation set takes seconds to minutes, which no request may spend."""
+    version = ModelVersion.objects.filter(pk=version_id).first()
+    if version is None:
+        return
+    version_evaluation(version)
+    active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
+    if active is not None and version.status == ModelVersion.Status.CANDIDATE:
+        model_versions_compare(candidate=version, active=active)
+
+
+def model_version_measure_later(*, version_id: int) -> None:
+    """A model page found a figure missing: a worker measures it (asked at most every
+    jobs.MEASURE_REQUEST_S per version, however many admins look)."""
+    jobs.model_version_measure(version_id=version_id, from_page=True)
+
+
 def model_version_promote_gated(
-    *, version: ModelVersion, promoted_by, override: bool = False, reason: str = ""
+    *, version: ModelVersion, promoted_by, override: bool = False, reason: str = "", compute: bool = True
 ) -> ModelVersion:
     """Promote a candidate only if its macro-F1, on the same evaluation-set comments, is at most
     `TOXISCOPE_PROMOTION_MARGIN` below the active version's, and its final bias metric at most
     `TOXISCOPE_BIAS_MARGIN` below the active version's; otherwise only with `override` and a
-    reason, both audited. Promoting a retired version (a rollback) is not gated."""
+    reason, both audited. Promoting a retired version (a rollback) is not gated. Without
+    `compute` (a web request), a comparison not measured yet is sent to a worker and the
+    promotion waits for it: nothing is changed."""
     active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
     if active is None or version.status != ModelVersion.Status.CANDIDATE:
         return model_version_promote(version=version, promoted_by=promoted_by)
-    comparison = model_versions_compare(candidate=version, active=active)
+    comparison = model_versions_compare(candidate=version, active=active, compute=compute)
+    if comparison == PENDING:
+        jobs.model_version_measure(version_id=version.pk)
+        raise ValidationError(
+            f"{version.name} is still being compared with {active.name} on the evaluation set (a minute or so); "
+            "its compare page shows the result, then promote it."
+        )
     failures = (quality_gate_failure(comparison), bias_gate_failure(candidate=version, active=active))
     numbers = "; ".join(failure for failure in failures if failure)
     if not numbers:
@@ -187,6 +219,7 @@ def model_version_install(*, source: Path, name: str, installed_by=None) -> Mode
             audit_event_record(
                 actor=installed_by, action="model_version.install", target=version, after={"from": str(source)}
             )
+            jobs.model_version_measure(version_id=version.pk)
     except BaseException:
         shutil.rmtree(path, ignore_errors=True)  # nothing half-stored: no row, no copy
         raise

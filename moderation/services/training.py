@@ -183,6 +183,7 @@ def _succeed(run: TrainingRun, outcome, run_fields: dict, **version_fields) -> M
         phase="done",
         **run_fields,
     )
+    jobs.model_version_measure(version_id=version.pk)
     return version
 
 

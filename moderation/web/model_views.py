@@ -16,6 +16,7 @@ from moderation.exporting import labelled_export
 from moderation.messages import validation_messages
 from moderation.models import Label, ModelVersion, TrainingRun
 from moderation.selectors.model_versions import (
+    PENDING,
     bias_gate_failure,
     int8_change,
     model_versions_compare,
@@ -26,6 +27,7 @@ from moderation.selectors.model_versions import (
     version_replaced_by,
 )
 from moderation.services.model_versions import (
+    model_version_measure_later,
     model_version_promote_gated,
     model_version_set_int8,
     model_version_shadow_set,
@@ -42,12 +44,17 @@ from training.data import EVALUATION_SHARE
 @admin_required
 def models_overview(request):
     versions = list(ModelVersion.objects.select_related("created_by").order_by("-created_at"))
+    # Read what a worker measured; a version not measured yet is sent to one, never scored here.
+    measured = [(version, version_evaluation(version, compute=False)) for version in versions]
+    for version, evaluation in measured:
+        if evaluation is None:
+            model_version_measure_later(version_id=version.pk)
     return render(
         request,
         "moderation/web/models/overview.html",
         {
             "active": next((v for v in versions if v.status == ModelVersion.Status.ACTIVE), None),
-            "versions": [(version, version_evaluation(version)) for version in versions],
+            "versions": measured,
             "evaluation_share": f"{EVALUATION_SHARE:.0%}",
             "runs": TrainingRun.objects.select_related("model_version", "requested_by")[:10],
         },
@@ -161,15 +168,20 @@ def compare(request, version_id: int):
     version = get_object_or_404(ModelVersion, pk=version_id)
     active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
     comparison = bias_failure = None
+    pending = False
     if active is not None and active != version:
-        comparison = model_versions_compare(candidate=version, active=active)
+        comparison = model_versions_compare(candidate=version, active=active, compute=False)
         bias_failure = bias_gate_failure(candidate=version, active=active)
+        if comparison == PENDING:
+            comparison, pending = None, True
+            model_version_measure_later(version_id=version.pk)
     return render(
         request,
         "moderation/web/models/compare.html",
         {
             "version": version,
             "active": active,
+            "pending": pending,
             "comparison": comparison,
             "bias_failure": bias_failure,
             "form": PromoteForm(),
@@ -189,6 +201,7 @@ def promote(request, version_id: int):
             promoted_by=request.user,
             override=form.cleaned_data.get("override", False),
             reason=form.cleaned_data.get("reason", ""),
+            compute=False,
         )
     except ValidationError as exc:
         messages.error(request, validation_messages(exc))

@@ -16,6 +16,7 @@ from moderation.models import (
     Webhook,
 )
 from moderation.services import api_key_create, api_key_revoke, model_version_promote_gated, records, routing_rules
+from moderation.services.model_versions import model_version_measure
 from moderation.services.training import training_run_cancel
 from tests.factories import AdminFactory, ApiClientFactory, TrainingRunFactory, WebhookFactory, install_version
 
@@ -163,6 +164,7 @@ def test_the_admins_promotion_is_gated(client, staff, trained_artifact, active_v
     # Thresholds of 0.999 flag nothing: a macro-F1 far under the active version's.
     hopeless = dict.fromkeys(trained_artifact.thresholds, 0.999)
     worse = install_version(trained_artifact, artifacts_dir, "worse", status="candidate", thresholds=hopeless)
+    model_version_measure(version_id=worse.pk)  # what a worker does when a version is made
     response = client.post(*_action(ModelVersion, "promote", worse), follow=True)
     assert "worse than the active version" in response.content.decode()
     assert ModelVersion.objects.get(pk=worse.pk).status == "candidate"

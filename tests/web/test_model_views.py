@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from moderation.models import AuditEvent, ModelVersion, RoutingRule, TrainingRun
+from moderation.services.model_versions import model_version_measure
 from tests.factories import AdminFactory, LabelAnnotationFactory, ModeratorFactory, install_version
 from training.config import PRETRAINED_PRESET
 
@@ -115,7 +116,25 @@ def test_version_page_and_its_plots(admin, active_version):
     assert admin.get(reverse("web:version-plot", args=[active_version.pk, "pie-chart"])).status_code == 404
 
 
-def test_compare_then_promote_then_roll_back(admin, active_version, candidate, demo_data):
+def test_compare_then_promote_then_roll_back(admin, active_version, candidate, demo_data, monkeypatch):
+    from django.core.cache import cache
+
+    from moderation.selectors import model_versions
+
+    scores = model_versions._scores
+
+    def refused(*args, **kwargs):
+        raise AssertionError("a request scored the evaluation set")
+
+    # Not measured yet: the page says so and asks a worker; promoting waits, changing nothing.
+    monkeypatch.setattr(model_versions, "_scores", refused)
+    page = admin.get(reverse("web:compare", args=[candidate.pk])).content.decode()
+    assert 'id="comparing"' in page and cache.get(f"measure-requested:{candidate.pk}")
+    answer = admin.post(reverse("web:promote", args=[candidate.pk]), follow=True).content.decode()
+    assert "still being compared" in answer and ModelVersion.objects.get(status="active") == active_version
+    monkeypatch.setattr(model_versions, "_scores", scores)
+    model_version_measure(version_id=candidate.pk)  # what the worker does
+    monkeypatch.setattr(model_versions, "_scores", refused)
     page = admin.get(reverse("web:compare", args=[candidate.pk])).content.decode()
     assert "The quality gate passes" in page and "Routes that would change" in page
     assert "bias gate fails" not in page
@@ -130,6 +149,7 @@ def test_compare_then_promote_then_roll_back(admin, active_version, candidate, d
 
 def test_a_failing_gate_shows_and_needs_an_override(admin, active_version, candidate, demo_data):
     ModelVersion.objects.filter(pk=candidate.pk).update(thresholds=dict.fromkeys(candidate.labels, 0.999))
+    model_version_measure(version_id=candidate.pk)
     assert "The quality gate fails" in admin.get(reverse("web:compare", args=[candidate.pk])).content.decode()
     admin.post(reverse("web:promote", args=[candidate.pk]))
     assert ModelVersion.objects.get(status="active") == active_version
@@ -164,8 +184,9 @@ def test_the_version_page_shows_the_evaluation_sets_bias_without_scoring_it(
     monkeypatch.setattr(model_versions, "_scores", refused)
     page = admin.get(reverse("web:version", args=[active_version.pk])).content.decode()
     assert "On the evaluation set" not in page  # not measured yet
+    admin.get(reverse("web:models"))  # the list asks a worker to measure it: no request scores
     monkeypatch.setattr(model_versions, "_scores", scores)
-    admin.get(reverse("web:models"))  # the list measures every version
+    model_version_measure(version_id=active_version.pk)
     monkeypatch.setattr(model_versions, "_scores", refused)
     page = admin.get(reverse("web:version", args=[active_version.pk])).content.decode()
     assert "On the evaluation set" in page
@@ -178,6 +199,7 @@ def test_a_less_fair_candidate_fails_the_bias_gate_on_the_compare_page(admin, ac
             "bias": {"templates": {**version.metrics["bias"]["templates"], "final_bias_metric": final}},
         }
         ModelVersion.objects.filter(pk=version.pk).update(metrics=metrics)
+    model_version_measure(version_id=candidate.pk)
     page = admin.get(reverse("web:compare", args=[candidate.pk])).content.decode()
     assert "The bias gate fails: final bias metric 0.900 against the active 0.960" in page
     assert 'name="override"' in page
