@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import psycopg
 from common import DEMO_CSV, REPO
 
-from tests.servers import STARTUP_DEADLINE_S, free_port, gunicorn_command, wait_until_ready
+from tests.servers import celery_worker_command, free_port, gunicorn_command, wait_for_worker, wait_until_ready
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -39,15 +39,6 @@ def post(port: int, key: str, payload, query: str = "") -> tuple[int, float]:
     response.read()
     connection.close()
     return response.status, time.perf_counter() - started
-
-
-def _wait_for_worker(env: dict, process: subprocess.Popen) -> None:
-    """Until the Celery worker answers a ping (it consumes nothing before), or the deadline."""
-    deadline = time.monotonic() + STARTUP_DEADLINE_S
-    ping = [sys.executable, "-m", "celery", "-A", "toxiscope", "inspect", "ping", "--timeout", "1"]
-    while subprocess.run(ping, cwd=REPO, env=env, capture_output=True).returncode != 0:
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("the Celery worker did not answer a ping")
 
 
 @contextmanager
@@ -110,20 +101,7 @@ def platform(
             )
             processes.append(
                 subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "celery",
-                        "-A",
-                        "toxiscope",
-                        "worker",
-                        "-Q",
-                        "default",
-                        "--concurrency",
-                        "1",
-                        "--loglevel",
-                        "WARNING",
-                    ],
+                    celery_worker_command("--loglevel", "WARNING"),
                     cwd=REPO,
                     env=env,
                 )
@@ -132,6 +110,11 @@ def platform(
             wait_until_ready(f"http://127.0.0.1:{port}/healthz", process=processes[0])
         except RuntimeError as exc:
             raise SystemExit(f"gunicorn did not start: {exc}") from None
+        if celery:
+            try:
+                wait_for_worker(env, processes[1])
+            except RuntimeError as exc:
+                raise SystemExit(str(exc)) from None
         for _ in range(4 * workers):  # the first request in each worker loads the model
             post(port, key, {"text": "warm-up"})
         yield port, key, env

@@ -1,7 +1,9 @@
-"""The real web server (gunicorn) in a process of its own, for tests of what only it shows:
-faults, the access log, request framing, the largest requests."""
+"""The real web server (gunicorn) and a Celery worker, each in a process of its own, for tests
+and benchmarks of what only they show: faults, the access log, request framing, the largest
+requests, work done beside the server."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -94,4 +96,37 @@ def gunicorn(env: dict, *args: str) -> Iterator[str]:
         yield base
     finally:
         process.terminate()
+        process.wait(timeout=30)
+
+
+def celery_worker_command(*args: str) -> list[str]:
+    """A Celery worker on the default queue (scoring, webhooks), one process."""
+    return [sys.executable, "-m", "celery", "-A", "toxiscope", "worker", "-Q", "default", "--concurrency", "1", *args]
+
+
+def wait_for_worker(env: dict, process: subprocess.Popen) -> None:
+    """Until the Celery worker answers a ping (it consumes nothing before), or the deadline."""
+    deadline = time.monotonic() + STARTUP_DEADLINE_S
+    ping = [sys.executable, "-m", "celery", "-A", "toxiscope", "inspect", "ping", "--timeout", "1"]
+    while subprocess.run(ping, cwd=REPO, env=env, capture_output=True).returncode != 0:
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the Celery worker did not answer a ping")
+
+
+@contextmanager
+def celery_worker(env: dict) -> Iterator[None]:
+    """A worker with `env`, until the block ends (its pool child included)."""
+    process = subprocess.Popen(
+        celery_worker_command("--loglevel", "WARNING"),
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_for_worker(env, process)
+        yield
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)

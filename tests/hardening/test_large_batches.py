@@ -1,11 +1,13 @@
 """The largest valid batch (1,000 comments of 20,000 characters, about 20 MB) through the real
 server (gunicorn, its default 30 s worker timeout) on PostgreSQL and on the SQLite default:
-stored whole, or refused whole. And a submit with Redis unreachable on the SQLite default."""
+stored whole, or refused whole. A batch of long comments being scored by a worker on the SQLite
+default, while other clients submit. And a submit with Redis unreachable on the SQLite default."""
 
 import json
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from django.db import connection
 from moderation.models import Comment
 from moderation.services import api_key_create
 from tests.factories import ApiClientFactory
-from tests.servers import gunicorn, server_env, sqlite_env
+from tests.servers import celery_worker, gunicorn, server_env, sqlite_env
 from tests.tiny import REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -83,6 +85,38 @@ def test_the_largest_batch_on_sqlite(sqlite_install):
 
     with gunicorn(env) as base:
         _check_whole_or_nothing(base, key, count)
+
+
+def test_a_long_batch_being_scored_leaves_other_clients_answered_on_sqlite(sqlite_install):
+    """SQLite has one write lock. The worker scores with no transaction open and writes in a
+    short one, so another client's submit is answered while the batch is being scored, not
+    after the lock's 30 s wait with a 503 (as when the worker scored inside BEGIN IMMEDIATE)."""
+    env, key = sqlite_install
+    database = Path(env["TOXISCOPE_VAR_DIR"]) / "toxiscope.sqlite3"
+
+    def routed(like: str) -> int:
+        with sqlite3.connect(database, timeout=30) as db:
+            query = "SELECT count(*) FROM moderation_comment WHERE external_id LIKE ? AND route_action != ''"
+            return db.execute(query, [like]).fetchone()[0]
+
+    with celery_worker(env), gunicorn(env) as base:
+        batch = [{"text": LONG, "external_id": f"slow-{i}"} for i in range(100)]
+        accepted = requests.post(
+            f"{base}/api/v1/comments/?async=1", json=batch, headers={"Authorization": f"Api-Key {key}"}, timeout=60
+        )
+        assert accepted.status_code == 202, accepted.text
+        answers, started = [], time.monotonic()
+        while routed("slow-%") < 100 and time.monotonic() - started < 300:
+            sent = time.monotonic()
+            answer = _submit(base, key, [{"text": "an ordinary remark", "external_id": f"quick-{len(answers)}"}])
+            answers.append((answer.status_code, time.monotonic() - sent))
+            time.sleep(0.2)
+    assert routed("slow-%") == 100 and len(answers) >= 3  # the worker took a while: submits overlapped it
+    assert all(status == 201 for status, _ in answers), answers
+    # Each answered in its own time, never queued behind the batch: well under a second at the
+    # median, and none near the 30 s a write lock held through the scoring cost.
+    seconds = sorted(elapsed for _, elapsed in answers)
+    assert seconds[len(seconds) // 2] < 1.0 and seconds[-1] < 10, seconds
 
 
 def test_redis_unreachable_during_a_submit_on_sqlite(sqlite_install):
