@@ -11,6 +11,7 @@ from django.forms.models import construct_instance
 from moderation import models
 from moderation.messages import validation_messages
 from moderation.services import api_key_revoke, model_version_promote_gated, records, routing_rules
+from moderation.services.api_keys import api_key_feedback_set
 from moderation.services.training import training_run_cancel
 
 
@@ -74,12 +75,26 @@ class LabelAdmin(RecordAdmin):
 class ApiKeyAdmin(ReadOnlyAdmin):
     """Keys are created with `manage.py create_api_key` (the secret is shown once) and revoked here."""
 
-    list_display = ["prefix", "name", "user", "created_at", "last_used_at", "revoked_at"]
-    actions = ["revoke"]
+    list_display = ["prefix", "name", "user", "created_at", "last_used_at", "revoked_at", "accepts_feedback"]
+    actions = ["revoke", "accept_feedback", "refuse_feedback"]
 
     @admin.action(description="Revoke the selected keys")
     def revoke(self, request, queryset):
         _each(self, request, queryset, lambda key: api_key_revoke(api_key=key, revoked_by=request.user), "revoked")
+
+    @admin.action(description="Keep their clients' feedback (suggestscore) as labels")
+    def accept_feedback(self, request, queryset):
+        self._feedback(request, queryset, accepts=True)
+
+    @admin.action(description="Refuse their clients' feedback (suggestscore)")
+    def refuse_feedback(self, request, queryset):
+        self._feedback(request, queryset, accepts=False)
+
+    def _feedback(self, request, queryset, *, accepts: bool) -> None:
+        def change(key):
+            api_key_feedback_set(api_key=key, accepts=accepts, changed_by=request.user)
+
+        _each(self, request, queryset, change, "accept feedback" if accepts else "refuse feedback")
 
 
 @admin.register(models.Comment)

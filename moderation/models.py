@@ -48,6 +48,9 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Whether its client's feedback (Perspective's suggestscore: Coral's moderators' decisions)
+    # is kept as labels; an admin switches it off per key.
+    accepts_feedback = models.BooleanField(default=True)
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.name})"
@@ -89,6 +92,9 @@ class Comment(models.Model):
     routed_by = models.ForeignKey(
         "ModelVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="routed_comments"
     )
+    # False for a comment its client moderates in its own tool (one stored by the Perspective
+    # endpoint, or by its feedback): never routed to this platform's queues.
+    moderated_here = models.BooleanField(default=True)
 
     class Meta:
         constraints = [
@@ -122,6 +128,8 @@ class LabelAnnotation(models.Model):
         IMPORTED = "imported", "imported labels"
         MODERATOR = "moderator", "moderators' decisions"
         MODEL_AUTO = "model_auto", "the model's automatic decisions"
+        # A client's own moderators' decisions, sent as Perspective's suggestscore (Coral).
+        CLIENT_FEEDBACK = "client_feedback", "clients' feedback"
 
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="annotations")
     label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="annotations")
@@ -138,7 +146,8 @@ class LabelAnnotation(models.Model):
             # One current value per origin: a moderator's correction replaces their earlier one.
             models.UniqueConstraint(fields=["comment", "label", "origin"], name="annotation_unique_per_origin"),
             models.CheckConstraint(
-                condition=Q(origin__in=["imported", "moderator", "model_auto"]), name="annotation_origin_valid"
+                condition=Q(origin__in=["imported", "moderator", "model_auto", "client_feedback"]),
+                name="annotation_origin_valid",
             ),
         ]
 

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from moderation.api.perspective import PerspectiveAnalyzeView, discovery_document
+from moderation.api.perspective import PerspectiveAnalyzeView, PerspectiveSuggestScoreView, discovery_document
 from moderation.health import healthz, readyz
 from moderation.metrics import metrics_view
 
@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/v1/", include("moderation.api.urls")),
     # Perspective-compatible: the same paths as Perspective's, so a client changes only its host.
     path("v1alpha1/comments:analyze", PerspectiveAnalyzeView.as_view(), name="perspective-analyze"),
+    path("v1alpha1/comments:suggestscore", PerspectiveSuggestScoreView.as_view(), name="perspective-suggestscore"),
     path("$discovery/rest", discovery_document, name="perspective-discovery"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view: Swagger UI's start-up script is a file of its own, as the CSP wants.

@@ -2,12 +2,18 @@
 
 `POST /v1alpha1/comments:analyze?key=<ToxiScope API key>` takes Perspective's request
 (`comment.text`, `requestedAttributes`, `languages`) and answers in its shape
-(`attributeScores.<ATTR>.summaryScore.value`), errors included. Nothing is stored, as with
-Perspective's `doNotStore`. The discovery document lets Google's API client library be
-pointed here by its `discoveryServiceUrl`.
+(`attributeScores.<ATTR>.summaryScore.value`), errors included. As at Perspective, the
+comment is kept unless the call says `doNotStore: true` (kept unrouted: the client moderates
+it in its own tool). `POST /v1alpha1/comments:suggestscore` takes the client's moderators'
+decisions as labels (Coral's "send feedback"). The discovery document lets Google's API
+client library be pointed here by its `discoveryServiceUrl`.
 """
 
+import json
+
 from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.authentication import BaseAuthentication
@@ -19,6 +25,7 @@ from moderation.api.authentication import ApiKeyAuthentication, user_for_raw_key
 from moderation.api.errors import NoActiveModel
 from moderation.api.permissions import IsApiClient
 from moderation.engine.analysis import comments_analyze
+from moderation.services.client_feedback import comment_feedback_record, comment_store_analyzed
 from moderation.text import is_blank
 
 # Perspective attribute -> ToxiScope label, where the two mean the same thing.
@@ -31,6 +38,8 @@ ATTRIBUTES = {
     "IDENTITY_ATTACK": "identity_hate",
 }
 SUPPORTED_LANGUAGES = {"en"}
+# The source (community) of a stored comment whose call named no communityId.
+PERSPECTIVE_SOURCE = "perspective"
 GRPC_STATUS = {
     400: "INVALID_ARGUMENT",
     401: "UNAUTHENTICATED",
@@ -72,12 +81,18 @@ def _message(detail) -> str:
     return str(detail)
 
 
-class PerspectiveAnalyzeView(APIView):
+class _PerspectiveView(APIView):
+    """Perspective's authentication (`?key=`) and error bodies, for each of its calls."""
+
     authentication_classes = [QueryKeyAuthentication, ApiKeyAuthentication]
     permission_classes = [IsAuthenticated, IsApiClient]
     schema = None  # Perspective's contract, documented by Perspective; not part of our OpenAPI
 
     def handle_exception(self, exc):
+        if isinstance(exc, DjangoValidationError):  # a service's refusal, with its field
+            exc = PerspectiveError(_message(exc.message_dict if hasattr(exc, "error_dict") else exc.messages))
+        elif isinstance(exc, DjangoPermissionDenied):  # DRF's own conversion would drop the reason
+            exc = exceptions.PermissionDenied(str(exc))
         response = super().handle_exception(exc)
         response.data = error_body(
             response.status_code,
@@ -85,20 +100,73 @@ class PerspectiveAnalyzeView(APIView):
         )
         return response
 
+
+def _body(request) -> dict:
+    if not isinstance(request.data, dict):
+        raise PerspectiveError("Invalid JSON payload: expected an object.")
+    return request.data
+
+
+def _comment_text(body: dict) -> str:
+    comment = body.get("comment")
+    text = comment.get("text") if isinstance(comment, dict) else None
+    if not isinstance(text, str) or is_blank(text):
+        raise PerspectiveError("Comment must be non-empty.")
+    if len(text) > settings.TOXISCOPE_MAX_TEXT_CHARS:
+        raise PerspectiveError("Comment text too long.")
+    if "\x00" in text:
+        raise PerspectiveError("Comment text must not contain NUL characters.")
+    if comment.get("type", "PLAIN_TEXT") != "PLAIN_TEXT":  # any other value or type
+        raise PerspectiveError("Currently, only 'PLAIN_TEXT' comments are supported")
+    return text
+
+
+def _languages(body: dict, attribute: str) -> list[str]:
+    languages = body.get("languages") or ["en"]
+    if not isinstance(languages, list) or not all(isinstance(lang, str) for lang in languages):
+        raise PerspectiveError("languages must be a list of language codes")
+    if not SUPPORTED_LANGUAGES & {lang.lower().split("-")[0] for lang in languages}:
+        raise PerspectiveError(f"Attribute {attribute} does not support request languages: {', '.join(languages)}")
+    return languages
+
+
+def _string(body: dict, name: str, limit: int) -> str | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > limit or "\x00" in value:
+        raise PerspectiveError(f"{name} must be a string of at most {limit} characters")
+    return value or None
+
+
+def _client_comment_id(body: dict) -> str | None:
+    """The client's id for the comment: `clientToken`, else the comment id in Coral's context
+    (`context.entries[].text`, a JSON object with `Coral_comment_id`)."""
+    token = _string(body, "clientToken", 200)
+    if token is not None:
+        return token
+    context = body.get("context")
+    entries = context.get("entries") if isinstance(context, dict) else None
+    for entry in entries if isinstance(entries, list) else []:
+        text = entry.get("text") if isinstance(entry, dict) else None
+        try:
+            fields = json.loads(text) if isinstance(text, str) else None
+        except ValueError:
+            continue
+        coral_id = fields.get("Coral_comment_id") if isinstance(fields, dict) else None
+        if isinstance(coral_id, str | int) and not isinstance(coral_id, bool) and 0 < len(str(coral_id)) <= 190:
+            return f"coral:{coral_id}"
+    return None
+
+
+def _source(body: dict) -> str:
+    return _string(body, "communityId", 100) or PERSPECTIVE_SOURCE
+
+
+class PerspectiveAnalyzeView(_PerspectiveView):
     def post(self, request):
-        body = request.data
-        if not isinstance(body, dict):
-            raise PerspectiveError("Invalid JSON payload: expected an object.")
-        comment = body.get("comment")
-        text = comment.get("text") if isinstance(comment, dict) else None
-        if not isinstance(text, str) or is_blank(text):
-            raise PerspectiveError("Comment must be non-empty.")
-        if len(text) > settings.TOXISCOPE_MAX_TEXT_CHARS:
-            raise PerspectiveError("Comment text too long.")
-        if "\x00" in text:
-            raise PerspectiveError("Comment text must not contain NUL characters.")
-        if comment.get("type", "PLAIN_TEXT") != "PLAIN_TEXT":  # any other value or type
-            raise PerspectiveError("Currently, only 'PLAIN_TEXT' comments are supported")
+        body = _body(request)
+        text = _comment_text(body)
         requested = body.get("requestedAttributes")
         if not isinstance(requested, dict) or not requested:
             raise PerspectiveError("Missing requested_attributes")
@@ -110,17 +178,24 @@ class PerspectiveAnalyzeView(APIView):
             threshold = options.get("scoreThreshold")
             if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, int | float)):
                 raise PerspectiveError(f"requestedAttributes.{name}.scoreThreshold must be a number")
-        languages = body.get("languages") or ["en"]
-        if not isinstance(languages, list) or not all(isinstance(lang, str) for lang in languages):
-            raise PerspectiveError("languages must be a list of language codes")
-        if not SUPPORTED_LANGUAGES & {lang.lower().split("-")[0] for lang in languages}:
-            raise PerspectiveError(
-                f"Attribute {next(iter(requested))} does not support request languages: {', '.join(languages)}"
-            )
-        analysis = comments_analyze(texts=[text], sources=["default"])
+        languages = _languages(body, next(iter(requested)))
+        do_not_store = body.get("doNotStore", False)
+        if not isinstance(do_not_store, bool):
+            raise PerspectiveError("doNotStore must be true or false")
+        external_id, source = _client_comment_id(body), _source(body)
+        analysis = comments_analyze(texts=[text], sources=[source])
         if analysis.version is None:
             raise NoActiveModel()
         scores = analysis.scores[0]
+        if not do_not_store:  # Perspective's default: kept, for the feedback that may follow
+            comment_store_analyzed(
+                client=request.user,
+                text=text,
+                external_id=external_id,
+                source=source,
+                version_id=analysis.version.id,
+                scores=scores,
+            )
         attribute_scores = {}
         for name, options in requested.items():
             value = scores[ATTRIBUTES[name]]
@@ -132,13 +207,42 @@ class PerspectiveAnalyzeView(APIView):
                 "spanScores": [{"begin": 0, "end": len(text), "score": score}] if body.get("spanAnnotations") else [],
                 "summaryScore": score,
             }
+        # No detectedLanguages: nothing here detects a language, and none is claimed.
         return Response(
-            {
-                "attributeScores": attribute_scores,
-                "languages": languages,
-                "detectedLanguages": ["en"],
-                "clientToken": body.get("clientToken", ""),
-            }
+            {"attributeScores": attribute_scores, "languages": languages, "clientToken": body.get("clientToken", "")}
+        )
+
+
+class PerspectiveSuggestScoreView(_PerspectiveView):
+    """`comments:suggestscore`: a person's label, from the client's own moderation tool. Each
+    attribute maps to its label, a value of 0.5 or more meaning yes; labels not sent stay
+    unknown (services.client_feedback)."""
+
+    def post(self, request):
+        body = _body(request)
+        text = _comment_text(body)
+        suggested = body.get("attributeScores")
+        if not isinstance(suggested, dict) or not suggested:
+            raise PerspectiveError("Missing attribute_scores")
+        labels = {}
+        for name, score in suggested.items():
+            if name not in ATTRIBUTES:
+                raise PerspectiveError(f"Unknown attribute: {name}")
+            summary = score.get("summaryScore") if isinstance(score, dict) else None
+            value = summary.get("value") if isinstance(summary, dict) else None
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+                raise PerspectiveError(f"attributeScores.{name}.summaryScore.value must be a number from 0 to 1")
+            labels[ATTRIBUTES[name]] = value >= 0.5
+        languages = _languages(body, next(iter(suggested)))
+        comment_feedback_record(
+            api_key=request.auth,
+            text=text,
+            external_id=_client_comment_id(body),
+            source=_source(body),
+            labels=labels,
+        )
+        return Response(
+            {"attributeScores": suggested, "languages": languages, "clientToken": body.get("clientToken", "")}
         )
 
 
@@ -162,6 +266,8 @@ def discovery_document(request):
             "schemas": {
                 "AnalyzeCommentRequest": {"id": "AnalyzeCommentRequest", "type": "object"},
                 "AnalyzeCommentResponse": {"id": "AnalyzeCommentResponse", "type": "object"},
+                "SuggestCommentScoreRequest": {"id": "SuggestCommentScoreRequest", "type": "object"},
+                "SuggestCommentScoreResponse": {"id": "SuggestCommentScoreResponse", "type": "object"},
             },
             "resources": {
                 "comments": {
@@ -175,7 +281,17 @@ def discovery_document(request):
                             "parameterOrder": [],
                             "request": {"$ref": "AnalyzeCommentRequest"},
                             "response": {"$ref": "AnalyzeCommentResponse"},
-                        }
+                        },
+                        "suggestscore": {
+                            "id": "commentanalyzer.comments.suggestscore",
+                            "path": "v1alpha1/comments:suggestscore",
+                            "flatPath": "v1alpha1/comments:suggestscore",
+                            "httpMethod": "POST",
+                            "parameters": {},
+                            "parameterOrder": [],
+                            "request": {"$ref": "SuggestCommentScoreRequest"},
+                            "response": {"$ref": "SuggestCommentScoreResponse"},
+                        },
                     }
                 }
             },

@@ -11,8 +11,13 @@ from django.utils import timezone
 from moderation.models import Comment, LabelAnnotation
 from training.data import Example, in_evaluation_set
 
-# The annotations a model learns from: imported labels and moderators' decisions.
-DATA_ORIGINS = (LabelAnnotation.Origin.IMPORTED, LabelAnnotation.Origin.MODERATOR)
+# The annotations a model learns from: imported labels, clients' feedback (their own
+# moderators' decisions) and this platform's moderators' decisions, in rising precedence.
+DATA_ORIGINS = (
+    LabelAnnotation.Origin.IMPORTED,
+    LabelAnnotation.Origin.CLIENT_FEEDBACK,
+    LabelAnnotation.Origin.MODERATOR,
+)
 
 
 def aware(iso: str) -> datetime:
@@ -25,7 +30,8 @@ def training_examples(
 ) -> list[Example]:
     """Every comment with at least one known label among `labels`, from annotations of the
     given origins, less the evaluation set (no version trains on it). A moderator's value beats
-    an imported one; a label without an annotation stays unknown. `since`/`until` filter on
+    a client's feedback, which beats an imported one; a label without an annotation stays
+    unknown. `since`/`until` filter on
     when the annotation was made."""
     return [
         Example(text=row.text, labels=row.labels)
@@ -59,7 +65,7 @@ def labelled_comments(
         annotations = annotations.filter(updated_at__gte=aware(since))
     if until:
         annotations = annotations.filter(updated_at__lte=aware(until))
-    rank = {LabelAnnotation.Origin.IMPORTED: 0, LabelAnnotation.Origin.MODERATOR: 1}
+    rank = {origin: precedence for precedence, origin in enumerate(DATA_ORIGINS)}
     known: dict[int, dict[str, tuple[int, bool]]] = defaultdict(dict)
     for comment_id, label, value, origin in annotations.values_list(
         "comment_id", "label__name", "value", "origin"

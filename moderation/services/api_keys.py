@@ -36,3 +36,21 @@ def api_key_revoke(*, api_key: ApiKey, revoked_by=None) -> ApiKey:
         audit_event_record(actor=revoked_by, action="api_key.revoke", target=api_key)
         forget_api_key(api_key.key_hash)  # harmless if this rolls back: one more query, later
     return api_key
+
+
+@transaction.atomic
+def api_key_feedback_set(*, api_key: ApiKey, accepts: bool, changed_by) -> ApiKey:
+    """Keep (or stop keeping) the feedback of this key's client as labels; audited."""
+    api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+    if api_key.accepts_feedback != accepts:
+        before = api_key.accepts_feedback
+        api_key.accepts_feedback = accepts
+        api_key.save(update_fields=["accepts_feedback"])
+        audit_event_record(
+            actor=changed_by,
+            action="api_key.feedback",
+            target=api_key,
+            before={"accepts_feedback": before},
+            after={"accepts_feedback": accepts},
+        )
+    return api_key

@@ -184,7 +184,7 @@ def comments_triage_waiting(
     if version is not None:
         not_scored_by_active = Q(status=Comment.Status.PENDING) & ~Q(predictions__model_version_id=version.id)
         condition |= not_scored_by_active if rescore_all else not_scored_by_active & Q(routed_by__isnull=True)
-    waiting = Comment.objects.filter(condition, client__isnull=False)
+    waiting = Comment.objects.filter(condition, client__isnull=False, moderated_here=True)
     if comment_ids is not None:
         waiting = waiting.filter(pk__in=comment_ids)
     ids = list(waiting.order_by("pk").values_list("pk", flat=True).distinct())

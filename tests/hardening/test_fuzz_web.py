@@ -166,3 +166,65 @@ def test_the_perspective_endpoint_answers_every_body_in_perspectives_shape(activ
             assert payload["error"]["code"] == 400 and payload["error"]["message"]
 
     fuzz()
+
+
+suggestion_bodies = st.fixed_dictionaries(
+    {},
+    optional={
+        "comment": st.one_of(perspective_values, st.fixed_dictionaries({"text": perspective_values})),
+        "attributeScores": st.one_of(
+            perspective_values,
+            st.dictionaries(
+                st.sampled_from(["TOXICITY", "THREAT", "SPAM", ""]),
+                st.one_of(
+                    perspective_values,
+                    st.fixed_dictionaries({"summaryScore": st.fixed_dictionaries({"value": perspective_values})}),
+                ),
+                max_size=3,
+            ),
+        ),
+        "context": st.one_of(
+            perspective_values,
+            st.fixed_dictionaries(
+                {
+                    "entries": st.lists(
+                        st.fixed_dictionaries(
+                            {"text": st.one_of(perspective_values, st.just('{"Coral_comment_id": "7"}'))}
+                        ),
+                        max_size=2,
+                    )
+                }
+            ),
+        ),
+        "languages": perspective_values,
+        "communityId": perspective_values,
+        "clientToken": perspective_values,
+    },
+)
+
+
+def test_suggestscore_answers_every_body_in_perspectives_shape_and_stores_only_what_it_accepts():
+    from moderation.models import Comment, LabelAnnotation
+
+    key = api_key_create(user=ApiClientFactory(), name="fuzz")[1]
+
+    def stored() -> tuple[int, int]:
+        return Comment.objects.count(), LabelAnnotation.objects.count()
+
+    client = APIClient()
+
+    @settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(body=suggestion_bodies)
+    def fuzz(body):
+        before = stored()
+        response = client.post(f"/v1alpha1/comments:suggestscore?key={key}", body, format="json")
+        assert response.status_code in (200, 400), (body, response.status_code)
+        payload = response.json()
+        if response.status_code == 200:
+            assert set(payload) == {"attributeScores", "languages", "clientToken"}
+            assert stored() >= before
+        else:
+            assert payload["error"]["code"] == 400 and payload["error"]["message"]
+            assert stored() == before  # nothing of a refused suggestion
+
+    fuzz()

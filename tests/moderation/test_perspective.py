@@ -121,3 +121,184 @@ def test_googles_perspective_client_library_pointed_at_toxiscope(live_server, tr
         client.comments().analyze(body={"comment": {"text": "hi"}, "requestedAttributes": {"SPAM": {}}}).execute()
     assert error.value.status_code == 400
     assert json.loads(error.value.content)["error"]["message"] == "Unknown requested attribute: SPAM"
+    suggestion = {
+        "comment": {"text": "friendly greetings from python"},
+        "attributeScores": {"TOXICITY": {"summaryScore": {"value": 0}}},
+        "clientToken": "py-1",
+    }
+    assert client.comments().suggestscore(body=suggestion).execute()["clientToken"] == "py-1"
+    from moderation.models import LabelAnnotation
+
+    assert LabelAnnotation.objects.get(origin="client_feedback").value is False
+
+
+# Coral Talk's two calls, byte for byte as its Perspective integration sends them (the text,
+# ids and tenant filled in).
+CORAL_ANALYZE = (
+    b'{"comment":{"text":"You are a complete idiot"},"doNotStore":true,'
+    b'"requestedAttributes":{"TOXICITY":{}},"languages":["en"]}'
+)
+
+
+def coral_suggestscore(value: int, text: str = "You are a complete idiot", comment_id: str = "c-4711") -> bytes:
+    context = json.dumps(
+        {"url": "https://news.example/story", "reply_to_id_Coral_comment_id": None, "Coral_comment_id": comment_id}
+    )
+    return json.dumps(
+        {
+            "comment": {"text": text},
+            "context": {"entries": [{"text": context}]},
+            "attributeScores": {"TOXICITY": {"summaryScore": {"value": value}}},
+            "languages": ["en"],
+            "communityId": "Coral:https://news.example",
+            "clientToken": f"comment:{comment_id}",
+        },
+        separators=(",", ":"),
+    ).encode()
+
+
+def post_raw(key, url, body: bytes):
+    return APIClient().generic("POST", f"{url}?key={key}", body, content_type="application/json")
+
+
+SUGGEST_URL = "/v1alpha1/comments:suggestscore"
+
+
+@pytest.mark.django_db
+def test_coral_analyze_stores_nothing_with_do_not_store_and_keeps_the_comment_unrouted_without(key, active_version):
+    from moderation.models import Comment, Prediction, ReviewItem
+    from moderation.services import comments_triage_waiting
+
+    answer = post_raw(key, URL, CORAL_ANALYZE)
+    assert answer.status_code == 200, answer.json()
+    assert set(answer.json()["attributeScores"]) == {"TOXICITY"} and "detectedLanguages" not in answer.json()
+    assert not Comment.objects.exists()
+    body = json.loads(CORAL_ANALYZE)
+    del body["doNotStore"]  # Perspective's default: stored
+    for _ in range(2):  # a repeat is the same comment
+        assert post_raw(key, URL, json.dumps({**body, "clientToken": "comment:c-1"}).encode()).status_code == 200
+    comment = Comment.objects.get()
+    assert comment.external_id == "comment:c-1" and comment.source == "perspective" and not comment.moderated_here
+    assert Prediction.objects.get(comment=comment).model_version == active_version
+    assert comments_triage_waiting() == 0 and not ReviewItem.objects.exists()  # its client moderates it
+    assert post_raw(key, URL, json.dumps({**body, "doNotStore": "no"}).encode()).json()["error"]["code"] == 400
+
+
+@pytest.mark.django_db
+def test_coral_suggestscore_is_a_client_feedback_label_that_the_next_run_learns(key, active_version):
+    from moderation.models import AuditEvent, Comment, LabelAnnotation
+    from moderation.selectors.training_data import DATA_ORIGINS, training_examples
+
+    answer = post_raw(key, SUGGEST_URL, coral_suggestscore(1))
+    assert answer.status_code == 200, answer.json()
+    assert answer.json() == {
+        "attributeScores": {"TOXICITY": {"summaryScore": {"value": 1}}},
+        "languages": ["en"],
+        "clientToken": "comment:c-4711",
+    }
+    comment = Comment.objects.get()
+    assert (comment.external_id, comment.source, comment.moderated_here) == (
+        "comment:c-4711",
+        "Coral:https://news.example",
+        False,
+    )
+    annotation = LabelAnnotation.objects.get()
+    assert (annotation.label.name, annotation.value, annotation.origin) == ("toxic", True, "client_feedback")
+    examples = training_examples(labels=["toxic", "insult"], origins=DATA_ORIGINS)
+    assert [(e.text, e.labels) for e in examples] == [("You are a complete idiot", {"toxic": True})]  # insult unknown
+    # A moderator in Coral changes their mind: the last suggestion wins, and both are audited.
+    assert post_raw(key, SUGGEST_URL, coral_suggestscore(0)).status_code == 200
+    assert LabelAnnotation.objects.get().value is False
+    assert AuditEvent.objects.filter(action="comment.feedback", target_id=str(comment.pk)).count() == 2
+    # A label a moderator here set still wins over the client's.
+    LabelAnnotation.objects.create(comment=comment, label=annotation.label, value=True, origin="moderator")
+    assert training_examples(labels=["toxic"], origins=DATA_ORIGINS)[0].labels == {"toxic": True}
+
+
+@pytest.mark.django_db
+def test_suggestscore_finds_the_comment_analyze_stored(key, active_version):
+    from moderation.models import Comment, LabelAnnotation
+
+    body = {"comment": {"text": "go away, troll"}, "requestedAttributes": {"TOXICITY": {}}}
+    assert analyze(key, body).status_code == 200  # stored, no id of the client's
+    assert post_raw(key, SUGGEST_URL, coral_suggestscore(1, "go away, troll", "c-9")).status_code == 200
+    comment = Comment.objects.get()  # found by its text, and given the client's id
+    assert comment.external_id == "comment:c-9" and comment.predictions.exists()
+    assert LabelAnnotation.objects.get(comment=comment).value is True
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"comment": {"text": "hi"}}, "Missing attribute_scores"),
+        (
+            {"comment": {"text": "hi"}, "attributeScores": {"SPAM": {"summaryScore": {"value": 1}}}},
+            "Unknown attribute: SPAM",
+        ),
+        (
+            {"comment": {"text": "hi"}, "attributeScores": {"TOXICITY": {"summaryScore": {"value": 7}}}},
+            "attributeScores.TOXICITY.summaryScore.value must be a number from 0 to 1",
+        ),
+        (
+            {"comment": {"text": "hi"}, "attributeScores": {"TOXICITY": {"summaryScore": {"value": True}}}},
+            "attributeScores.TOXICITY.summaryScore.value must be a number from 0 to 1",
+        ),
+        ({"comment": {"text": " "}, "attributeScores": {"TOXICITY": {}}}, "Comment must be non-empty."),
+        (
+            {
+                "comment": {"text": "hi"},
+                "attributeScores": {"TOXICITY": {"summaryScore": {"value": 1}}},
+                "communityId": "x" * 101,
+            },
+            "communityId must be a string of at most 100 characters",
+        ),
+    ],
+)
+def test_a_refused_suggestion_stores_nothing(key, body, message):
+    from moderation.models import Comment, LabelAnnotation
+
+    answer = post_raw(key, SUGGEST_URL, json.dumps(body).encode())
+    assert answer.status_code == 400
+    assert answer.json() == {"error": {"code": 400, "message": message, "status": "INVALID_ARGUMENT"}}
+    assert not Comment.objects.exists() and not LabelAnnotation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_admin_switches_a_clients_feedback_off(key, admin_client):
+    from moderation.models import ApiKey, AuditEvent, Comment
+
+    api_key = ApiKey.objects.get()
+    admin_client.post(
+        "/admin/moderation/apikey/", {"action": "refuse_feedback", "_selected_action": [api_key.pk]}, follow=True
+    )
+    assert ApiKey.objects.get().accepts_feedback is False
+    assert AuditEvent.objects.filter(action="api_key.feedback", target_id=str(api_key.pk)).exists()
+    answer = post_raw(key, SUGGEST_URL, coral_suggestscore(1))
+    assert answer.status_code == 403 and "switched off" in answer.json()["error"]["message"]
+    assert answer.json()["error"]["status"] == "PERMISSION_DENIED" and not Comment.objects.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_coral_calls_replayed_through_gunicorn(trained_artifact, artifacts_dir):
+    """Coral's two bodies, byte for byte, through the production server."""
+    import requests
+    from django.db import connection
+
+    from moderation.models import LabelAnnotation
+    from tests.servers import gunicorn, server_env
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the server process needs the test database on PostgreSQL")
+    install_version(trained_artifact, artifacts_dir, "serving")
+    key = api_key_create(user=ApiClientFactory(), name="coral")[1]
+    headers = {"Content-Type": "application/json"}
+    with gunicorn(server_env(connection, artifacts_dir)) as base:
+        analyzed = requests.post(f"{base}{URL}?key={key}", data=CORAL_ANALYZE, headers=headers, timeout=30)
+        suggested = requests.post(
+            f"{base}{SUGGEST_URL}?key={key}", data=coral_suggestscore(1), headers=headers, timeout=30
+        )
+    assert analyzed.status_code == 200 and "TOXICITY" in analyzed.json()["attributeScores"]
+    assert suggested.status_code == 200 and suggested.json()["clientToken"] == "comment:c-4711"
+    assert LabelAnnotation.objects.get(origin="client_feedback").value is True
