@@ -1,13 +1,16 @@
-"""Streaming readers for labelled comment files: the Jigsaw CSV layout and JSONL.
+"""Streaming readers for labelled comment files: the Jigsaw CSV layout and JSONL, and any CSV,
+TSV or JSONL through a `ColumnMapping` (a community's own export, read as it is).
 
-Both yield one `ParsedRow` or `RowError` per record, with the line the record starts on, and
-never hold more than one record in memory. A label column that is absent (or empty in a row)
+Each yields one `ParsedRow` or `RowError` per record, with the line the record starts on, and
+never holds more than one record in memory. A label column that is absent (or empty in a row)
 leaves that label unknown; it is never read as false.
 """
 
 import csv
 import hashlib
 import json
+import math
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO
@@ -34,6 +37,7 @@ class ParsedRow:
     external_id: str
     text: str
     labels: dict[str, bool] = field(default_factory=dict)
+    language: str = ""  # as the file gives it; "" when it says nothing
 
 
 @dataclass(frozen=True)
@@ -167,12 +171,177 @@ def read_jsonl(stream: IO[str], *, known_labels: Sequence[str], max_chars: int) 
 
 
 READERS = {"csv": read_csv, "jsonl": read_jsonl}
+FORMATS = ("csv", "tsv", "jsonl")
+LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?")
 
 
 def detect_format(path: str) -> str:
     lowered = path.lower()
     if lowered.endswith(".csv"):
         return "csv"
+    if lowered.endswith((".tsv", ".tab")):
+        return "tsv"
     if lowered.endswith((".jsonl", ".ndjson")):
         return "jsonl"
-    raise ImportFormatError(f"cannot tell the format of {path!r} from its name: use --format csv or jsonl")
+    raise ImportFormatError(f"cannot tell the format of {path!r} from its name: use --format csv, tsv or jsonl")
+
+
+@dataclass(frozen=True)
+class LabelRule:
+    """How one of our labels is read from a column of the file: the cell's values that mean
+    yes and no, and optionally unknown (`toxic=subtask_a:OFF/NOT`, `insult=subtask_b:TIN/UNT/NULL`),
+    or a 0–1 score and its cut-off (`toxic=score>=0.5`). An empty cell is unknown; any other
+    value is an error that names it."""
+
+    label: str
+    column: str
+    yes: frozenset[str] = frozenset()
+    no: frozenset[str] = frozenset()
+    cutoff: float | None = None
+    unknown: frozenset[str] = frozenset()
+
+    SYNTAX = "LABEL=COLUMN:YES[|YES…]/NO[|NO…][/UNKNOWN[|…]] or LABEL=COLUMN>=CUTOFF"
+
+    @classmethod
+    def parse(cls, spec: str) -> "LabelRule":
+        label, _, rule = spec.partition("=")
+        label, rule = label.strip(), rule.strip()
+        if ">=" in rule:
+            column, _, cutoff = rule.rpartition(">=")
+            try:
+                value = float(cutoff)
+            except ValueError:
+                value = math.nan
+            if not column.strip() or not 0 < value <= 1:
+                raise ImportFormatError(f"label rule {spec!r}: the cut-off must be a number above 0, at most 1")
+            return cls(label, column.strip(), cutoff=value)
+        column, _, values = rule.rpartition(":")
+        groups = [frozenset(v.strip() for v in group.split("|") if v.strip()) for group in values.split("/")]
+        if not label or not column.strip() or len(groups) not in (2, 3) or not groups[0] or not groups[1]:
+            raise ImportFormatError(f"label rule {spec!r} is not {cls.SYNTAX}")
+        yes_values, no_values, unknown = groups[0], groups[1], groups[2] if len(groups) == 3 else frozenset()
+        twice = (yes_values & no_values) | ((yes_values | no_values) & unknown)
+        if twice:
+            raise ImportFormatError(f"label rule {spec!r}: {', '.join(sorted(twice))} has two meanings")
+        return cls(label, column.strip(), yes_values, no_values, unknown=unknown)
+
+    def value(self, raw) -> bool | None:
+        cell = "" if raw is None else str(raw).strip()
+        if cell == "" or cell in self.unknown:
+            return None
+        if self.cutoff is not None:
+            try:
+                score = float(cell)
+            except ValueError:
+                score = math.nan
+            if not 0 <= score <= 1:  # NaN too
+                raise ValueError(f"column {self.column}: {cell!r} is not a score from 0 to 1")
+            return score >= self.cutoff
+        if cell in self.yes:
+            return True
+        if cell in self.no:
+            return False
+        expected = f"{'|'.join(sorted(self.yes))} (yes) nor {'|'.join(sorted(self.no))} (no)"
+        raise ValueError(f"column {self.column}: {cell[:40]!r} is neither {expected}")
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which columns of a file hold the text, the id, the language and each label. Columns are
+    named by the header, or by number (1 for the first) in a file without one."""
+
+    text: str
+    labels: tuple[LabelRule, ...]
+    id: str | None = None
+    language_column: str | None = None
+    language: str = ""  # the whole file's, where it has no column for it
+
+    def check(self, columns: Sequence[str], known_labels: Sequence[str]) -> None:
+        """Refuse a mapping that names a column the file lacks or a label this platform lacks."""
+        named = [("text", self.text), ("id", self.id), ("language", self.language_column)]
+        named += [(f"label {rule.label}", rule.column) for rule in self.labels]
+        for role, column in named:
+            if column is not None and column not in columns:
+                raise ImportFormatError(f"the {role} column {column!r} is not in the file: {', '.join(columns)}")
+        for rule in self.labels:
+            if rule.label not in known_labels:
+                raise ImportFormatError(
+                    f"label rule for {rule.label!r}: no such label here ({', '.join(known_labels)})"
+                )
+        if len({rule.label for rule in self.labels}) < len(self.labels):
+            raise ImportFormatError("each label may have one rule")
+        if self.language and not LANGUAGE.fullmatch(self.language):
+            raise ImportFormatError(f"language {self.language!r} is not a language code such as en or de")
+
+    def row(self, line: int, cells: dict, *, max_chars: int) -> ParsedRow | RowError:
+        try:
+            labels = {rule.label: rule.value(cells.get(rule.column)) for rule in self.labels}
+            language = str(cells.get(self.language_column) or "").strip() if self.language_column else self.language
+            if language and not LANGUAGE.fullmatch(language):
+                raise ValueError(f"column {self.language_column}: {language[:20]!r} is not a language code")
+        except ValueError as exc:
+            return RowError(line=line, reason=str(exc))
+        parsed = _row(
+            line,
+            cells.get(self.id) if self.id else None,
+            cells.get(self.text),
+            {name: value for name, value in labels.items() if value is not None},
+            known_labels=[rule.label for rule in self.labels],
+            max_chars=max_chars,
+        )
+        return (
+            ParsedRow(parsed.line, parsed.external_id, parsed.text, parsed.labels, language)
+            if isinstance(parsed, ParsedRow)
+            else parsed
+        )
+
+
+def read_mapped(
+    stream: IO[str],
+    *,
+    mapping: ColumnMapping,
+    file_format: str,
+    header: bool,
+    known_labels: Sequence[str],
+    max_chars: int,
+) -> Iterator[ParsedRow | RowError]:
+    """Any CSV, TSV (tabs, no quoting) or JSONL of flat objects, read through `mapping`. The
+    mapping is checked against the header (or the first row's width) before any row is read."""
+    if file_format == "jsonl":
+        mapping.check(_jsonl_columns(mapping), known_labels)
+        for line_no, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield RowError(line=line_no, reason=f"invalid JSON: {exc.msg}")
+                continue
+            if not isinstance(record, dict):
+                yield RowError(line=line_no, reason="a line must be a JSON object")
+                continue
+            yield mapping.row(line_no, record, max_chars=max_chars)
+        return
+    options = {"delimiter": "\t", "quoting": csv.QUOTE_NONE} if file_format == "tsv" else {}
+    reader = csv.reader(stream, **options)
+    first = next(reader, None)
+    if first is None:
+        return
+    columns = first if header else [str(number) for number in range(1, len(first) + 1)]
+    mapping.check(columns, known_labels)
+    line = 1
+    if not header:
+        yield mapping.row(1, dict(zip(columns, first, strict=True)), max_chars=max_chars)
+    for record in reader:
+        line = reader.line_num
+        if len(record) != len(columns):
+            yield RowError(line=line, reason=f"{len(record)} fields where the file has {len(columns)}")
+            continue
+        yield mapping.row(line, dict(zip(columns, record, strict=True)), max_chars=max_chars)
+
+
+def _jsonl_columns(mapping: ColumnMapping) -> list[str]:
+    """JSONL has no header: every key the mapping names is a column (a line lacking one has
+    an empty cell)."""
+    names = [mapping.text, mapping.id, mapping.language_column, *(rule.column for rule in mapping.labels)]
+    return [name for name in names if name is not None]

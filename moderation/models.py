@@ -80,6 +80,8 @@ class Comment(models.Model):
     # The community (or import source) the comment belongs to; routing rules can be scoped to it.
     source = models.CharField(max_length=100, default="default")
     author_id = models.CharField(max_length=200, blank=True)
+    # The comment's language as its source gave it (an import's column, say); "" when unknown.
+    language = models.CharField(max_length=16, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

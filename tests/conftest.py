@@ -26,13 +26,19 @@ CHROMIUM = Path(os.environ.get("TOXISCOPE_CHROMIUM", "/usr/bin/chromium"))
 os.environ["TOXISCOPE_AUDIT_SAMPLE_RATE"] = "0"
 
 
+def shared_file(name: str) -> Path:
+    """A file of ../shared/data, or a loud skip where this machine has none."""
+    path = JIGSAW_CSV.parent / name
+    if not path.is_file():
+        message = f"SKIPPED: {name} not found at {path} (../shared is absent on this machine)"
+        warnings.warn(message, stacklevel=2)
+        pytest.skip(message)
+    return path
+
+
 @pytest.fixture
 def jigsaw_csv() -> Path:
-    if not JIGSAW_CSV.is_file():
-        message = f"SKIPPED: real Jigsaw sample not found at {JIGSAW_CSV} (../shared is absent on this machine)"
-        warnings.warn(message, stacklevel=1)
-        pytest.skip(message)
-    return JIGSAW_CSV
+    return shared_file(JIGSAW_CSV.name)
 
 
 @pytest.fixture(scope="session")

@@ -71,7 +71,7 @@ def _import_batch(batch, *, source: str, labels: dict[str, Label], summary: Impo
     summary.already_present += len(stored)
     new_rows = [row for external_id, row in parsed.items() if external_id not in stored]
     comments = Comment.objects.bulk_create(
-        [Comment(text=row.text, source=source, external_id=row.external_id) for row in new_rows]
+        [Comment(text=row.text, source=source, external_id=row.external_id, language=row.language) for row in new_rows]
     )
     annotations = [
         LabelAnnotation(comment=comment, label=labels[name], value=value, origin=LabelAnnotation.Origin.IMPORTED)

@@ -153,3 +153,105 @@ def test_a_row_of_invisible_characters_only_is_blank_as_on_the_api(tmp_path):
     out, err, error = run_import(path)
     assert "line 3: text is empty" in err and "imported: 1" in out
     assert not Comment.objects.filter(external_id="2").exists()
+
+
+# A community's own export, read as it is: OLID's layout (a header, tabs, OFF/NOT) and
+# GermEval's (no header, OFFENSE/OTHER), a few rows each.
+OLID_LIKE = 'id\ttweet\tsubtask_a\tsubtask_b\n1\t@USER you are a "clown"\tOFF\tTIN\n2\tnice game\tNOT\tNULL\n'
+GERMEVAL_LIKE = "Du bist ein Idiot\tOFFENSE\tINSULT\nSchönes Wetter heute\tOTHER\tOTHER\n"
+
+
+def labels_of(comment) -> dict[str, bool]:
+    return dict(comment.annotations.values_list("label__name", "value"))
+
+
+def test_a_tsv_in_its_own_layout_is_read_through_a_mapping(tmp_path):
+    path = tmp_path / "olid.tsv"
+    path.write_text(OLID_LIKE)
+    rules = ["--label", "toxic=subtask_a:OFF/NOT", "--label", "insult=subtask_b:TIN/UNT/NULL"]
+    out, err, error = run_import(path, "--text", "tweet", "--id", "id", *rules, "--language", "en")
+    assert error is None, err
+    clown, nice = Comment.objects.order_by("external_id")
+    assert clown.text == '@USER you are a "clown"' and clown.language == "en"  # quotes are text in a TSV
+    assert labels_of(clown) == {"toxic": True, "insult": True}
+    assert labels_of(nice) == {"toxic": False}  # NULL: insult stays unknown, never false
+    assert run_import(path, "--text", "tweet", "--id", "id", *rules)[2] is None  # a re-run changes nothing
+    assert Comment.objects.count() == 2
+
+
+def test_a_headerless_file_names_its_columns_by_number(tmp_path):
+    path = tmp_path / "germeval.tsv"
+    path.write_text(GERMEVAL_LIKE)
+    out, err, error = run_import(
+        path, "--no-header", "--text", "1", "--label", "toxic=2:OFFENSE/OTHER", "--language", "de"
+    )
+    assert error is None, err
+    assert sorted((c.text, labels_of(c)["toxic"], c.language) for c in Comment.objects.all()) == [
+        ("Du bist ein Idiot", True, "de"),
+        ("Schönes Wetter heute", False, "de"),
+    ]
+
+
+def test_a_jsonl_score_with_a_cut_off_and_a_language_column(tmp_path):
+    path = tmp_path / "scores.jsonl"
+    path.write_text(
+        '{"body": "awful person", "tox": 0.91, "lang": "en"}\n{"body": "hello", "tox": 0.1, "lang": "en"}\n'
+        '{"body": "no score yet", "lang": "fr"}\n'
+    )
+    out, err, error = run_import(path, "--text", "body", "--label", "toxic=tox>=0.5", "--language-column", "lang")
+    assert error is None, err
+    found = {c.text: (labels_of(c), c.language) for c in Comment.objects.all()}
+    assert found == {
+        "awful person": ({"toxic": True}, "en"),
+        "hello": ({"toxic": False}, "en"),
+        "no score yet": ({}, "fr"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "message"),
+    [
+        (
+            OLID_LIKE,
+            ["--text", "twet", "--label", "toxic=subtask_a:OFF/NOT"],
+            "the text column 'twet' is not in the file",
+        ),
+        (OLID_LIKE, ["--text", "tweet", "--label", "toxic=subtask_x:OFF/NOT"], "the label toxic column 'subtask_x'"),
+        (OLID_LIKE, ["--text", "tweet", "--label", "toxic=subtask_a:OFF"], "is not LABEL=COLUMN"),
+        (OLID_LIKE, ["--text", "tweet", "--label", "hateful=subtask_a:OFF/NOT"], "'hateful': no such label here"),
+        (OLID_LIKE, ["--text", "tweet", "--label", "toxic=subtask_a:OFF/OFF"], "OFF has two meanings"),
+        (OLID_LIKE, ["--text", "tweet"], "at least one --label rule"),
+        (OLID_LIKE, ["--label", "toxic=subtask_a:OFF/NOT"], "needs --text"),
+        # One row the mapping cannot read: its line and value are named, and nothing is stored.
+        (
+            OLID_LIKE,
+            ["--text", "tweet", "--label", "toxic=subtask_b:TIN/UNT"],
+            "line 3: column subtask_b: 'NULL' is neither",
+        ),
+        (OLID_LIKE + "3\tshort row\n", ["--text", "tweet", "--label", "toxic=subtask_a:OFF/NOT"], "line 4: 2 fields"),
+        (
+            OLID_LIKE,
+            ["--text", "tweet", "--label", "toxic=subtask_a:OFF/NOT", "--language", "english"],
+            "not a language code",
+        ),
+    ],
+)
+def test_a_mapping_that_does_not_fit_the_file_is_refused_whole(tmp_path, content, args, message):
+    path = tmp_path / "community.tsv"
+    path.write_text(content)
+    out, err, error = run_import(path, *args)
+    assert error is not None and message in str(error), error
+    assert not Comment.objects.exists() and not LabelAnnotation.objects.exists()
+
+
+@pytest.mark.slow
+def test_two_real_communities_import_as_they_are():
+    from tests.conftest import shared_file
+
+    olid, germeval = shared_file("olid_train.tsv"), shared_file("germeval2018_train.tsv")
+    assert run_import(olid, "--text", "tweet", "--id", "id", "--label", "toxic=subtask_a:OFF/NOT")[2] is None
+    assert run_import(germeval, "--no-header", "--text", "1", "--label", "toxic=2:OFFENSE/OTHER")[2] is None
+    for source, rows, offensive in (("olid_train", 13_240, 4_400), ("germeval2018_train", 5_009, 1_688)):
+        assert Comment.objects.filter(source=source).count() == rows
+        toxic = LabelAnnotation.objects.filter(comment__source=source, label__name="toxic")
+        assert toxic.count() == rows and toxic.filter(value=True).count() == offensive

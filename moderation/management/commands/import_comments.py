@@ -6,7 +6,16 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from moderation.importing import READERS, ImportFormatError, detect_format
+from moderation.importing import (
+    FORMATS,
+    READERS,
+    ColumnMapping,
+    ImportFormatError,
+    LabelRule,
+    ParsedRow,
+    detect_format,
+    read_mapped,
+)
 from moderation.models import Label
 from moderation.services import comments_import
 
@@ -14,17 +23,32 @@ from moderation.services import comments_import
 class Command(BaseCommand):
     help = (
         "Import labelled comments from a CSV in the Jigsaw layout (id, comment_text, one column per label) "
-        'or JSONL ({"text": ..., "labels": {"toxic": 1, ...}}). A label column that is absent leaves that '
-        "label unknown. Re-running the same file changes nothing. Exits 1 if any row was rejected."
+        'or JSONL ({"text": ..., "labels": {"toxic": 1, ...}}); or from any CSV, TSV or JSONL in its own '
+        "layout, given --text and --label rules (the file is checked whole first: one bad row or value and "
+        "nothing is stored). A label column that is absent leaves that label unknown. Re-running the same "
+        "file changes nothing. Exits 1 if any row was rejected."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("path")
-        parser.add_argument("--format", choices=sorted(READERS), help="default: from the file name")
+        parser.add_argument("--format", choices=FORMATS, help="default: from the file name")
         parser.add_argument("--source", help="the source/community the rows belong to (default: the file's stem)")
         parser.add_argument("--batch-size", type=int, default=500)
         parser.add_argument("--max-bytes", type=int, default=2 * 1024**3, help="refuse larger files")
         parser.add_argument("--no-progress", action="store_true")
+        mapping = parser.add_argument_group("a file in its own layout (columns by header name, or 1, 2, … without one)")
+        mapping.add_argument("--text", help="the column holding the comment's text")
+        mapping.add_argument("--id", help="the column holding its id (default: a hash of the text)")
+        mapping.add_argument(
+            "--label",
+            action="append",
+            default=[],
+            metavar="RULE",
+            help=f"{LabelRule.SYNTAX}, e.g. toxic=subtask_a:OFF/NOT or toxic=score>=0.5; repeatable",
+        )
+        mapping.add_argument("--language-column", help="the column holding each comment's language code")
+        mapping.add_argument("--language", default="", help="the whole file's language code (en, de, …)")
+        mapping.add_argument("--no-header", action="store_true", help="the file's first line is a row")
 
     def handle(self, *args, path, format, source, batch_size, max_bytes, no_progress, **options):
         file_path = Path(path)
@@ -36,12 +60,18 @@ class Command(BaseCommand):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
         try:
-            reader = READERS[format or detect_format(path)]
+            file_format = format or detect_format(path)
+            read = self._reader(file_format, options)
         except ImportFormatError as exc:
             raise CommandError(str(exc)) from None
         source = source or file_path.stem
         known_labels = list(Label.objects.values_list("name", flat=True))
 
+        def rows(stream):
+            return read(stream, known_labels=known_labels, max_chars=settings.TOXISCOPE_MAX_TEXT_CHARS)
+
+        if options["text"]:
+            self._check_whole(file_path, rows)
         with (
             open(file_path, "rb") as raw,
             tqdm(total=size, unit="B", unit_scale=True, desc="import", disable=no_progress or not os.isatty(2)) as bar,
@@ -51,8 +81,7 @@ class Command(BaseCommand):
                 io.BufferedReader(CallbackIOWrapper(raw, bar.update)), encoding="utf-8", newline=""
             )
             try:
-                rows = reader(stream, known_labels=known_labels, max_chars=settings.TOXISCOPE_MAX_TEXT_CHARS)
-                summary = comments_import(rows=rows, source=source, batch_size=batch_size)
+                summary = comments_import(rows=rows(stream), source=source, batch_size=batch_size)
             except ImportFormatError as exc:
                 raise CommandError(f"{path}: {exc}") from None
             except UnicodeDecodeError as exc:
@@ -60,7 +89,58 @@ class Command(BaseCommand):
                     f"{path}: not valid UTF-8 at byte {exc.start} of a chunk; rows before it are imported, "
                     "convert the file to UTF-8 and re-run (re-runs skip what is stored)"
                 ) from None
+        self._report(source, summary)
 
+    @staticmethod
+    def _reader(file_format: str, options: dict):
+        """The reader for the file: a layout of our own, or the file's own through a mapping."""
+        if not options["text"]:
+            if options["label"] or options["id"] or options["language_column"] or options["no_header"]:
+                raise ImportFormatError("a file in its own layout needs --text as well as its --label rules")
+            if file_format not in READERS:
+                raise ImportFormatError(
+                    f"a {file_format.upper()} file is read through a mapping: give --text and --label"
+                )
+            return READERS[file_format]
+        if not options["label"]:
+            raise ImportFormatError("give at least one --label rule: the rows would teach nothing")
+        mapping = ColumnMapping(
+            text=options["text"],
+            labels=tuple(LabelRule.parse(spec) for spec in options["label"]),
+            id=options["id"],
+            language_column=options["language_column"],
+            language=options["language"],
+        )
+
+        def read(stream, **kwargs):
+            return read_mapped(
+                stream, mapping=mapping, file_format=file_format, header=not options["no_header"], **kwargs
+            )
+
+        return read
+
+    @staticmethod
+    def _check_whole(file_path: Path, rows) -> None:
+        """Every row read and checked before any is stored: a mapping that misreads one row
+        probably misreads others, so none of them is half-imported."""
+        errors, count = [], 0
+        try:
+            with open(file_path, encoding="utf-8", newline="") as stream:
+                for row in rows(stream):
+                    count += 1
+                    if not isinstance(row, ParsedRow):
+                        errors.append(f"line {row.line}: {row.reason}")
+        except ImportFormatError as exc:
+            raise CommandError(f"{file_path}: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise CommandError(f"{file_path}: not valid UTF-8 at byte {exc.start}; nothing was imported") from None
+        if errors:
+            shown = "\n".join(errors[:20]) + (f"\n... and {len(errors) - 20} more" if len(errors) > 20 else "")
+            raise CommandError(
+                f"{file_path}: {len(errors)} of {count} row(s) cannot be read; nothing was imported:\n{shown}"
+            )
+
+    def _report(self, source: str, summary) -> None:
         self.stdout.write(f"source: {source}")
         self.stdout.write(f"rows read: {summary.rows_read}")
         self.stdout.write(f"imported: {summary.imported}")
