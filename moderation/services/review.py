@@ -47,17 +47,21 @@ def review_item_claim_next(
     skip: Sequence[int] = (),
     item_id: int | None = None,
 ) -> ReviewItem | None:
-    """Claim the most urgent free item of `queue` (or the item `item_id`, if it is free) for
-    `moderator`, and return it. An item this moderator already holds comes first, so a reload
-    or a second tab shows the same item instead of claiming another. `skip`: items passed over."""
+    """Claim the most urgent free item of `queue` (or the item `item_id`, if it is free, even
+    one this moderator skipped) for `moderator`, and return it. An item this moderator already
+    holds comes first, so a reload or a second tab shows the same item instead of claiming
+    another. A moderator holds one item per queue: claiming another gives the first back.
+    `skip`: items passed over."""
     now = timezone.now()
-    items = review_queue_items(queue=queue, filters=filters).exclude(pk__in=skip)
-    if item_id is not None:
-        items = items.filter(pk=item_id)
+    items = review_queue_items(queue=queue, filters=filters)
+    items = items.filter(pk=item_id) if item_id is not None else items.exclude(pk__in=skip)
     held = items.filter(claim_held_by(moderator, now)).select_for_update(of=("self",)).first()
     item = held or items.filter(claim_is_free(now)).select_for_update(skip_locked=True, of=("self",)).first()
     if item is None:
         return None
+    ReviewItem.objects.filter(queue=queue, claimed_by=moderator, status=ReviewItem.Status.OPEN).exclude(
+        pk=item.pk
+    ).update(claimed_by=None, claimed_until=None)
     item.claimed_by, item.claimed_until = moderator, _lease_end()
     item.save(update_fields=["claimed_by", "claimed_until"])
     return item

@@ -43,6 +43,17 @@ def test_a_reload_returns_the_item_already_held(general):
     assert review_item_claim_next(queue=general, moderator=alice) == first
 
 
+def test_an_item_opened_by_id_is_claimed_even_if_skipped_and_frees_the_one_held(general):
+    first, second = ReviewItemFactory(queue_order=9), ReviewItemFactory(queue_order=1)
+    alice, bob = ModeratorFactory(), ModeratorFactory()
+    assert review_item_claim_next(queue=general, moderator=alice) == first
+    # Alice skipped `second` earlier, then opens it from the list: it is hers, not "taken".
+    assert review_item_claim_next(queue=general, moderator=alice, skip=[second.pk], item_id=second.pk) == second
+    first.refresh_from_db()
+    assert first.claimed_by is None  # one claim per moderator and queue: the first is free again
+    assert review_item_claim_next(queue=general, moderator=bob) == first
+
+
 def test_an_expired_claim_returns_to_the_queue(general):
     item = ReviewItemFactory()
     alice, bob = ModeratorFactory(), ModeratorFactory()
