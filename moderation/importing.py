@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
-from moderation.text import is_blank
+from moderation.text import LANGUAGE_CODE, is_blank
 
 TEXT_COLUMNS = ("comment_text", "text")
 ID_COLUMNS = ("id", "external_id")
@@ -172,7 +172,7 @@ def read_jsonl(stream: IO[str], *, known_labels: Sequence[str], max_chars: int) 
 
 READERS = {"csv": read_csv, "jsonl": read_jsonl}
 FORMATS = ("csv", "tsv", "jsonl")
-LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?")
+LANGUAGE = re.compile(LANGUAGE_CODE)
 
 
 def detect_format(path: str) -> str:

@@ -13,3 +13,8 @@ _BLANK = re.compile(rf"[\s{INVISIBLE}]*")
 
 def is_blank(text: str) -> bool:
     return _BLANK.fullmatch(text) is not None
+
+
+# A language code as clients and files give it: ISO 639 (en, de, gsw), with a region or
+# script after a hyphen (pt-BR, zh-Hant).
+LANGUAGE_CODE = r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?"

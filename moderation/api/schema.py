@@ -68,3 +68,17 @@ def require_request_bodies(result, generator, request, public):
             if method in ("post", "put") and "requestBody" in operation:
                 operation["requestBody"]["required"] = True
     return result
+
+
+def refuse_unknown_fields(result, generator, request, public):
+    """The serializers that refuse unknown fields (serializers.RefuseUnknownFields) say so in
+    the schema: a client's generator, and the fuzzer, then know an extra field is an error."""
+    from moderation.api.serializers import RefuseUnknownFields
+
+    schemas = result.get("components", {}).get("schemas", {})
+    for serializer in RefuseUnknownFields.__subclasses__():
+        name = serializer.__name__.removesuffix("Serializer")
+        for component in (name, f"Patched{name}"):
+            if component in schemas:
+                schemas[component]["additionalProperties"] = False
+    return result

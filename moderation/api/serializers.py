@@ -1,10 +1,13 @@
+import difflib
+from collections.abc import Mapping
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from moderation.models import Comment, Label, ReviewQueue, RoutingRule
-from moderation.text import INVISIBLE, is_blank
+from moderation.text import INVISIBLE, LANGUAGE_CODE, is_blank
 
 
 def validate_comment_text(text: str) -> str:
@@ -98,12 +101,43 @@ class MetadataField(serializers.DictField):
         return data
 
 
-class CommentSubmitSerializer(serializers.Serializer):
+class RefuseUnknownFields:
+    """A field the serializer does not know is refused by name, with the field meant where the
+    name is close to one: a misspelt `metdata` would otherwise be dropped and its data lost."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields), key=str)
+            if unknown:
+                raise serializers.ValidationError(
+                    {str(name): [_unknown_field(str(name), self.fields)] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+def _unknown_field(name: str, fields) -> str:
+    close = difflib.get_close_matches(name, list(fields), n=1)
+    return f"Unknown field.{f' Did you mean {close[0]!r}?' if close else ''} Fields: {', '.join(fields)}."
+
+
+class CommentSubmitSerializer(RefuseUnknownFields, serializers.Serializer):
     text = CommentTextField()
     external_id = StrictCharField(min_length=1, max_length=200, required=False, allow_null=True)
     source = StrictSlugField(max_length=100, required=False, default="default")
     author_id = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
-    metadata = MetadataField(required=False, default=dict)
+    language = StrictCharField(
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        default="",
+        validators=[RegexValidator(rf"^{LANGUAGE_CODE}\Z", "A language code such as en, de or pt-BR.")],
+        help_text="The comment's language, if the client knows it (en, de, pt-BR).",
+    )
+    metadata = MetadataField(
+        required=False,
+        default=dict,
+        help_text="Context shown to moderators beside the comment on the work page (author name, thread, URL…).",
+    )
 
 
 class CommentSubmitBatchSerializer(serializers.ListSerializer):
@@ -217,7 +251,7 @@ class CommentSubmittedSerializer(CommentSerializer):
         return {**self.represent(result.comment, scores), "created": result.created}
 
 
-class AnalyzeSerializer(serializers.Serializer):
+class AnalyzeSerializer(RefuseUnknownFields, serializers.Serializer):
     text = CommentTextField()
     source = StrictSlugField(max_length=100, required=False, default="default")
 
@@ -233,7 +267,7 @@ class AnalysisSerializer(serializers.Serializer):
     route = RouteSerializer(help_text="Where the comment would go if it were submitted.")
 
 
-class RoutingRuleSerializer(serializers.ModelSerializer):
+class RoutingRuleSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     label = serializers.SlugRelatedField(
         slug_field="name", queryset=Label.objects.all(), allow_null=True, required=False, default=None
     )

@@ -245,3 +245,28 @@ def test_a_keys_last_use_is_recorded_at_most_once_a_minute(client_user):
     key.last_used_at = first - timedelta(minutes=2)  # as a key last used two minutes ago
     api_key_mark_used(api_key=key)
     assert ApiKey.objects.get(pk=key.pk).last_used_at > first
+
+
+@pytest.mark.django_db
+def test_unknown_fields_are_refused_by_name_and_nothing_is_stored(api):
+    """A misspelt field would otherwise be dropped with its data; a batch names the item."""
+    answer = api.post(URL, {"text": "hello", "metdata": {"thread": 7}, "context": "x"}, format="json")
+    assert answer.status_code == 400
+    errors = answer.json()
+    assert set(errors) == {"context", "metdata"} and "Did you mean 'metadata'?" in errors["metdata"][0]
+    batch = api.post(URL, [{"text": "fine"}, {"text": "also fine", "sorce": "forum"}], format="json")
+    assert batch.status_code == 400 and "Did you mean 'source'?" in batch.json()["1"]["sorce"][0]
+    analyze = api.post("/api/v1/analyze/", {"text": "hello", "lang": "en"}, format="json")
+    assert analyze.status_code == 400 and "lang" in analyze.json()
+    assert not Comment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_submit_records_the_comments_language(api):
+    assert (
+        api.post(URL, {"text": "hola a todos", "language": "es", "external_id": "l-1"}, format="json").status_code
+        == 201
+    )
+    assert Comment.objects.get(external_id="l-1").language == "es"
+    refused = api.post(URL, {"text": "hola", "language": "spanish"}, format="json")
+    assert refused.status_code == 400 and "language" in refused.json()
