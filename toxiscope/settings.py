@@ -366,6 +366,11 @@ TOXISCOPE_PROMOTION_MARGIN = float(os.environ.get("TOXISCOPE_PROMOTION_MARGIN", 
 TOXISCOPE_BIAS_MARGIN = float(os.environ.get("TOXISCOPE_BIAS_MARGIN", 0.01))
 # How many recent comments a comparison re-routes with the candidate.
 TOXISCOPE_COMPARE_TRAFFIC = int(os.environ.get("TOXISCOPE_COMPARE_TRAFFIC", 500))
+# The gate also refuses a candidate that would route more than this share of recent traffic
+# (of the evaluation set, without traffic) differently, or whose F1 on any one label falls
+# more than TOXISCOPE_PROMOTION_LABEL_MARGIN below the active version's.
+TOXISCOPE_PROMOTION_MAX_REROUTE = float(os.environ.get("TOXISCOPE_PROMOTION_MAX_REROUTE", 0.2))
+TOXISCOPE_PROMOTION_LABEL_MARGIN = float(os.environ.get("TOXISCOPE_PROMOTION_LABEL_MARGIN", 0.05))
 # Scheduled retraining (off unless TOXISCOPE_RETRAIN_MIN_DECISIONS > 0): at most every
 # TOXISCOPE_RETRAIN_INTERVAL_DAYS, once that many new moderator decisions exist; the new
 # version is promoted automatically only with TOXISCOPE_RETRAIN_AUTO_PROMOTE and a passed gate.

@@ -4,7 +4,7 @@ training progress."""
 import hashlib
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
@@ -60,13 +60,57 @@ class Comparison:
     route_changes: int  # of `examples`, routed differently by the two
     traffic_examples: int
     traffic_route_changes: int
-    margin: float = field(default_factory=lambda: settings.TOXISCOPE_PROMOTION_MARGIN)
+
+    # The gate's allowances are read when it is asked, so a cached comparison follows the
+    # settings of the moment.
+    @property
+    def margin(self) -> float:
+        return settings.TOXISCOPE_PROMOTION_MARGIN
+
+    @property
+    def max_reroute(self) -> float:
+        return settings.TOXISCOPE_PROMOTION_MAX_REROUTE
+
+    @property
+    def label_margin(self) -> float:
+        return settings.TOXISCOPE_PROMOTION_LABEL_MARGIN
+
+    @property
+    def gate_failures(self) -> list[str]:
+        """Each way the candidate falls short, in words: macro-F1, any one label's F1, and how
+        much of the traffic (else of the evaluation set) it would route differently."""
+        failures = []
+        if (
+            self.candidate_macro_f1 is not None
+            and self.active_macro_f1 is not None
+            and self.candidate_macro_f1 < self.active_macro_f1 - self.margin
+        ):
+            failures.append(
+                f"macro-F1 {self.candidate_macro_f1:.3f} against the active {self.active_macro_f1:.3f} "
+                f"on {self.examples} evaluation-set comments (allowed margin {self.margin:.3f})"
+            )
+        for row in self.per_label:
+            known = row.candidate_f1 is not None and row.active_f1 is not None
+            if known and row.candidate_f1 < row.active_f1 - self.label_margin:
+                failures.append(
+                    f"{row.label} F1 {row.candidate_f1:.3f} against the active {row.active_f1:.3f} "
+                    f"(allowed margin {self.label_margin:.3f})"
+                )
+        changed, of, where = (
+            (self.traffic_route_changes, self.traffic_examples, "recent comments")
+            if self.traffic_examples
+            else (self.route_changes, self.examples, "evaluation-set comments")
+        )
+        if of and changed / of > self.max_reroute:
+            failures.append(
+                f"{changed} of {of} {where} ({changed / of:.0%}) would be routed differently "
+                f"(allowed {self.max_reroute:.0%})"
+            )
+        return failures
 
     @property
     def gate_passes(self) -> bool:
-        if self.candidate_macro_f1 is None or self.active_macro_f1 is None:
-            return True  # nothing to compare on: the admin decides
-        return self.candidate_macro_f1 >= self.active_macro_f1 - self.margin
+        return not self.gate_failures
 
 
 def final_bias_metric(version: ModelVersion) -> float | None:
@@ -76,14 +120,11 @@ def final_bias_metric(version: ModelVersion) -> float | None:
 
 
 def quality_gate_failure(comparison: Comparison | None) -> str | None:
-    """Why a comparison fails the quality gate (the candidate's macro-F1 more than its margin
-    below the active version's), or None when it passes or nothing could be compared."""
+    """Why a comparison fails the quality gate (Comparison.gate_failures, joined), or None
+    when it passes or nothing could be compared."""
     if comparison is None or comparison.gate_passes:
         return None
-    return (
-        f"macro-F1 {comparison.candidate_macro_f1:.3f} against the active {comparison.active_macro_f1:.3f} "
-        f"on {comparison.examples} evaluation-set comments (allowed margin {comparison.margin:.3f})"
-    )
+    return "; ".join(comparison.gate_failures)
 
 
 def bias_gate_failure(*, candidate: ModelVersion, active: ModelVersion) -> str | None:
@@ -212,7 +253,7 @@ def model_versions_compare(
     texts, matrix, digest = _evaluation_rows(labels)
     # The same key in every process; a rule edit (route changes) or a recalibration makes a new one.
     inputs = [candidate.pk, candidate.thresholds, active.pk, active.thresholds, repr(routing_config.get().rules)]
-    key = f"compare:{_digest([*inputs, digest])}"
+    key = f"compare:2:{_digest([*inputs, digest])}"  # 2: the Comparison's shape
     cached = cache.get(key, PENDING)
     if cached != PENDING or not compute:
         return cached

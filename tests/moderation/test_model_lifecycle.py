@@ -79,6 +79,27 @@ def test_a_worse_candidate_needs_an_audited_override(candidate, active_version, 
     assert ModelVersion.objects.get(status="active") == active_version
 
 
+def test_the_gate_refuses_a_candidate_that_reroutes_most_traffic_and_says_why(
+    candidate, active_version, demo_data, settings
+):
+    """Macro-F1 alone let through a candidate that sent "Have a nice day" to review: the gate
+    also weighs live traffic's routes and each label's F1, and names what failed."""
+    settings.TOXISCOPE_PROMOTION_MARGIN = 1.0  # macro-F1 alone would pass anything here
+    submit(["Have a nice day everyone", "Great photos", "see you at the match", "thanks for sharing"])
+    # Flags every label of every comment: every comment's route changes.
+    ModelVersion.objects.filter(pk=candidate.pk).update(thresholds=dict.fromkeys(candidate.labels, 0.0))
+    candidate.refresh_from_db()
+    comparison = model_versions_compare(candidate=candidate, active=active_version)
+    assert comparison.traffic_route_changes == comparison.traffic_examples == 4
+    assert any("4 of 4 recent comments (100%) would be routed differently" in f for f in comparison.gate_failures)
+    with pytest.raises(ValidationError, match="would be routed differently"):
+        model_version_promote_gated(version=candidate, promoted_by=AdminFactory())
+    assert ModelVersion.objects.get(status="active") == active_version
+    settings.TOXISCOPE_PROMOTION_MAX_REROUTE = 1.0
+    settings.TOXISCOPE_PROMOTION_LABEL_MARGIN = 1.0
+    assert model_versions_compare(candidate=candidate, active=active_version).gate_failures == []
+
+
 def test_a_shadow_scores_traffic_and_its_disagreement_is_measured(candidate, active_version):
     admin = AdminFactory()
     with pytest.raises(ValidationError):
