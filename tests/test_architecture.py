@@ -197,7 +197,10 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("moderation.models", "training"),
     ),
     "moderation.jobs": ("the one place that sends Celery tasks: after commit, by registered name", ("toxiscope",)),
-    "moderation.importing": ("streaming CSV/JSONL readers for `import_comments`", ("moderation.text",)),
+    "moderation.importing": (
+        "streaming CSV/JSONL readers for `import_comments`, and any CSV/TSV/JSONL through a column mapping",
+        ("moderation.text",),
+    ),
     "moderation.templatetags": ("template filters (the choices' labels from `models`)", ("moderation.models",)),
     "moderation.models": ("the tables and their database constraints", ("moderation.webhook_urls",)),
     "moderation.webhook_urls": ("which URLs a webhook may reach, and a connection pinned to the checked address", ()),
