@@ -133,8 +133,15 @@ class Scorer:
         words = [match.span() for match in WORD.finditer(text)]
         if not words or len(words) > max_words:
             return []
-        variants = [text, *(text[:start] + text[end:] for start, end in words)]
-        raw = self._windows(variants)[0][:, self.labels.index(label)]
+        # Normalised once: each variant leaves out what the word became (its characters'
+        # origins), rather than normalising every variant again (a quarter of the page's cost).
+        (read,), (origin,) = self._read([text])
+        variants, origins = [read], [origin]
+        for start, end in words:
+            kept = [index for index, source in enumerate(origin) if not start <= source < end]
+            variants.append("".join(read[index] for index in kept))
+            origins.append([origin[index] for index in kept])
+        raw = self._windows([text] * len(variants), (variants, origins))[0][:, self.labels.index(label)]
         return [(start, end, float(raw[0] - raw[index + 1])) for index, (start, end) in enumerate(words)]
 
     def driving_spans(self, texts: Sequence[str]) -> np.ndarray:
