@@ -144,7 +144,8 @@ def read_csv(stream: IO[str], *, known_labels: Sequence[str], max_chars: int) ->
         )
 
 
-def read_jsonl(stream: IO[str], *, known_labels: Sequence[str], max_chars: int) -> Iterator[ParsedRow | RowError]:
+def _json_objects(stream: IO[str]) -> Iterator[tuple[int, dict] | RowError]:
+    """(line, object) for each non-blank line of a JSONL stream, or the error that line is."""
     for line_no, line in enumerate(stream, start=1):
         if not line.strip():
             continue
@@ -156,6 +157,15 @@ def read_jsonl(stream: IO[str], *, known_labels: Sequence[str], max_chars: int) 
         if not isinstance(record, dict):
             yield RowError(line=line_no, reason="a line must be a JSON object")
             continue
+        yield line_no, record
+
+
+def read_jsonl(stream: IO[str], *, known_labels: Sequence[str], max_chars: int) -> Iterator[ParsedRow | RowError]:
+    for item in _json_objects(stream):
+        if isinstance(item, RowError):
+            yield item
+            continue
+        line_no, record = item
         labels = record.get("labels", {})
         if not isinstance(labels, dict):
             yield RowError(line=line_no, reason="labels must be an object of label: 0/1")
@@ -309,18 +319,8 @@ def read_mapped(
     mapping is checked against the header (or the first row's width) before any row is read."""
     if file_format == "jsonl":
         mapping.check(_jsonl_columns(mapping), known_labels)
-        for line_no, line in enumerate(stream, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield RowError(line=line_no, reason=f"invalid JSON: {exc.msg}")
-                continue
-            if not isinstance(record, dict):
-                yield RowError(line=line_no, reason="a line must be a JSON object")
-                continue
-            yield mapping.row(line_no, record, max_chars=max_chars)
+        for item in _json_objects(stream):
+            yield item if isinstance(item, RowError) else mapping.row(*item, max_chars=max_chars)
         return
     options = {"delimiter": "\t", "quoting": csv.QUOTE_NONE} if file_format == "tsv" else {}
     reader = csv.reader(stream, **options)

@@ -163,16 +163,26 @@ def _source(body: dict) -> str:
     return _string(body, "communityId", 100) or PERSPECTIVE_SOURCE
 
 
+def _attributes(body: dict, field: str, missing: str, unknown: str) -> dict:
+    """The call's attributes (`requestedAttributes`, `attributeScores`): a non-empty object
+    keyed by Perspective's attribute names, in Perspective's words when it is not."""
+    attributes = body.get(field)
+    if not isinstance(attributes, dict) or not attributes:
+        raise PerspectiveError(missing)
+    for name in attributes:
+        if name not in ATTRIBUTES:
+            raise PerspectiveError(f"{unknown}: {name}")
+    return attributes
+
+
 class PerspectiveAnalyzeView(_PerspectiveView):
     def post(self, request):
         body = _body(request)
         text = _comment_text(body)
-        requested = body.get("requestedAttributes")
-        if not isinstance(requested, dict) or not requested:
-            raise PerspectiveError("Missing requested_attributes")
+        requested = _attributes(
+            body, "requestedAttributes", "Missing requested_attributes", "Unknown requested attribute"
+        )
         for name, options in requested.items():
-            if name not in ATTRIBUTES:
-                raise PerspectiveError(f"Unknown requested attribute: {name}")
             if not isinstance(options, dict):
                 raise PerspectiveError(f"requestedAttributes.{name} must be an object")
             threshold = options.get("scoreThreshold")
@@ -221,13 +231,9 @@ class PerspectiveSuggestScoreView(_PerspectiveView):
     def post(self, request):
         body = _body(request)
         text = _comment_text(body)
-        suggested = body.get("attributeScores")
-        if not isinstance(suggested, dict) or not suggested:
-            raise PerspectiveError("Missing attribute_scores")
+        suggested = _attributes(body, "attributeScores", "Missing attribute_scores", "Unknown attribute")
         labels = {}
         for name, score in suggested.items():
-            if name not in ATTRIBUTES:
-                raise PerspectiveError(f"Unknown attribute: {name}")
             summary = score.get("summaryScore") if isinstance(score, dict) else None
             value = summary.get("value") if isinstance(summary, dict) else None
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
