@@ -19,6 +19,7 @@ ACCESS = {
     "swagger-ui": (PUBLIC, ["get"]),
     "perspective-discovery": (PUBLIC, ["get"]),
     "perspective-analyze": (CLIENT, ["post"]),
+    "perspective-suggestscore": (CLIENT, ["post"]),
     "api:comments": (CLIENT, ["get", "post"]),
     "api:comment-detail": (CLIENT, ["get"]),
     "api:analyze": (CLIENT, ["post"]),
