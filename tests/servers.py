@@ -115,7 +115,10 @@ def wait_for_worker(env: dict, process: subprocess.Popen) -> None:
 
 @contextmanager
 def celery_worker(env: dict) -> Iterator[None]:
-    """A worker with `env`, until the block ends (its pool child included)."""
+    """A worker with `env`, until the block ends (its pool child included). Tasks an earlier
+    test left in the queue are purged first: this worker does only this test's work."""
+    purge = [sys.executable, "-m", "celery", "-A", "toxiscope", "purge", "-f", "-Q", "default"]
+    subprocess.run(purge, cwd=REPO, env=env, capture_output=True, check=True)
     process = subprocess.Popen(
         celery_worker_command("--loglevel", "WARNING"),
         cwd=REPO,
