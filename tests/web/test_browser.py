@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect
 
 from moderation.models import Comment, Decision, LabelAnnotation, ReviewItem
 from tests.factories import PASSWORD, AdminFactory, ModeratorFactory, ReviewItemFactory
+from tests.web.conftest import LABELS
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -197,7 +198,8 @@ PHONE_PAGES = [
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_every_page_fits_a_390px_phone_in_light_and_dark(browser, live_server, scored_item, screenshots, scheme):
-    scored_item("I know where you live and you will regret this", {"threat": 0.97, "toxic": 0.93})
+    # Every label flagged (identity_hate's name is the longest) and an author to act on.
+    scored_item("I know where you live and you will regret this", dict.fromkeys(LABELS, 0.97), author_id="user-4711")
     context = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme=scheme)
     page = context.new_page()
     log_in(page, live_server.url, AdminFactory())
