@@ -171,10 +171,14 @@ elif env_bool("DATABASE_POOL", False):
     # so a connection cannot be kept per thread; a pool per worker process lends one per request
     # instead of opening one (PostgreSQL starts a process for each: ~10 ms a request).
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # what a pool requires: it keeps the connections
-    # A request waits at most `timeout` for a connection: a database that has gone answers 503
+    # A request waits at most DATABASE_POOL_TIMEOUT_S for a connection: a database that has gone answers 503
     # "not saved" in seconds, not after the client has given up.
     DATABASES["default"]["OPTIONS"] = {
-        "pool": {"min_size": 1, "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", 8)), "timeout": 5}
+        "pool": {
+            "min_size": 1,
+            "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", 8)),
+            "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT_S", 5)),
+        }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -160,7 +160,8 @@ def test_a_database_restart_while_a_moderator_decides_says_not_saved_and_writes_
     moderator = ModeratorFactory()
     item = ReviewItemFactory()
     relay = DatabaseRelay(int(connection.settings_dict["PORT"] or 5432))
-    env = server_env(connection, artifacts_dir, db_port=relay.port, DATABASE_CONN_MAX_AGE="600")
+    # A second, not 5, for a connection from the pool: the failed save answers sooner.
+    env = server_env(connection, artifacts_dir, db_port=relay.port, DATABASE_POOL_TIMEOUT_S="1")
     browser = requests.Session()
     with gunicorn(env) as base:
         login = browser.get(f"{base}/login/", timeout=10)

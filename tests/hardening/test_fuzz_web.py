@@ -213,7 +213,7 @@ def test_suggestscore_answers_every_body_in_perspectives_shape_and_stores_only_w
 
     client = APIClient()
 
-    @settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=80, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
     @given(body=suggestion_bodies)
     def fuzz(body):
         before = stored()
