@@ -13,7 +13,7 @@ TEST_CACHE_URL ?= redis://127.0.0.1:6379/14
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet --no-compile -r requirements.txt  # bytecode is written as modules are first imported
+	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
 install: $(VENV)/.installed
