@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import requests
 
@@ -114,21 +115,25 @@ def wait_for_worker(env: dict, process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def celery_worker(env: dict) -> Iterator[None]:
-    """A worker with `env`, until the block ends (its pool child included). Tasks an earlier
-    test left in the queue are purged first: this worker does only this test's work."""
-    purge = [sys.executable, "-m", "celery", "-A", "toxiscope", "purge", "-f", "-Q", "default"]
-    subprocess.run(purge, cwd=REPO, env=env, capture_output=True, check=True)
-    process = subprocess.Popen(
-        celery_worker_command("--loglevel", "WARNING"),
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+def celery_worker(env: dict, log: Path) -> Iterator[None]:
+    """A worker with `env`, until the block ends (its pool child included), ready once its log
+    (`log`) says so: no ping process to start, each of which costs seconds. Give `env` a
+    TOXISCOPE_REDIS_PREFIX of its own, and no earlier test's queued work reaches it."""
+    with open(log, "w") as output:
+        process = subprocess.Popen(
+            celery_worker_command("--loglevel", "INFO", "--without-gossip", "--without-mingle"),
+            cwd=REPO,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
-        wait_for_worker(env, process)
+        deadline = time.monotonic() + STARTUP_DEADLINE_S
+        while " ready." not in log.read_text():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the Celery worker did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.2)
         yield
     finally:
         os.killpg(process.pid, signal.SIGTERM)

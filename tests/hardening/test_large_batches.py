@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -87,12 +88,13 @@ def test_the_largest_batch_on_sqlite(sqlite_install):
         _check_whole_or_nothing(base, key, count)
 
 
-def test_a_long_batch_being_scored_leaves_other_clients_answered_on_sqlite(sqlite_install):
+def test_a_long_batch_being_scored_leaves_other_clients_answered_on_sqlite(sqlite_install, tmp_path):
     """SQLite has one write lock. The worker scores 20 comments of 20,000 characters (a few
     seconds) with no transaction open, then writes in a short transaction, so another
     client's submit is answered while the batch is being scored, not after the lock's 30 s
     wait with a 503 (as when the worker scored inside BEGIN IMMEDIATE)."""
     env, key = sqlite_install
+    env = {**env, "TOXISCOPE_REDIS_PREFIX": f"toxiscope-test-{uuid.uuid4().hex[:12]}"}  # its own queue
     database = Path(env["TOXISCOPE_VAR_DIR"]) / "toxiscope.sqlite3"
 
     def routed(like: str) -> int:
@@ -100,7 +102,7 @@ def test_a_long_batch_being_scored_leaves_other_clients_answered_on_sqlite(sqlit
             query = "SELECT count(*) FROM moderation_comment WHERE external_id LIKE ? AND route_action != ''"
             return db.execute(query, [like]).fetchone()[0]
 
-    with celery_worker(env), gunicorn(env) as base:
+    with celery_worker(env, tmp_path / "worker.log"), gunicorn(env) as base:
         batch = [{"text": LONG, "external_id": f"slow-{i}"} for i in range(20)]
         accepted = requests.post(
             f"{base}/api/v1/comments/?async=1", json=batch, headers={"Authorization": f"Api-Key {key}"}, timeout=60
