@@ -86,11 +86,17 @@ def comments_shadow_score(*, comment_ids: Sequence[int]) -> None:
 
 
 def model_version_measure(*, version_id: int, from_page: bool = False) -> None:
-    """Measure a version's figures in a worker. A page view asks at most once every
-    MEASURE_REQUEST_S per version, however many admins keep looking."""
-    if from_page and not cache.add(f"measure-requested:{version_id}", True, MEASURE_REQUEST_S):
-        return
-    _send_on_commit(MODEL_VERSION_MEASURE, [version_id])
+    """Measure a version's figures in a worker. A page view (or a promotion that finds no
+    comparison) asks at most once every MEASURE_REQUEST_S per version, however many admins keep
+    looking, and sends at once: the version is committed, and the refusal that follows may roll
+    back the caller's transaction (an admin action's), which would drop a send on commit."""
+    if not from_page:
+        _send_on_commit(MODEL_VERSION_MEASURE, [version_id])
+    elif cache.add(f"measure-requested:{version_id}", True, MEASURE_REQUEST_S):
+        try:
+            _send(MODEL_VERSION_MEASURE, [version_id])
+        except Exception as exc:  # noqa: BLE001 - as in _send_on_commit: the page still answers
+            logger.warning("broker unavailable: %s not sent (%s)", MODEL_VERSION_MEASURE, exc)
 
 
 def webhook_deliveries(*, delivery_ids: Sequence[int]) -> None:

@@ -76,26 +76,26 @@ def model_version_measure(*, version_id: int) -> None:
 
 
 def model_version_measure_later(*, version_id: int) -> None:
-    """A model page found a figure missing: a worker measures it (asked at most every
-    jobs.MEASURE_REQUEST_S per version, however many admins look)."""
+    """A model page (or a promotion) found a figure missing: a worker measures it (asked at
+    most every jobs.MEASURE_REQUEST_S per version, however many admins look)."""
     jobs.model_version_measure(version_id=version_id, from_page=True)
 
 
 def model_version_promote_gated(
     *, version: ModelVersion, promoted_by, override: bool = False, reason: str = "", compute: bool = True
 ) -> ModelVersion:
-    """Promote a candidate only if its macro-F1, on the same evaluation-set comments, is at most
-    `TOXISCOPE_PROMOTION_MARGIN` below the active version's, and its final bias metric at most
-    `TOXISCOPE_BIAS_MARGIN` below the active version's; otherwise only with `override` and a
-    reason, both audited. Promoting a retired version (a rollback) is not gated. Without
-    `compute` (a web request), a comparison not measured yet is sent to a worker and the
-    promotion waits for it: nothing is changed."""
+    """Promote a candidate only if it passes the quality gate (Comparison.gate_failures: its
+    macro-F1 and each label's F1 on the same evaluation-set comments, and how much traffic it
+    would reroute) and its final bias metric is at most `TOXISCOPE_BIAS_MARGIN` below the
+    active version's; otherwise only with `override` and a reason, both audited. Promoting a
+    retired version (a rollback) is not gated. Without `compute` (a web request), a comparison
+    not measured yet is sent to a worker and the promotion waits for it: nothing is changed."""
     active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
     if active is None or version.status != ModelVersion.Status.CANDIDATE:
         return model_version_promote(version=version, promoted_by=promoted_by)
     comparison = model_versions_compare(candidate=version, active=active, compute=compute)
     if comparison == PENDING:
-        jobs.model_version_measure(version_id=version.pk)
+        model_version_measure_later(version_id=version.pk)
         raise ValidationError(
             f"{version.name} is still being compared with {active.name} on the evaluation set (a minute or so); "
             "its compare page shows the result, then promote it."

@@ -2,6 +2,7 @@
 event as the service that owns the write, and it refuses what the service would refuse."""
 
 import pytest
+from django.core.cache import cache
 from django.forms.models import model_to_dict
 
 from moderation.models import (
@@ -164,7 +165,12 @@ def test_the_admins_promotion_is_gated(client, staff, trained_artifact, active_v
     # Thresholds of 0.999 flag nothing: a macro-F1 far under the active version's.
     hopeless = dict.fromkeys(trained_artifact.thresholds, 0.999)
     worse = install_version(trained_artifact, artifacts_dir, "worse", status="candidate", thresholds=hopeless)
-    model_version_measure(version_id=worse.pk)  # what a worker does when a version is made
+    # Not measured yet: the promotion waits, and asks a worker now (the action's transaction
+    # rolls back with the refusal, so a send on commit would be lost).
+    response = client.post(*_action(ModelVersion, "promote", worse), follow=True)
+    assert "still being compared" in response.content.decode()
+    assert cache.get(f"measure-requested:{worse.pk}") and ModelVersion.objects.get(pk=worse.pk).status == "candidate"
+    model_version_measure(version_id=worse.pk)  # what that worker does
     response = client.post(*_action(ModelVersion, "promote", worse), follow=True)
     assert "worse than the active version" in response.content.decode()
     assert ModelVersion.objects.get(pk=worse.pk).status == "candidate"
