@@ -96,7 +96,8 @@ def gunicorn(env: dict, *args: str) -> Iterator[str]:
         wait_until_ready(f"{base}/healthz", process=process)
         yield base
     finally:
-        process.terminate()
+        # SIGQUIT: gunicorn's quick shutdown; SIGTERM's graceful one waits for open connections.
+        process.send_signal(signal.SIGQUIT)
         process.wait(timeout=30)
 
 
