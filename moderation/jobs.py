@@ -38,17 +38,18 @@ def _send(name: str, args: Sequence, task_id: str | None = None) -> None:
         app.send_task(name, args=list(args), task_id=task_id)
 
 
+def _send_or_log(name: str, args: Sequence, task_id: str | None = None) -> None:
+    """Send now; a broker outage is logged and costs nothing stored: every job sent this way is
+    asked for again (a periodic sweep, see CELERY_BEAT_SCHEDULE, or the next page view)."""
+    try:
+        _send(name, args, task_id)
+    except Exception as exc:  # noqa: BLE001 - kombu/redis raise several connection error types
+        logger.warning("broker unavailable: %s not sent (%s); it will be asked for again", name, exc)
+
+
 def _send_on_commit(name: str, args: Sequence, *, task_id: str | None = None) -> None:
-    """Send after commit; a broker outage is logged and costs nothing stored: every job sent
-    from here is also found again by a periodic sweep (see CELERY_BEAT_SCHEDULE)."""
-
-    def send():
-        try:
-            _send(name, args, task_id)
-        except Exception as exc:  # noqa: BLE001 - kombu/redis raise several connection error types
-            logger.warning("broker unavailable: %s not sent (%s); the periodic sweep will pick it up", name, exc)
-
-    transaction.on_commit(send)
+    """Send after commit (see _send_or_log)."""
+    transaction.on_commit(lambda: _send_or_log(name, args, task_id))
 
 
 def training_run_execute(*, run_id: int, task_id: str) -> None:
@@ -93,10 +94,7 @@ def model_version_measure(*, version_id: int, from_page: bool = False) -> None:
     if not from_page:
         _send_on_commit(MODEL_VERSION_MEASURE, [version_id])
     elif cache.add(f"measure-requested:{version_id}", True, MEASURE_REQUEST_S):
-        try:
-            _send(MODEL_VERSION_MEASURE, [version_id])
-        except Exception as exc:  # noqa: BLE001 - as in _send_on_commit: the page still answers
-            logger.warning("broker unavailable: %s not sent (%s)", MODEL_VERSION_MEASURE, exc)
+        _send_or_log(MODEL_VERSION_MEASURE, [version_id])
 
 
 def webhook_deliveries(*, delivery_ids: Sequence[int]) -> None:
