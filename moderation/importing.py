@@ -12,7 +12,7 @@ import json
 import math
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO
 
 from moderation.text import LANGUAGE_CODE, is_blank
@@ -299,11 +299,7 @@ class ColumnMapping:
             known_labels=[rule.label for rule in self.labels],
             max_chars=max_chars,
         )
-        return (
-            ParsedRow(parsed.line, parsed.external_id, parsed.text, parsed.labels, language)
-            if isinstance(parsed, ParsedRow)
-            else parsed
-        )
+        return replace(parsed, language=language) if isinstance(parsed, ParsedRow) else parsed
 
 
 def read_mapped(
