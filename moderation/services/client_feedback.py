@@ -9,11 +9,12 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from moderation.models import ApiKey, Comment, Label, LabelAnnotation, Prediction
 from moderation.services.audit import audit_event_record
+from moderation.services.comments import comment_store_once
 
 # A suggestion without an id finds the comment its client asked about by text, this recently.
 TEXT_MATCH_DAYS = 7
@@ -48,16 +49,9 @@ def _find_or_create(*, client, text: str, external_id: str | None, source: str) 
     found = _find(client=client, text=text, external_id=external_id)
     if found is not None:
         return found, False
-    try:
-        with transaction.atomic():  # a savepoint: a concurrent call with the same id fails alone
-            comment = Comment.objects.create(
-                client=client, text=text, external_id=external_id, source=source, moderated_here=False
-            )
-    except IntegrityError:
-        if external_id is None:
-            raise
-        return Comment.objects.get(client=client, external_id=external_id), False
-    return comment, True
+    item = {"text": text, "external_id": external_id, "source": source, "moderated_here": False}
+    stored = comment_store_once(client=client, item=item)
+    return stored.comment, stored.created
 
 
 @transaction.atomic

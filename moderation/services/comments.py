@@ -20,8 +20,9 @@ class SubmitResult:
     scores: dict[str, float] | None = None
 
 
-def _store_one(client, item: Mapping[str, Any]) -> SubmitResult:
-    """The exact path: one row, tolerating a concurrent submit of the same external_id."""
+def comment_store_once(*, client, item: Mapping[str, Any]) -> SubmitResult:
+    """The exact path: one row, tolerating a concurrent submit of the same external_id (a
+    savepoint of the caller's transaction). A stored external_id returns that comment."""
     external_id = item.get("external_id")
     if external_id is not None:
         existing = Comment.objects.filter(client=client, external_id=external_id).first()
@@ -94,7 +95,7 @@ def comments_submit_many(
         except IntegrityError:
             # A concurrent submit stored one of these external_ids after our query: the exact
             # path, item by item. Rare, and the comments left to score are those few.
-            results = [_store_one(client, item) for item in items]
+            results = [comment_store_once(client=client, item=item) for item in items]
             fresh = [result.comment for result in results if result.created]
             if not defer_scoring:
                 results = _with_scores(results, fresh, comments_triage(comments=fresh, analysis=analyze(fresh)))
