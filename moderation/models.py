@@ -355,6 +355,9 @@ class RoutingRule(models.Model):
     queue = models.ForeignKey(ReviewQueue, null=True, blank=True, on_delete=models.PROTECT, related_name="rules")
     # Empty means every source/community.
     source = models.CharField(max_length=100, blank=True)
+    # The version whose scores a fixed threshold was chosen on (the simulator's): every version
+    # is routed by it, so a promotion or rollback names the thresholds tuned on another.
+    tuned_on = models.ForeignKey("ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

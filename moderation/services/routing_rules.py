@@ -5,10 +5,10 @@ from django.db import transaction
 from django.forms.models import model_to_dict
 
 from moderation.engine.config import routing_config
-from moderation.models import Label, ReviewQueue, RoutingRule
+from moderation.models import Label, ModelVersion, ReviewQueue, RoutingRule
 from moderation.services.audit import audit_event_record
 
-FIELDS = ("order", "label", "action", "threshold", "margin", "queue", "source", "is_active")
+FIELDS = ("order", "label", "action", "threshold", "margin", "queue", "source", "tuned_on", "is_active")
 
 
 def _snapshot(rule: RoutingRule) -> dict:
@@ -73,10 +73,12 @@ def routing_rule_deactivate(*, rule: RoutingRule, changed_by) -> RoutingRule:
 
 
 @transaction.atomic
-def label_thresholds_save(*, label: Label, review: float, reject: float | None, changed_by) -> list[RoutingRule]:
+def label_thresholds_save(
+    *, label: Label, review: float, reject: float | None, tuned_on: ModelVersion | None = None, changed_by
+) -> list[RoutingRule]:
     """Save a label's review threshold (and auto-reject threshold, if any) as its global routing
-    rules. The rules they replace are deactivated, not changed: each save is a new version of
-    the label's rules, and the old ones stay in the history."""
+    rules, chosen on `tuned_on`'s scores. The rules they replace are deactivated, not changed:
+    each save is a new version of the label's rules, and the old ones stay in the history."""
     if not 0 <= review <= 1 or (reject is not None and not review <= reject <= 1):
         raise ValidationError("Thresholds are between 0 and 1, and auto-reject is at or above review.")
     current = list(
@@ -99,12 +101,18 @@ def label_thresholds_save(*, label: Label, review: float, reject: float | None, 
             action=RoutingRule.Action.REVIEW,
             threshold=review,
             queue=queue,
+            tuned_on=tuned_on,
         )
     ]
     if reject is not None:
         saved.append(
             routing_rule_create(
-                changed_by=changed_by, order=10, label=label, action=RoutingRule.Action.AUTO_REJECT, threshold=reject
+                changed_by=changed_by,
+                order=10,
+                label=label,
+                action=RoutingRule.Action.AUTO_REJECT,
+                threshold=reject,
+                tuned_on=tuned_on,
             )
         )
     return saved

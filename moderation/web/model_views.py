@@ -26,6 +26,7 @@ from moderation.selectors.model_versions import (
     version_evaluation,
     version_replaced_by,
 )
+from moderation.selectors.routing_rules import fixed_thresholds, thresholds_tuned_elsewhere
 from moderation.services.model_versions import (
     model_version_measure_later,
     model_version_promote_gated,
@@ -144,6 +145,7 @@ def version_detail(request, version_id: int):
             "run": TrainingRun.objects.filter(model_version=version).first(),
             "int8_change": int8_change(version),
             "bias_reports": bias_reports,
+            "carried_over": thresholds_tuned_elsewhere(rollback_to) if rollback_to else [],
         },
     )
 
@@ -185,6 +187,7 @@ def compare(request, version_id: int):
             "comparison": comparison,
             "bias_failure": bias_failure,
             "form": PromoteForm(),
+            "carried_over": thresholds_tuned_elsewhere(version),
         },
     )
 
@@ -241,8 +244,16 @@ def int8(request, version_id: int):
 def simulator(request, version_id: int):
     version = get_object_or_404(ModelVersion, pk=version_id)
     label = request.GET.get("label") or version.labels[0]
-    defaults = {"label": label, "review": version.thresholds.get(label, 0.5), "reject": 1.0, "days": 7}
-    # Always bound: the page opens on the label's calibrated threshold and no auto-reject.
+    saved = fixed_thresholds().get(label)
+    calibrated = version.thresholds.get(label, 0.5)
+    defaults = {
+        "label": label,
+        "review": saved.review if saved and saved.review is not None else calibrated,
+        "reject": saved.reject if saved and saved.reject is not None else 1.0,
+        "days": 7,
+    }
+    # Always bound: the page opens on the label's saved thresholds, else its calibrated threshold
+    # and no auto-reject.
     form = SimulatorForm(
         request.POST if request.method == "POST" else defaults | request.GET.dict(), labels=version.labels
     )
@@ -255,6 +266,7 @@ def simulator(request, version_id: int):
                 label=Label.objects.get(name=data["label"]),
                 review=data["review"],
                 reject=form.auto_reject(),
+                tuned_on=version,
                 changed_by=request.user,
             )
         except ValidationError as exc:
@@ -273,6 +285,8 @@ def simulator(request, version_id: int):
         "simulation": simulation,
         "validation": asdict(simulation.validation) if simulation and simulation.validation else None,
         "values": form.cleaned_data if form.is_valid() else defaults,
+        "saved": saved,
+        "calibrated": calibrated,
     }
     template = "moderation/web/models/_simulation.html" if is_htmx(request) else "moderation/web/models/simulator.html"
     return render(request, template, context, status=200 if form.is_valid() else 400)

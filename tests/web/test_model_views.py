@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from moderation.models import AuditEvent, ModelVersion, RoutingRule, TrainingRun
-from moderation.services.model_versions import model_version_measure
+from moderation.services.model_versions import model_version_measure, model_version_promote
 from tests.factories import AdminFactory, LabelAnnotationFactory, ModeratorFactory, install_version
 from training.config import PRETRAINED_PRESET
 
@@ -251,6 +251,36 @@ def test_simulator_recomputes_and_saves_rules(admin, active_version):
     admin.post(url, {"label": "threat", "review": 0.3, "reject": 0.8, "days": 7})
     rules = RoutingRule.objects.filter(label__name="threat", is_active=True)
     assert {(rule.action, rule.threshold) for rule in rules} == {("review", 0.3), ("auto_reject", 0.8)}
+
+
+def test_the_simulator_opens_on_the_saved_thresholds(admin, active_version):
+    url = reverse("web:simulator", args=[active_version.pk])
+    admin.post(url, {"label": "toxic", "review": 0.28, "reject": 0.94, "days": 7})
+    page = admin.get(f"{url}?label=toxic").content.decode()
+    assert 'name="review" min="0" max="1" step="0.01" value="0.28"' in page
+    assert 'name="reject" min="0" max="1" step="0.01" value="0.94"' in page
+    assert "review at 0.28, auto-reject at 0.94 (chosen on tiny-active)" in page
+    assert RoutingRule.objects.filter(label__name="toxic", is_active=True, tuned_on=active_version).count() == 2
+    # Another label, never saved, still opens on the version's calibrated threshold.
+    threat = admin.get(f"{url}?label=threat").content.decode()
+    assert f'value="{active_version.thresholds["threat"]:.2f}"' in threat and 'value="1.00"' in threat
+
+
+def test_a_rollback_names_the_thresholds_chosen_on_another_version(admin, active_version, candidate):
+    model_version_promote(version=candidate, promoted_by=None)
+    admin.post(
+        reverse("web:simulator", args=[candidate.pk]), {"label": "toxic", "review": 0.28, "reject": 0.94, "days": 7}
+    )
+    page = admin.get(reverse("web:version", args=[candidate.pk])).content.decode()
+    carried = page[page.index('id="thresholds-carried-over"') :]
+    assert "Roll back to tiny-active" in page and "The fixed thresholds of toxic" in page
+    assert "review at 0.28, auto-reject at 0.94" in carried and "chosen on candidate" in carried
+    # Thresholds chosen on the version rolled back to carry nothing over that it was not tuned on.
+    admin.post(
+        reverse("web:simulator", args=[active_version.pk]), {"label": "toxic", "review": 0.3, "reject": 0.9, "days": 7}
+    )
+    page = admin.get(reverse("web:version", args=[candidate.pk])).content.decode()
+    assert "Roll back to tiny-active" in page and "thresholds-carried-over" not in page
 
 
 def test_the_simulator_says_a_candidate_has_no_traffic_yet(admin, candidate):
