@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # naturaltime: "12 seconds ago" where a page refreshes each second
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",

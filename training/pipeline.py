@@ -566,12 +566,12 @@ def run_training(
         notify(Progress("tf-idf", fitted.best_epoch, config.max_epochs, 0, 0))
     with clock.stage("blend"):
         tfidf, part_maps, val_probs = blend_stage(config, split, val, val_probs)
+    notify(Progress("calibrate", fitted.best_epoch, config.max_epochs, 0, 0))
     with clock.stage("calibrate"):
         calibrated = calibrate_stage(
             config, train, val, val_probs, untrained=untrained, epochs=fitted.best_epoch, on_progress=on_progress
         )
-    if config.baseline:
-        notify(Progress("baseline", fitted.best_epoch, config.max_epochs, 0, 0))
+    notify(Progress("evaluate", fitted.best_epoch, config.max_epochs, 0, 0))
     with clock.stage("evaluate"):
         evaluation = evaluate_stage(config, split, val, calibrated, tfidf)
     with clock.stage("trust"):

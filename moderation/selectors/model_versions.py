@@ -437,8 +437,26 @@ def decisions_since(*, moment) -> int:
     )
 
 
+# What each phase of a run does, as the run page says it (training/pipeline.py reports them).
+RUN_PHASES = {
+    "prepare": "preparing the data",
+    "teacher": "the teacher scores the training rows",
+    "train": "training",
+    "export": "exporting the model for serving",
+    "tf-idf": "training the TF-IDF part of the blend",
+    "calibrate folds": "training calibration folds",
+    "calibrate": "choosing each label's threshold on the validation split",
+    "evaluate": "measuring the validation split, the bias and the robustness reports",
+    "write": "writing the artifact",
+    "recalibrate": "recalibrating on the latest labels",
+}
+
+
 def training_run_progress(run: TrainingRun) -> dict:
-    """How far the run is, and an estimate of the time left from the pace so far."""
+    """How far the run is, what it is doing, and the time left from the pace so far. Only the
+    training epochs have a pace to extrapolate: the stages after them (export, calibration,
+    evaluation) take a minute or more and get no estimate, rather than one that sits at a
+    second for that whole minute."""
     if run.status == TrainingRun.Status.SUCCEEDED:
         fraction = 1.0
     elif run.total_epochs and run.total_steps and run.epoch:
@@ -447,8 +465,18 @@ def training_run_progress(run: TrainingRun) -> dict:
         fraction = 0.0
     end = run.finished_at or timezone.now()
     elapsed = (end - run.started_at).total_seconds() if run.started_at else 0.0
-    remaining = elapsed / fraction - elapsed if 0 < fraction < 1 and run.status == "running" else None
-    return {"percent": round(fraction * 100, 1), "elapsed": elapsed, "remaining": remaining}
+    training = run.status == TrainingRun.Status.RUNNING and run.phase == "train"
+    remaining = elapsed / fraction - elapsed if training and 0 < fraction < 1 else None
+    return {
+        "percent": round(fraction * 100, 1),
+        "elapsed": elapsed,
+        "remaining": remaining,
+        "doing": RUN_PHASES.get(run.phase, run.phase) if run.status == TrainingRun.Status.RUNNING else "",
+        "after_training": run.status == TrainingRun.Status.RUNNING
+        and bool(run.phase)
+        and not training
+        and run.phase not in ("prepare", "teacher"),
+    }
 
 
 def int8_change(version: ModelVersion) -> dict | None:

@@ -1,10 +1,12 @@
 """The admins' model pages through Django's test client."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from moderation.models import AuditEvent, ModelVersion, RoutingRule, TrainingRun
 from moderation.services.model_versions import model_version_measure, model_version_promote
@@ -104,6 +106,31 @@ def test_run_page_polls_its_progress_until_it_finishes(admin):
     assert "every 1s" not in done
     admin.post(reverse("web:run-cancel", args=[run.pk]))  # already finished: a message, no change
     assert TrainingRun.objects.get(pk=run.pk).status == "cancelled"
+
+
+def test_the_run_page_says_what_a_run_does_after_its_epochs(admin, active_version):
+    started = timezone.now() - timedelta(seconds=60)
+    run = TrainingRun.objects.create(
+        status="running", phase="train", epoch=2, total_epochs=2, step=10, total_steps=10, started_at=started
+    )
+    TrainingRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(seconds=75))
+    url = reverse("web:run", args=[run.pk])
+    training = admin.get(url, HTTP_HX_REQUEST="true").content.decode()
+    # The header is inside the polled card: it ticks, in seconds, with the rest.
+    assert (
+        "about 1 s" in training
+        and "requested by the schedule a minute ago" in training
+        and "transformer alone" in training
+    )
+    TrainingRun.objects.filter(pk=run.pk).update(phase="calibrate")
+    calibrating = admin.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "about " not in calibrating and "training is done" in calibrating
+    assert "choosing each label&#x27;s threshold" in calibrating
+    TrainingRun.objects.filter(pk=run.pk).update(
+        status="succeeded", val_macro_f1=0.68, finished_at=timezone.now(), model_version=active_version
+    )
+    done = admin.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "0.680" in done and "at each label's calibrated threshold" in done
 
 
 def test_version_page_and_its_plots(admin, active_version):
