@@ -58,11 +58,16 @@ def load_base_model(config: TrainConfig, training_texts: Sequence[str]) -> BaseM
     return pretrained_base_model(config.base_model, description=f"hub model {config.base_model}", hub=True)
 
 
+# The base models every installation has, whatever its network: MiniLM from its PyPI wheel, and
+# the BERT-tiny shape with a vocabulary built from the training texts.
+BUILT_IN = ("scratch", "minilm")
+
+
 def base_model_problem(name: str) -> str | None:
     """Why `name` cannot be a base model, found without loading anything (the retrain form checks
     it before a run is queued); None where only loading can tell (a hub id)."""
     path = Path(name).expanduser()
-    if name in ("scratch", "minilm") or path.is_dir():
+    if name in BUILT_IN or path.is_dir():
         return None
     if path.is_absolute() or name.startswith((".", "~")):
         return f"base model directory {name!r} does not exist; {OFFLINE_OPTIONS}"

@@ -127,19 +127,31 @@ class RetrainForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         initial=list(DATA_ORIGINS),
     )
-    since = forms.DateField(required=False, help_text="only annotations made on or after this day")
-    until = forms.DateField(required=False, help_text="only annotations made on or before this day")
+    since = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="only annotations made on or after this day",
+    )
+    until = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="only annotations made on or before this day",
+    )
     advanced = forms.JSONField(
         required=False,
         initial=dict,
         help_text='any other training option as JSON, e.g. {"vocab_size": 4000, "scratch_layers": 1}',
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, preset: dict, **kwargs):
         super().__init__(*args, **kwargs)
-        # A setting left blank takes the base model's preset (MiniLM's gentler learning rate…).
+        # A setting left blank takes the base model's preset (MiniLM's gentler learning rate…),
+        # which each blank field shows.
         for name in (*self.MAIN_FIELDS, "seed"):
             self.fields[name] = _config_field(CONFIG_FIELDS[name], required=name == "base_model")
+        for name in self.MAIN_FIELDS[1:]:
+            self.fields[name].widget.attrs["placeholder"] = preset[name]
+        self.fields["base_model"].widget.attrs["list"] = "base-models"
         self.order_fields(
             ["base_model", "teacher", "origins", "since", "until", *self.MAIN_FIELDS[1:], "seed", "advanced"]
         )

@@ -38,6 +38,7 @@ from moderation.services.training import training_config_build, training_run_can
 from moderation.web.access import admin_required, is_htmx
 from moderation.web.forms import PromoteForm, RetrainForm, SimulatorForm
 from moderation.web.plots import KINDS, plot_svg
+from training.base_models import BUILT_IN
 from training.data import EVALUATION_SHARE
 
 
@@ -66,8 +67,16 @@ def models_overview(request):
 @admin_required
 def retrain(request):
     defaults = training_config_build().to_dict()
-    initial = {name: defaults[name] for name in (*RetrainForm.MAIN_FIELDS, "seed")} | {"advanced": {}}
-    form = RetrainForm(request.POST or None, initial=initial)
+    # The hyper-parameters start blank, showing the chosen base model's preset, which a blank
+    # one takes: the form asks again (htmx) when the base model changes, keeping typed values.
+    base = request.POST.get("base_model") or request.GET.get("base_model") or defaults["base_model"]
+    try:
+        preset = training_config_build({"base_model": base}).to_dict()
+    except ValidationError:
+        preset = defaults
+    typed = {name: value for name, value in request.GET.items() if name in RetrainForm.MAIN_FIELDS and value}
+    initial = {"base_model": base, "seed": defaults["seed"], "advanced": {}} | typed
+    form = RetrainForm(request.POST or None, initial=initial, preset=preset)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -80,7 +89,12 @@ def retrain(request):
             else:
                 return redirect("web:run", run.pk)
         status = 400
-    return render(request, "moderation/web/models/retrain.html", {"form": form, "defaults": defaults}, status=status)
+    return render(
+        request,
+        "moderation/web/models/retrain.html",
+        {"form": form, "base": base, "base_models": dict.fromkeys((*BUILT_IN, defaults["base_model"]))},
+        status=status,
+    )
 
 
 @require_GET

@@ -61,7 +61,16 @@ def test_an_admin_retrains_compares_promotes_and_rolls_back(
     page.get_by_role("link", name="Models").click()
     expect(page.locator("#versions")).to_contain_text("first-active")
     page.get_by_role("link", name="Retrain…").click()
+    # Blank settings show the base model's preset, and follow a change of base model.
+    page.fill("#id_base_model", "minilm")
+    page.locator("#id_base_model").press("Tab")
+    expect(page.locator("#id_lr")).to_have_attribute("placeholder", "0.0001")
     page.fill("#id_base_model", "scratch")
+    page.locator("#id_base_model").press("Tab")
+    expect(page.locator("#id_lr")).to_have_attribute("placeholder", "0.0005")
+    # Each data box sits on its name's line.
+    box, label = page.locator("#id_origins_0").bounding_box(), page.locator("label[for=id_origins_0]").bounding_box()
+    assert abs((box["y"] + box["height"] / 2) - (label["y"] + label["height"] / 2)) < 3
     page.fill("#id_max_epochs", "2")
     page.fill("#id_lr", "0.003")
     page.fill("#id_max_len", "64")

@@ -41,9 +41,22 @@ def test_models_page_lists_versions_with_their_metrics(admin, active_version, ca
     assert "tiny-active" in page and "candidate" in page and active_version.data_hash[:12] in page
 
 
-def test_retrain_form_shows_reference_defaults_and_starts_a_run(admin):
+def _field(page: str, name: str) -> str:
+    return re.search(rf'<input[^>]*name="{name}"[^>]*>', page).group(0)
+
+
+def test_retrain_form_shows_the_base_models_preset_and_starts_a_run(admin):
     form = admin.get(reverse("web:retrain")).content.decode()
-    assert 'value="0.0005"' in form and 'value="16"' in form and 'value="128"' in form  # lr, batch, max length
+    # Blank settings showing the preset that a blank one takes (lr, batch, max length).
+    for name, preset in (("lr", "0.0005"), ("batch_size", "16"), ("max_len", "128")):
+        assert f'placeholder="{preset}"' in _field(form, name) and "value=" not in _field(form, name)
+    assert 'type="date"' in _field(form, "since") and 'type="date"' in _field(form, "until")
+    # Switching the base model asks for its preset; what the admin typed stays.
+    minilm = admin.get(reverse("web:retrain"), {"base_model": "minilm", "batch_size": "8"}).content.decode()
+    assert f'placeholder="{PRETRAINED_PRESET["lr"]}"' in _field(minilm, "lr") and "value=" not in _field(minilm, "lr")
+    assert f'placeholder="{PRETRAINED_PRESET["max_epochs"]}"' in _field(minilm, "max_epochs")
+    assert 'value="8"' in _field(minilm, "batch_size")
+    assert "<strong>minilm</strong>'s preset" in minilm
     data = {
         "base_model": "scratch",
         "origins": ["imported", "moderator"],
