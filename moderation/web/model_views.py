@@ -130,6 +130,8 @@ def version_detail(request, version_id: int):
     # The models list measures every version; this page shows that figure once it exists and
     # never scores the evaluation set itself.
     evaluation = version_evaluation(version, compute=False)
+    if evaluation is None:
+        model_version_measure_later(version_id=version.pk)
     trained_bias = version.metrics.get("bias") or {}
     bias_reports = [
         (where, report)
@@ -159,6 +161,7 @@ def version_detail(request, version_id: int):
             "run": TrainingRun.objects.filter(model_version=version).first(),
             "int8_change": int8_change(version),
             "bias_reports": bias_reports,
+            "evaluation": evaluation,
             "carried_over": thresholds_tuned_elsewhere(rollback_to) if rollback_to else [],
         },
     )

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from moderation.models import AuditEvent, ModelVersion, RoutingRule, TrainingRun
+from moderation.selectors.model_versions import version_evaluation
 from moderation.services.model_versions import model_version_measure, model_version_promote
 from tests.factories import AdminFactory, LabelAnnotationFactory, ModeratorFactory, install_version
 from training.config import PRETRAINED_PRESET
@@ -156,6 +157,21 @@ def test_version_page_and_its_plots(admin, active_version):
     assert admin.get(reverse("web:version-plot", args=[active_version.pk, "pie-chart"])).status_code == 404
 
 
+def test_each_figure_names_its_set(admin, active_version, demo_data):
+    from django.core.cache import cache
+
+    page = admin.get(reverse("web:version", args=[active_version.pk])).content.decode()
+    assert "Not measured yet" in page and cache.get(f"measure-requested:{active_version.pk}")
+    model_version_measure(version_id=active_version.pk)  # what the worker does
+    evaluation = version_evaluation(active_version, compute=False)
+    macro_f1 = f"{evaluation.figures['macro_f1']:.3f}"
+    overview = admin.get(reverse("web:models")).content.decode()
+    assert '<th colspan="5" class="group">On the evaluation set</th>' in overview and macro_f1 in overview
+    page = admin.get(reverse("web:version", args=[active_version.pk])).content.decode()
+    assert f'On the evaluation set <span class="muted">macro-F1 {macro_f1}' in page
+    assert "Validation split metrics" in page and "chose its thresholds and calibration on" in page
+
+
 def test_compare_then_promote_then_roll_back(admin, active_version, candidate, demo_data, monkeypatch):
     from django.core.cache import cache
 
@@ -223,13 +239,13 @@ def test_the_version_page_shows_the_evaluation_sets_bias_without_scoring_it(
 
     monkeypatch.setattr(model_versions, "_scores", refused)
     page = admin.get(reverse("web:version", args=[active_version.pk])).content.decode()
-    assert "On the evaluation set" not in page  # not measured yet
+    assert "Not measured yet" in page and "<h3>On the evaluation set" not in page
     admin.get(reverse("web:models"))  # the list asks a worker to measure it: no request scores
     monkeypatch.setattr(model_versions, "_scores", scores)
     model_version_measure(version_id=active_version.pk)
     monkeypatch.setattr(model_versions, "_scores", refused)
     page = admin.get(reverse("web:version", args=[active_version.pk])).content.decode()
-    assert "On the evaluation set" in page
+    assert "On the evaluation set: too few" in page  # the demo set mentions few identities
 
 
 def test_a_less_fair_candidate_fails_the_bias_gate_on_the_compare_page(admin, active_version, candidate, demo_data):
