@@ -4,7 +4,8 @@ queue's counts."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.conf import settings
+from django.db.models import Count, ExpressionWrapper, F, FloatField, Min, Q, QuerySet
 from django.utils import timezone
 
 from moderation.models import ReviewItem, ReviewQueue
@@ -49,6 +50,18 @@ def review_queue_items(*, queue: ReviewQueue, filters: ItemFilters = ItemFilters
     comments."""
     items = ReviewItem.objects.filter(queue=queue, status=ReviewItem.Status.OPEN)
     return filters.apply(items).select_related("comment", "rule", "claimed_by").order_by("-queue_order", "id")
+
+
+def with_effective_priority(items: QuerySet[ReviewItem], *, now: datetime) -> QuerySet[ReviewItem]:
+    """`items` with `effective_priority`: the score-based priority plus what waiting has added
+    by `now` (`waiting_part`), which is what the queue is sorted by (queue_order plus the same
+    amount for every item)."""
+    lift = now.timestamp() / 3600 * settings.TOXISCOPE_PRIORITY_PER_HOUR
+    effective = ExpressionWrapper(F("queue_order") + lift, output_field=FloatField())
+    return items.annotate(
+        effective_priority=effective,
+        waiting_part=ExpressionWrapper(effective - F("priority"), output_field=FloatField()),
+    )
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,13 @@ from moderation.selectors.decisions import (
     moderator_activity,
     undoable_decisions,
 )
-from moderation.selectors.queues import bulk_actionable_items, queue_overview, queue_sources, review_queue_items
+from moderation.selectors.queues import (
+    bulk_actionable_items,
+    queue_overview,
+    queue_sources,
+    review_queue_items,
+    with_effective_priority,
+)
 from moderation.selectors.workspace import work_item
 from moderation.services.authors import author_action_record
 from moderation.services.review import (
@@ -55,7 +61,8 @@ def overview(request):
 def queue_page(request, slug: str):
     queue = get_object_or_404(ReviewQueue, slug=slug)
     filter_form = ItemFiltersForm(request.GET or None)
-    items = review_queue_items(queue=queue, filters=filter_form.filters())
+    now = timezone.now()
+    items = with_effective_priority(review_queue_items(queue=queue, filters=filter_form.filters()), now=now)
     page = Paginator(items, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -67,7 +74,7 @@ def queue_page(request, slug: str):
             "total": page.paginator.count,
             "filter_query": _filter_query(request),
             "sources": queue_sources(queue=queue),
-            "now": timezone.now(),
+            "now": now,
             "undo": undoable_decisions(moderator=request.user).exists(),
             "saved_filters": SavedFilter.objects.filter(user=request.user, queue=queue),
         },

@@ -1,8 +1,12 @@
 """The workspace's pages through Django's test client: who may see what, CSRF, the flows."""
 
+import re
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from moderation.models import Comment, Decision, Label, LabelAnnotation, ReviewItem, ReviewQueue, RoutingRule
 from moderation.selectors.explanations import item_scores
@@ -508,3 +512,22 @@ def test_the_blind_audit_queue_opens_for_moderators_and_precision_has_its_own_pa
     assert logged_in(AdminFactory()).get("/review/precision/").status_code == 200
     with pytest.raises(IntegrityError), transaction.atomic():
         ReviewQueue.objects.create(name="History", slug="history")
+
+
+def test_the_queue_shows_the_priority_it_is_sorted_by(settings):
+    settings.TOXISCOPE_PRIORITY_PER_HOUR = 0.1
+    now = timezone.now()
+    fresh = ReviewItemFactory(comment__text="fresh and sharp", priority=4.55, queue_order=0)
+    waiting = ReviewItemFactory(comment__text="older and milder", priority=4.50, queue_order=0)
+    for item, created in ((fresh, now), (waiting, now - timedelta(hours=1))):
+        ReviewItem.objects.filter(pk=item.pk).update(
+            created_at=created, queue_order=ReviewItem.order_key(item.priority, created)
+        )
+    client = Client()
+    client.force_login(ModeratorFactory())
+    page = client.get(reverse("web:queue", args=["general"])).content.decode()
+    shown = [float(value) for value in re.findall(r'<td class="num" title="score [^"]*">([\d.]+)</td>', page)]
+    # An hour of waiting lifts 4.50 to 4.60, above the fresher 4.55: the column says so, in order.
+    assert page.index("older and milder") < page.index("fresh and sharp")
+    assert shown == sorted(shown, reverse=True) and shown[0] == pytest.approx(4.60, abs=0.011)
+    assert 'title="score 4.50 + waiting 0.10"' in page
