@@ -174,7 +174,8 @@ def _past_tense(decision: Decision) -> str:
 def _respond(request, queue: ReviewQueue, item: ReviewItem | None, notice: str):
     if is_htmx(request):
         return _render_work(request, queue, item, notice=notice)
-    messages.info(request, notice)
+    if notice:
+        messages.info(request, notice)
     url = reverse("web:work", args=[queue.slug])
     filters = request.POST.get("filters", "")
     return redirect(f"{url}?{filters}" if filters else url)
@@ -245,23 +246,26 @@ def skip(request, slug: str, item_id: int):
 @require_POST
 @moderator_required
 def back(request, slug: str):
-    """Return to the item skipped last, if nobody else has taken it."""
+    """Return to the item this moderator skipped last, if nobody has taken or decided it; else
+    stay on the current item (never one they have not seen)."""
     queue = get_object_or_404(ReviewQueue, slug=slug)
     skipped = request.session.get(_skipped_key(queue), [])
-    current = request.POST.get("current")
-    if not skipped:
-        item, _ = _claim_next(request, queue)
-        return _respond(request, queue, item, "Nothing skipped to go back to.")
-    previous = skipped.pop()
-    if (current_id := parse_id(current)) is not None:
-        review_item_release(item_id=current_id, moderator=request.user)
+    current_id = parse_id(request.POST.get("current"))
+    previous = skipped.pop() if skipped else None
+    item = None
+    if previous is not None:
+        item, _ = _claim_next(request, queue, item_id=previous)  # gives the current item back
+    if item is None:
+        request.session[_skipped_key(queue)] = skipped
+        # Stay on the current item (with none, the queue's next, as opening the queue gives).
+        item, _ = _claim_next(request, queue, item_id=current_id)
+        if previous is None:
+            return _respond(request, queue, item, "You have skipped nothing in this queue: nothing to go back to.")
+        return _respond(request, queue, item, "The item you skipped last was taken or decided meanwhile.")
+    if current_id is not None and current_id != item.pk:
         skipped.insert(0, current_id)
     request.session[_skipped_key(queue)] = skipped
-    item, notice = _claim_next(request, queue, item_id=previous)
-    if item is None:
-        item, notice = _claim_next(request, queue)
-        notice = "The previous item was taken or decided meanwhile."
-    return _respond(request, queue, item, notice)
+    return _respond(request, queue, item, "")
 
 
 @require_POST

@@ -205,6 +205,28 @@ def test_skip_and_back_move_between_items():
     assert b"alpha" in back.content
     current.refresh_from_db()
     assert current.claimed_by is None  # released when we went back
+    assert b"Last skipped" in back.content and b"Previous" not in back.content
+
+
+def test_back_never_shows_an_item_the_moderator_has_not_seen():
+    ReviewItemFactory(queue_order=9, comment__text="alpha")
+    taken = ReviewItemFactory(queue_order=5, comment__text="beta")
+    ReviewItemFactory(queue_order=1, comment__text="gamma, never seen")
+    client = logged_in(ModeratorFactory())
+    alpha = ReviewItem.objects.get(comment__text="alpha")
+    client.get(reverse("web:work", args=["general"]))
+    # Nothing skipped yet: back stays on the item on screen.
+    stay = client.post(reverse("web:back", args=["general"]), {"current": alpha.pk}, **HTMX)
+    assert b"alpha" in stay.content and b"nothing to go back to" in stay.content
+    client.post(reverse("web:skip", args=["general", alpha.pk]), {}, **HTMX)  # now on beta
+    client.post(reverse("web:skip", args=["general", taken.pk]), {}, **HTMX)  # now on gamma
+    ReviewItem.objects.filter(pk=taken.pk).update(status="decided")  # another moderator decided it
+    gamma = ReviewItem.objects.get(comment__text__startswith="gamma")
+    back = client.post(reverse("web:back", args=["general"]), {"current": gamma.pk}, **HTMX)
+    assert b"gamma" in back.content and b"taken or decided meanwhile" in back.content
+    # The skip before it is still there to go back to.
+    again = client.post(reverse("web:back", args=["general"]), {"current": gamma.pk}, **HTMX)
+    assert b"alpha" in again.content
 
 
 def test_bulk_asks_for_confirmation_with_the_count_then_acts():
