@@ -23,12 +23,29 @@ class ItemFiltersForm(forms.Form):
         queryset=ModelVersion.objects.all(), required=False, empty_label="any model version"
     )
     # Ten years at most: a larger age is no filter, and would overflow a date.
-    min_age_hours = forms.FloatField(required=False, min_value=0, max_value=MAX_AGE_HOURS)
-    max_age_hours = forms.FloatField(required=False, min_value=0, max_value=MAX_AGE_HOURS)
+    min_age_hours = forms.FloatField(required=False, min_value=0, max_value=MAX_AGE_HOURS, label="Older than (hours)")
+    max_age_hours = forms.FloatField(required=False, min_value=0, max_value=MAX_AGE_HOURS, label="Newer than (hours)")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["label"].choices = [("", "any label")] + [(name, name) for name in active_labels()]
+
+    def error_text(self) -> str:
+        """What is wrong, by the fields' names as the page shows them."""
+        return "; ".join(f"{self[name].label}: {' '.join(errors)}" for name, errors in self.errors.items())
+
+    def description(self) -> list[str]:
+        """The filters in words, as the bulk confirmation restates them (a valid form)."""
+        data = self.cleaned_data
+        parts = [f"label {data['label']}"] if data["label"] else []
+        parts += ["nothing flagged"] if data["nothing_flagged"] else []
+        parts += [f"words \u201c{data['text'].strip()}\u201d"] if data["text"].strip() else []
+        parts += [f"community {data['source'].strip()}"] if data["source"].strip() else []
+        parts += [f"scored by {data['model_version'].name}"] if data["model_version"] else []
+        for name, words in (("min_age_hours", "older than"), ("max_age_hours", "newer than")):
+            if data[name] is not None:
+                parts.append(f"{words} {data[name]:g} hours")
+        return parts
 
     def filters(self) -> ItemFilters:
         """The filters, or no filter at all where the form is invalid (the page shows why)."""

@@ -187,8 +187,9 @@ def filter_save(request, slug: str):
     queue = get_object_or_404(ReviewQueue, slug=slug)
     query = request.POST.get("filters", "")
     queue_url = f"{reverse('web:queue', args=[slug])}?{query}"
-    if not ItemFiltersForm(QueryDict(query)).is_valid():
-        messages.error(request, "The filter is not valid: correct it before saving it.")
+    filter_form = ItemFiltersForm(QueryDict(query))
+    if not filter_form.is_valid():
+        messages.error(request, f"The filter is not valid, so it was not saved: {filter_form.error_text()}.")
         return redirect(queue_url)
     try:
         saved = saved_filter_save(user=request.user, queue=queue, name=request.POST.get("name", ""), query=query)
@@ -314,7 +315,7 @@ def bulk(request, slug: str):
     queue_url = f"{reverse('web:queue', args=[slug])}?{filters_query}"
     if not filter_form.is_valid():
         # An invalid filter would widen the selection to the whole queue: refuse instead.
-        messages.error(request, "The filter is not valid, so nothing was done: correct it first.")
+        messages.error(request, f"The filter is not valid, so nothing was done: {filter_form.error_text()}.")
         return redirect(queue_url)
     filters = filter_form.filters()
     form = BulkDecisionForm(request.POST)
@@ -334,6 +335,7 @@ def bulk(request, slug: str):
                 "count": count,
                 "held": selected - count,
                 "filters": filters_query,
+                "filter_words": filter_form.description(),
                 "reasons": DecisionReason.objects.filter(is_active=True),
             },
         )

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from moderation.models import Comment, Decision, LabelAnnotation, ReviewItem
+from moderation.models import Comment, Decision, DecisionReason, LabelAnnotation, ReviewItem
 from tests.factories import PASSWORD, AdminFactory, ModeratorFactory, ReviewItemFactory
 from tests.web.conftest import LABELS
 
@@ -84,9 +84,14 @@ def test_a_moderator_works_a_queue_with_the_keyboard(browser, live_server, score
     expect(page.locator(".comment-text")).to_contain_text("complete idiot")
     assert Comment.objects.get(pk=insult.comment_id).status == "pending"
     assert ReviewItem.objects.get(pk=rude.pk).claimed_by is None  # the item on screen went back
+    page.keyboard.press("w")  # a reason, by the keys alone: arrows, Enter, then the decision
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
     page.keyboard.press("r")
     expect(page.locator(".comment-text")).to_contain_text("this take is garbage")
     assert Comment.objects.get(pk=insult.comment_id).status == "rejected"
+    reason = DecisionReason.objects.filter(is_active=True).first()  # the first in the list
+    assert Decision.objects.filter(comment_id=insult.comment_id).latest("id").reason == reason.text
 
     page.keyboard.press("e")  # escalate: choose the queue with the arrows, Enter sends it
     page.keyboard.press("ArrowDown")

@@ -258,12 +258,19 @@ def test_bulk_counts_only_what_it_will_act_on_and_refuses_an_invalid_filter():
     confirm = client.post(url, {"action": "reject", "filters": "source=spamfarm"})
     # The item another moderator holds is not counted: confirming 3 acts at once.
     assert b"Reject 3 comments?" in confirm.content and b"except the 1 that other moderators" in confirm.content
+    assert "Filter: <strong>community spamfarm</strong>" in confirm.content.decode()
+    narrower = client.post(url, {"action": "reject", "filters": "source=spamfarm&min_age_hours=2&label=threat"})
+    assert (
+        "Filter: <strong>label threat · community spamfarm · older than 2 hours</strong>" in narrower.content.decode()
+    )
+    everything = client.post(url, {"action": "approve", "filters": ""})
+    assert b"No filter: every open item in the queue." in everything.content
     client.post(url, {"action": "reject", "filters": "source=spamfarm", "expected_count": 3, "confirm": "1"})
     assert Comment.objects.filter(status="rejected").count() == 3
     # An invalid filter would have meant the whole queue: refused at both steps.
     for step in ({}, {"expected_count": 2, "confirm": "1"}):
         refused = client.post(url, {"action": "approve", "filters": "min_age_hours=soon", **step}, follow=True)
-        assert b"The filter is not valid" in refused.content
+        assert b"The filter is not valid, so nothing was done: Older than (hours): Enter a number." in refused.content
     assert Comment.objects.filter(status="approved").count() == 0
 
 
@@ -317,7 +324,8 @@ def test_queue_page_filters_and_history_search():
     page = client.get(reverse("web:queue", args=["general"]), {"label": "threat"})
     assert b"a threat to you" in page.content and b"about the weather" not in page.content
     bad = client.get(reverse("web:queue", args=["general"]), {"min_age_hours": "soon"})
-    assert bad.status_code == 200 and b"Enter a number" in bad.content
+    assert bad.status_code == 200 and b"Older than (hours): Enter a number." in bad.content
+    assert b"min_age_hours:" not in bad.content
     item = ReviewItem.objects.get(comment__text="a threat to you")
     client.post(reverse("web:decide", args=["general", item.pk]), {"action": "reject", "labels": ["threat"]})
     history = client.get(reverse("web:history"), {"q": "threat"})

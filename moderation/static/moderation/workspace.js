@@ -30,6 +30,14 @@
       }
       return; // arrows and letters choose the queue
     }
+    if (event.target.matches("select[data-shortcut=w]")) {
+      // The reason is chosen: back to the keys, so that a or r decides with it.
+      if (event.key === "Enter") {
+        event.preventDefault();
+        event.target.blur();
+      }
+      return;
+    }
     if (event.target.matches("select")) return;
     if (event.key === "?") {
       help.hidden = !help.hidden;
