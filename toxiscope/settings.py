@@ -252,6 +252,7 @@ SPECTACULAR_SETTINGS = {
         "moderation.api.schema.bound_comment_batches",
         "moderation.api.schema.require_request_bodies",
         "moderation.api.schema.refuse_unknown_fields",
+        "moderation.api.schema.document_perspective",
     ],
 }
 

@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from moderation.api.perspective import PerspectiveAnalyzeView, PerspectiveSuggestScoreView, discovery_document
@@ -24,6 +26,12 @@ urlpatterns = [
     path("$discovery/rest", discovery_document, name="perspective-discovery"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view: Swagger UI's start-up script is a file of its own, as the CSP wants.
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="moderation/api/swagger_ui.html"),
+        name="swagger-ui",
+    ),
+    # Browsers ask for /favicon.ico whatever a page links to.
+    path("favicon.ico", RedirectView.as_view(url=static("moderation/favicon.svg"), permanent=True)),
     path("", include("moderation.web.urls")),
 ]

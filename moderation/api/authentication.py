@@ -1,5 +1,6 @@
 import hmac
 import logging
+import re
 
 from django.conf import settings
 from django.core.cache import cache
@@ -12,12 +13,17 @@ from moderation.roles import user_roles
 from moderation.services.api_keys import api_key_mark_used
 
 KEYWORD = "Api-Key"
+# What a key can look like (secrets.token_urlsafe, with its prefix): anything else, a NUL or a
+# lone surrogate from a query string say, is refused before it reaches a hash or the database.
+KEY_SHAPE = re.compile(r"[A-Za-z0-9_.\-]{1,200}")
 logger = logging.getLogger(__name__)
 
 
 def user_for_raw_key(request, raw_key: str):
     """The user a raw API key belongs to, or AuthenticationFailed. An address that has sent too
     many wrong keys in the last minute gets 429s instead, whatever key it sends."""
+    if not KEY_SHAPE.fullmatch(raw_key):
+        raise exceptions.AuthenticationFailed("Invalid API key.")
     key_hash = ApiKey.hash_secret(raw_key)
     recent = recent_api_key(key_hash)
     if recent is not None:

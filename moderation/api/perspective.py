@@ -101,10 +101,32 @@ class _PerspectiveView(APIView):
         return response
 
 
+# The JSON type of each field Perspective's calls take: a field of another type (null included)
+# is refused as Perspective refuses it, whichever call it is sent to.
+FIELD_TYPES = {
+    "comment": dict,
+    "context": dict,
+    "requestedAttributes": dict,
+    "attributeScores": dict,
+    "languages": list,
+    "clientToken": str,
+    "communityId": str,
+    "sessionId": str,
+    "doNotStore": bool,
+    "spanAnnotations": bool,
+}
+JSON_TYPE_NAMES = {dict: "an object", list: "an array", str: "a string", bool: "true or false"}
+
+
 def _body(request) -> dict:
-    if not isinstance(request.data, dict):
+    body = request.data
+    if not isinstance(body, dict):
         raise PerspectiveError("Invalid JSON payload: expected an object.")
-    return request.data
+    for name, kind in FIELD_TYPES.items():
+        if name in body and not isinstance(body[name], kind):
+            raise PerspectiveError(f"Invalid value at '{name}': expected {JSON_TYPE_NAMES[kind]}")
+    _context_entries(body)
+    return body
 
 
 def _comment_text(body: dict) -> str:
@@ -145,10 +167,8 @@ def _client_comment_id(body: dict) -> str | None:
     token = _string(body, "clientToken", 200)
     if token is not None:
         return token
-    context = body.get("context")
-    entries = context.get("entries") if isinstance(context, dict) else None
-    for entry in entries if isinstance(entries, list) else []:
-        text = entry.get("text") if isinstance(entry, dict) else None
+    for entry in _context_entries(body):
+        text = entry.get("text")
         try:
             fields = json.loads(text) if isinstance(text, str) else None
         except ValueError:
@@ -157,6 +177,16 @@ def _client_comment_id(body: dict) -> str | None:
         if isinstance(coral_id, str | int) and not isinstance(coral_id, bool) and 0 < len(str(coral_id)) <= 190:
             return f"coral:{coral_id}"
     return None
+
+
+def _context_entries(body: dict) -> list:
+    """Coral's `context.entries`: refused when not of Perspective's types, as Perspective does."""
+    entries = body.get("context", {}).get("entries", [])
+    if not isinstance(entries, list) or not all(
+        isinstance(entry, dict) and isinstance(entry.get("text", ""), str) for entry in entries
+    ):
+        raise PerspectiveError("context must be an object whose entries are objects with a text")
+    return entries
 
 
 def _source(body: dict) -> str:
@@ -189,9 +219,7 @@ class PerspectiveAnalyzeView(_PerspectiveView):
             if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, int | float)):
                 raise PerspectiveError(f"requestedAttributes.{name}.scoreThreshold must be a number")
         languages = _languages(body, next(iter(requested)))
-        do_not_store = body.get("doNotStore", False)
-        if not isinstance(do_not_store, bool):
-            raise PerspectiveError("doNotStore must be true or false")
+        do_not_store, spans = body.get("doNotStore", False), body.get("spanAnnotations", False)
         external_id, source = _client_comment_id(body), _source(body)
         analysis = comments_analyze(texts=[text], sources=[source])
         if analysis.version is None:
@@ -214,7 +242,7 @@ class PerspectiveAnalyzeView(_PerspectiveView):
                 continue  # Perspective omits attributes below the requested threshold
             score = {"value": value, "type": "PROBABILITY"}
             attribute_scores[name] = {
-                "spanScores": [{"begin": 0, "end": len(text), "score": score}] if body.get("spanAnnotations") else [],
+                "spanScores": [{"begin": 0, "end": len(text), "score": score}] if spans else [],
                 "summaryScore": score,
             }
         # No detectedLanguages: nothing here detects a language, and none is claimed.

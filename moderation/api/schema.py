@@ -82,3 +82,211 @@ def refuse_unknown_fields(result, generator, request, public):
             if component in schemas:
                 schemas[component]["additionalProperties"] = False
     return result
+
+
+def _perspective_error() -> dict:
+    return {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message", "status"],
+                "properties": {
+                    "code": {"type": "integer"},
+                    "message": {"type": "string"},
+                    "status": {"type": "string", "examples": ["INVALID_ARGUMENT"]},
+                },
+            }
+        },
+    }
+
+
+def _perspective_operation(*, summary: str, description: str, request: str, response: str, example: dict) -> dict:
+    from moderation.api.perspective import GRPC_STATUS
+
+    return {
+        "operationId": summary.split()[0].lower().replace(":", "_"),
+        "summary": summary,
+        "description": description,
+        "tags": ["Perspective-compatible"],
+        "parameters": [
+            {
+                "name": "key",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "A ToxiScope API key, as Perspective's `key` (or send the Authorization header).",
+            }
+        ],
+        "security": [{"ApiKey": []}, {}],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": f"#/components/schemas/{request}"},
+                    "examples": {"coral": {"value": example}},
+                }
+            },
+        },
+        "responses": {
+            "200": {
+                "description": "Perspective's answer.",
+                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{response}"}}},
+            },
+            **{
+                str(code): {
+                    "description": f"Perspective's error body ({name}).",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PerspectiveError"}}},
+                }
+                for code, name in GRPC_STATUS.items()
+            },
+        },
+    }
+
+
+def _language_pattern() -> str:
+    """A language code (`en`, `EN-gb`) of one of the languages served, for any letter case."""
+    from moderation.api.perspective import SUPPORTED_LANGUAGES
+
+    either_case = ("".join(f"[{c.lower()}{c.upper()}]" for c in code) for code in sorted(SUPPORTED_LANGUAGES))
+    return f"^(?:{'|'.join(either_case)})(?:-.*)?$"
+
+
+def document_perspective(result, generator, request, public):
+    """The Perspective-compatible calls (moderation/api/perspective.py) in Perspective's own
+    shapes: their views parse Perspective's bodies themselves, so the schema is written here."""
+    from moderation.api.perspective import ATTRIBUTES
+    from moderation.api.serializers import COMMENT_TEXT_SCHEMA, NO_NUL
+
+    attribute_names = {"type": "string", "enum": list(ATTRIBUTES)}
+    text = {
+        "type": "object",
+        "required": ["text"],
+        "properties": {"text": COMMENT_TEXT_SCHEMA, "type": {"type": "string", "enum": ["PLAIN_TEXT"]}},
+    }
+    common = {
+        "comment": text,
+        "languages": {
+            "type": "array",
+            "items": {"type": "string"},
+            # Empty means English; else at least one language the deployment's models serve.
+            "anyOf": [{"maxItems": 0}, {"contains": {"type": "string", "pattern": _language_pattern()}}],
+            "examples": [["en"]],
+        },
+        "clientToken": {
+            "type": "string",
+            "maxLength": 200,
+            "pattern": NO_NUL,
+            "description": "The client's id for the comment.",
+        },
+        "communityId": {
+            "type": "string",
+            "maxLength": 100,
+            "pattern": NO_NUL,
+            "description": "Stored as the comment's source.",
+        },
+        "context": {
+            "type": "object",
+            "description": "Coral's context: `entries[].text` holds a JSON object with `Coral_comment_id`.",
+        },
+    }
+    score = {
+        "type": "object",
+        "properties": {
+            "value": {"type": "number", "minimum": 0, "maximum": 1},
+            "type": {"type": "string", "enum": ["PROBABILITY"]},
+        },
+    }
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["PerspectiveError"] = _perspective_error()
+    schemas["PerspectiveAnalyzeRequest"] = {
+        "type": "object",
+        "required": ["comment", "requestedAttributes"],
+        "properties": {
+            **common,
+            "requestedAttributes": {
+                "type": "object",
+                "minProperties": 1,
+                "propertyNames": attribute_names,
+                "additionalProperties": {
+                    "type": "object",
+                    "properties": {"scoreThreshold": {"type": "number"}},
+                },
+            },
+            "doNotStore": {
+                "type": "boolean",
+                "description": "true: nothing is stored. Else (Perspective's default) the comment is stored, "
+                "unrouted, under the client, so that its feedback finds it.",
+            },
+            "spanAnnotations": {"type": "boolean"},
+        },
+    }
+    schemas["PerspectiveAnalyzeResponse"] = {
+        "type": "object",
+        "required": ["attributeScores", "languages"],
+        "properties": {
+            "attributeScores": {
+                "type": "object",
+                "propertyNames": attribute_names,
+                "additionalProperties": {
+                    "type": "object",
+                    "properties": {"summaryScore": score, "spanScores": {"type": "array"}},
+                },
+            },
+            "languages": {"type": "array", "items": {"type": "string"}},
+            "clientToken": {"type": "string"},
+        },
+    }
+    schemas["PerspectiveSuggestScoreRequest"] = {
+        "type": "object",
+        "required": ["comment", "attributeScores"],
+        "properties": {
+            **common,
+            "attributeScores": {
+                "type": "object",
+                "minProperties": 1,
+                "propertyNames": attribute_names,
+                "additionalProperties": {
+                    "type": "object",
+                    "required": ["summaryScore"],
+                    "properties": {"summaryScore": {**score, "required": ["value"]}},
+                },
+                "description": "A person's label per attribute: a value of 0.5 or more is yes, less is no.",
+            },
+        },
+    }
+    schemas["PerspectiveSuggestScoreResponse"] = schemas["PerspectiveAnalyzeResponse"]
+    paths = result.setdefault("paths", {})
+    paths["/v1alpha1/comments:analyze"] = {
+        "post": _perspective_operation(
+            summary="comments:analyze, as Perspective",
+            description="Perspective's analyze call: the same request, answer and errors. Perspective attributes "
+            "map to labels: " + ", ".join(f"{name} → {label}" for name, label in ATTRIBUTES.items()) + ".",
+            request="PerspectiveAnalyzeRequest",
+            response="PerspectiveAnalyzeResponse",
+            example={
+                "comment": {"text": "Thanks for the write-up; the second chart helped a lot."},
+                "doNotStore": True,
+                "requestedAttributes": {"TOXICITY": {}},
+                "languages": ["en"],
+            },
+        )
+    }
+    paths["/v1alpha1/comments:suggestscore"] = {
+        "post": _perspective_operation(
+            summary="comments:suggestscore, as Perspective",
+            description="A client's moderator's decision as labels (Coral's \"send feedback\"), kept as client "
+            "feedback for the next training run; an admin can switch it off per API key.",
+            request="PerspectiveSuggestScoreRequest",
+            response="PerspectiveSuggestScoreResponse",
+            example={
+                "comment": {"text": "You are all idiots"},
+                "attributeScores": {"TOXICITY": {"summaryScore": {"value": 1}}},
+                "languages": ["en"],
+                "communityId": "Coral:https://news.example",
+                "clientToken": "comment:8f1c2d",
+            },
+        )
+    }
+    return result

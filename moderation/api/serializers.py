@@ -41,15 +41,18 @@ class StrictSlugField(StrictStringMixin, serializers.SlugField):
     pass
 
 
-@extend_schema_field(
-    {
-        "type": "string",
-        "minLength": 1,
-        "maxLength": settings.TOXISCOPE_MAX_TEXT_CHARS,
-        # Some visible character, no NUL.
-        "pattern": rf"^[^\x00]*[^\s\x00{INVISIBLE}][^\x00]*$",
-    }
-)
+COMMENT_TEXT_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": settings.TOXISCOPE_MAX_TEXT_CHARS,
+    # Some visible character, no NUL.
+    "pattern": rf"^[^\x00]*[^\s\x00{INVISIBLE}][^\x00]*$",
+    # What Swagger UI fills in, rather than random characters matching the pattern.
+    "examples": ["Thanks for the write-up; the second chart helped a lot."],
+}
+
+
+@extend_schema_field(COMMENT_TEXT_SCHEMA)
 class CommentTextField(StrictCharField):
     """Text with at least one visible character, at most TOXISCOPE_MAX_TEXT_CHARS long."""
 

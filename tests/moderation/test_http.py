@@ -32,3 +32,11 @@ def test_a_chunked_body_gets_a_clear_411_not_a_misleading_400():
     response = Client().generic("POST", "/api/v1/comments/", b"", HTTP_TRANSFER_ENCODING="chunked")
     assert response.status_code == 411 and "Content-Length" in response.json()["detail"]
     assert Client().generic("POST", "/login/", b"", HTTP_TRANSFER_ENCODING="chunked").status_code == 411
+
+
+def test_the_api_docs_page_keeps_to_the_csp_and_a_favicon_is_served(client):
+    page = client.get("/api/docs/")
+    assert page.status_code == 200 and "<style" not in page.content.decode()
+    assert "moderation/swagger.css" in page.content.decode()
+    favicon = client.get("/favicon.ico")
+    assert favicon.status_code == 301 and favicon["Location"].endswith("moderation/favicon.svg")

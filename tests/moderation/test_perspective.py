@@ -302,3 +302,40 @@ def test_coral_calls_replayed_through_gunicorn(trained_artifact, artifacts_dir):
     assert analyzed.status_code == 200 and "TOXICITY" in analyzed.json()["attributeScores"]
     assert suggested.status_code == 200 and suggested.json()["clientToken"] == "comment:c-4711"
     assert LabelAnnotation.objects.get(origin="client_feedback").value is True
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("spanAnnotations", "yes"),
+        ("doNotStore", None),
+        ("context", None),
+        ("context", {"entries": "x"}),
+        ("languages", "en"),
+        ("clientToken", 7),
+        ("comment", "you idiot"),
+    ],
+)
+def test_a_field_of_the_wrong_type_is_refused_in_perspectives_words(key, active_version, field, value):
+    body = {"comment": {"text": "you idiot"}, "requestedAttributes": {"TOXICITY": {}}, field: value}
+    response = analyze(key, body)
+    assert response.status_code == 400 and response.json()["error"]["status"] == "INVALID_ARGUMENT"
+    assert field in response.json()["error"]["message"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("raw", ["a%00b", "%ED%A0%80", "x" * 300, ""])
+def test_a_malformed_key_is_a_401_not_a_server_error(active_version, raw):
+    body = {"comment": {"text": "hello"}, "requestedAttributes": {"TOXICITY": {}}}
+    response = APIClient().post(f"{URL}?key={raw}", body, format="json")
+    assert response.status_code == 401 and response.json()["error"]["status"] == "UNAUTHENTICATED"
+
+
+def test_the_api_docs_show_the_perspective_calls(client):
+    schema = client.get("/api/schema/?format=json").json()
+    assert {"/v1alpha1/comments:analyze", "/v1alpha1/comments:suggestscore"} <= set(schema["paths"])
+    analyze_body = schema["components"]["schemas"]["PerspectiveAnalyzeRequest"]
+    assert analyze_body["required"] == ["comment", "requestedAttributes"]
+    error = schema["paths"]["/v1alpha1/comments:analyze"]["post"]["responses"]["400"]
+    assert error["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/PerspectiveError"
