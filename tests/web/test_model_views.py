@@ -268,7 +268,9 @@ def test_a_less_fair_candidate_fails_the_bias_gate_on_the_compare_page(admin, ac
 def test_shadow_toggle(admin, candidate):
     admin.post(reverse("web:shadow", args=[candidate.pk]), {"enable": "1"})
     assert ModelVersion.objects.get(is_shadow=True) == candidate
-    assert "Shadow disagreement" in admin.get(reverse("web:version", args=[candidate.pk])).content.decode()
+    page = admin.get(reverse("web:version", args=[candidate.pk])).content.decode()
+    # Where an admin deciding on the candidate looks: above the figures and plots.
+    assert "Shadow disagreement" in page and page.index('id="shadow"') < page.index('id="evaluation-set"')
     admin.post(reverse("web:shadow", args=[candidate.pk]), {"enable": "0"})
     assert not ModelVersion.objects.filter(is_shadow=True).exists()
     # Stopping when nothing shadows (a second tab, a double click) changes nothing.
