@@ -222,3 +222,18 @@ def test_every_page_fits_a_390px_phone_in_light_and_dark(browser, live_server, s
         assert (background == "rgb(17, 21, 28)") == (scheme == "dark"), (path, background)
     page.goto(f"{live_server.url}/review/general/work/")
     page.screenshot(path=screenshots / f"phone-work-{scheme}.png", full_page=True)
+    # The decision bar is where a thumb is, without scrolling; a notice has a line to itself.
+    expect(page.get_by_role("button", name="Approve")).to_be_in_viewport()
+    expect(page.get_by_role("button", name="Reject")).to_be_in_viewport()
+    page.keyboard.press("k")  # nothing skipped: a notice
+    expect(page.locator(".workbar .notice")).to_contain_text("nothing to go back to")
+    assert page.locator(".workbar .notice").bounding_box()["width"] > 300
+    # Lists are cards on a phone: no table scrolls sideways, a queue's description has the width.
+    for path in ("/review/", "/review/general/", "/review/history/"):
+        page.goto(f"{live_server.url}{path}")
+        sideways = page.evaluate(
+            "[...document.querySelectorAll('table')].filter(t => t.scrollWidth > t.clientWidth + 1).length"
+        )
+        assert sideways == 0, path
+    page.goto(f"{live_server.url}/review/")
+    assert page.locator("#queues .muted").first.bounding_box()["width"] > 300
