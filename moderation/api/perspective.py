@@ -26,7 +26,7 @@ from moderation.api.errors import NoActiveModel
 from moderation.api.permissions import IsApiClient
 from moderation.engine.analysis import comments_analyze
 from moderation.services.client_feedback import comment_feedback_record, comment_store_analyzed
-from moderation.text import is_blank
+from moderation.text import is_blank, text_spans
 
 # Perspective attribute -> ToxiScope label, where the two mean the same thing.
 ATTRIBUTES = {
@@ -38,6 +38,9 @@ ATTRIBUTES = {
     "IDENTITY_ATTACK": "identity_hate",
 }
 SUPPORTED_LANGUAGES = {"en"}
+SCORE_TYPE = "PROBABILITY"  # the one score type served (Perspective's default)
+# About one model window of text (128 tokens): a longer sentence gets a span per piece.
+SPAN_MAX_CHARS = 500
 # The source (community) of a stored comment whose call named no communityId.
 PERSPECTIVE_SOURCE = "perspective"
 GRPC_STATUS = {
@@ -205,6 +208,17 @@ def _attributes(body: dict, field: str, missing: str, unknown: str) -> dict:
     return attributes
 
 
+def _span_scores(version, text: str, scores: dict) -> list[tuple[int, int, dict]]:
+    """Perspective's spanScores: each sentence of the comment scored on its own (a sentence
+    longer than about a model window, in window-sized pieces). A comment of one sentence is its
+    own span, with the comment's score."""
+    spans = text_spans(text, SPAN_MAX_CHARS)
+    if len(spans) <= 1:
+        return [(begin, end, scores) for begin, end in spans]
+    parts = version.score([text[begin:end] for begin, end in spans])
+    return [(begin, end, part) for (begin, end), part in zip(spans, parts, strict=True)]
+
+
 class PerspectiveAnalyzeView(_PerspectiveView):
     def post(self, request):
         body = _body(request)
@@ -218,6 +232,8 @@ class PerspectiveAnalyzeView(_PerspectiveView):
             threshold = options.get("scoreThreshold")
             if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, int | float)):
                 raise PerspectiveError(f"requestedAttributes.{name}.scoreThreshold must be a number")
+            if options.get("scoreType", SCORE_TYPE) != SCORE_TYPE:
+                raise PerspectiveError(f"requestedAttributes.{name}.scoreType: only {SCORE_TYPE} is supported")
         languages = _languages(body, next(iter(requested)))
         do_not_store, spans = body.get("doNotStore", False), body.get("spanAnnotations", False)
         external_id, source = _client_comment_id(body), _source(body)
@@ -234,16 +250,19 @@ class PerspectiveAnalyzeView(_PerspectiveView):
                 version_id=analysis.version.id,
                 scores=scores,
             )
+        span_scores = _span_scores(analysis.version, text, scores) if spans else []
         attribute_scores = {}
         for name, options in requested.items():
             value = scores[ATTRIBUTES[name]]
             threshold = options.get("scoreThreshold")
             if threshold is not None and value < threshold:
                 continue  # Perspective omits attributes below the requested threshold
-            score = {"value": value, "type": "PROBABILITY"}
             attribute_scores[name] = {
-                "spanScores": [{"begin": 0, "end": len(text), "score": score}] if spans else [],
-                "summaryScore": score,
+                "spanScores": [
+                    {"begin": begin, "end": end, "score": {"value": part[ATTRIBUTES[name]], "type": SCORE_TYPE}}
+                    for begin, end, part in span_scores
+                ],
+                "summaryScore": {"value": value, "type": SCORE_TYPE},
             }
         # No detectedLanguages: nothing here detects a language, and none is claimed.
         return Response(

@@ -339,3 +339,36 @@ def test_the_api_docs_show_the_perspective_calls(client):
     assert analyze_body["required"] == ["comment", "requestedAttributes"]
     error = schema["paths"]["/v1alpha1/comments:analyze"]["post"]["responses"]["400"]
     assert error["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/PerspectiveError"
+
+
+@pytest.mark.django_db
+def test_span_scores_score_each_sentence_as_perspective_does(key, active_version):
+    text = "Thanks for the update on the roads. You are a stupid idiot!\nSee you at the meeting."
+    body = {"comment": {"text": text}, "requestedAttributes": {"TOXICITY": {"scoreType": "PROBABILITY"}}}
+    answer = analyze(key, body | {"spanAnnotations": True}).json()["attributeScores"]["TOXICITY"]
+    spans = answer["spanScores"]
+    assert [text[s["begin"] : s["end"]] for s in spans] == [
+        "Thanks for the update on the roads.",
+        "You are a stupid idiot!",
+        "See you at the meeting.",
+    ]
+    assert all(s["score"]["type"] == "PROBABILITY" for s in spans) and answer["summaryScore"]["type"] == "PROBABILITY"
+    # Each sentence scored on its own: as the API scores that sentence.
+    ours = APIClient()
+    ours.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    for span in spans:
+        alone = ours.post("/api/v1/analyze/", {"text": text[span["begin"] : span["end"]]}, format="json")
+        assert span["score"]["value"] == pytest.approx(alone.json()["scores"]["toxic"], abs=1e-6)
+    one = analyze(
+        key, {"comment": {"text": "you idiot"}, "requestedAttributes": {"TOXICITY": {}}, "spanAnnotations": True}
+    )
+    only = one.json()["attributeScores"]["TOXICITY"]
+    assert only["spanScores"] == [{"begin": 0, "end": 9, "score": only["summaryScore"]}]
+    assert analyze(key, body).json()["attributeScores"]["TOXICITY"]["spanScores"] == []  # not asked for
+
+
+@pytest.mark.django_db
+def test_an_unsupported_score_type_is_refused(key, active_version):
+    body = {"comment": {"text": "hello"}, "requestedAttributes": {"TOXICITY": {"scoreType": "STD_DEV_SCORE"}}}
+    response = analyze(key, body)
+    assert response.status_code == 400 and "only PROBABILITY is supported" in response.json()["error"]["message"]
