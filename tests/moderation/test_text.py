@@ -1,5 +1,7 @@
 """moderation/text.py: blank text, and the spans a comment is scored in for Perspective."""
 
+from itertools import pairwise
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -33,5 +35,5 @@ def test_blank_text_has_no_spans():
 def test_spans_are_ordered_disjoint_and_within_the_text(text, max_chars):
     spans = text_spans(text, max_chars)
     assert all(0 <= begin < end <= len(text) for begin, end in spans)
-    assert all(end <= next_begin for (_, end), (next_begin, _) in zip(spans, spans[1:]))
+    assert all(end <= next_begin for (_, end), (next_begin, _) in pairwise(spans))
     assert all(end - begin <= max_chars for begin, end in spans)
