@@ -45,8 +45,9 @@ COMMENT_TEXT_SCHEMA = {
     "type": "string",
     "minLength": 1,
     "maxLength": settings.TOXISCOPE_MAX_TEXT_CHARS,
-    # Some visible character, no NUL.
-    "pattern": rf"^[^\x00]*[^\s\x00{INVISIBLE}][^\x00]*$",
+    # Some visible character, no NUL. \x1c-\x1f and \x85 are white space to Python (and so to
+    # DRF's blank check), not to JSON Schema's \s: named here.
+    "pattern": rf"^[^\x00]*[^\s\x00\x1c-\x1f\x85{INVISIBLE}][^\x00]*$",
     # What Swagger UI fills in, rather than random characters matching the pattern.
     "examples": ["Thanks for the write-up; the second chart helped a lot."],
 }
