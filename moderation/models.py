@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils.text import slugify
 
+from moderation.text import base_language
 from moderation.webhook_urls import validate_webhook_url
 
 
@@ -211,6 +212,17 @@ class ModelVersion(models.Model):
         too low. A version made before evidence was recorded has none marked."""
         evidence = self.metrics.get("evidence") or {}
         return [label for label in self.labels if label in evidence and not evidence[label]["reliable"]]
+
+    @property
+    def served_languages(self) -> frozenset[str]:
+        """The languages this version learnt from at least TOXISCOPE_LANGUAGE_MIN_COMMENTS
+        labelled comments of (metrics "languages", by base code). A version that recorded none
+        was trained on English: every version made before languages were recorded was."""
+        counts: dict[str, int] = {}
+        for code, count in (self.metrics.get("languages") or {"en": settings.TOXISCOPE_LANGUAGE_MIN_COMMENTS}).items():
+            if code:
+                counts[base_language(code)] = counts.get(base_language(code), 0) + count
+        return frozenset(code for code, count in counts.items() if count >= settings.TOXISCOPE_LANGUAGE_MIN_COMMENTS)
 
 
 class TrainingRun(models.Model):

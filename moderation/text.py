@@ -19,6 +19,12 @@ def is_blank(text: str) -> bool:
 # script after a hyphen (pt-BR, zh-Hant).
 LANGUAGE_CODE = r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?"
 
+
+def base_language(code: str) -> str:
+    """`pt-BR` → `pt`: a version trained on Portuguese serves every region's."""
+    return code.split("-", 1)[0].lower()
+
+
 # Where a sentence ends: . ! ? or … (any run of them, closing quotes or brackets after), then
 # white space; or a line break.
 _SENTENCE_END = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019)\]]*\s+|\n+")

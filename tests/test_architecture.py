@@ -194,7 +194,7 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "moderation.engine": (
         "read-only: the active model and other loaded versions, the routing configuration (loaders never "
         "write), the pure rule engine, `comments_analyze` = score + decide",
-        ("moderation.models", "training"),
+        ("moderation.models", "moderation.text", "training"),
     ),
     "moderation.jobs": ("the one place that sends Celery tasks: after commit, by registered name", ("toxiscope",)),
     "moderation.importing": (
@@ -202,11 +202,14 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("moderation.text",),
     ),
     "moderation.templatetags": ("template filters (the choices' labels from `models`)", ("moderation.models",)),
-    "moderation.models": ("the tables and their database constraints", ("moderation.webhook_urls",)),
+    "moderation.models": (
+        "the tables and their database constraints",
+        ("moderation.webhook_urls", "moderation.text"),
+    ),
     "moderation.webhook_urls": ("which URLs a webhook may reach, and a connection pinned to the checked address", ()),
     "moderation.roles": ("the role (group) names", ()),
     "moderation.messages": ("validation messages shared by the CLI and the web", ()),
-    "moderation.text": ("what counts as blank text", ()),
+    "moderation.text": ("text rules shared by every way in: blank text, language codes, a comment's sentences", ()),
     "moderation": ("the app's package", ()),
     "toxiscope": ("settings from the environment, the Celery app, gunicorn's settings and access log", ()),
     "training": ("the classifier, pure Python + torch: never Django", ()),

@@ -357,6 +357,14 @@ TOXISCOPE_SYNC_SCORING_CHARS = int(os.environ.get("TOXISCOPE_SYNC_SCORING_CHARS"
 # 1–3): after a day, an unflagged near-threshold comment outranks a fresh flagged one.
 TOXISCOPE_PRIORITY_PER_HOUR = float(os.environ.get("TOXISCOPE_PRIORITY_PER_HOUR", 0.1))
 TOXISCOPE_MAX_TEXT_CHARS = int(os.environ.get("TOXISCOPE_MAX_TEXT_CHARS", 20_000))
+# Languages (training/languages.py). A detection below this confidence leaves a comment's
+# language unknown (at 0.9, 0.1 % of English Jigsaw comments are taken for another language,
+# and none of 3 words or fewer: bench/languages.py). A version serves a language it
+# learnt from at least this many labelled comments of (one that recorded no languages: English).
+# A comment in a language the active version does not serve goes to people, not to a rule.
+TOXISCOPE_LANGUAGE_CONFIDENCE = float(os.environ.get("TOXISCOPE_LANGUAGE_CONFIDENCE", 0.9))
+TOXISCOPE_LANGUAGE_MIN_COMMENTS = int(os.environ.get("TOXISCOPE_LANGUAGE_MIN_COMMENTS", 100))
+TOXISCOPE_REVIEW_UNSERVED_LANGUAGES = os.environ.get("TOXISCOPE_REVIEW_UNSERVED_LANGUAGES", "1") == "1"
 TOXISCOPE_MAX_BATCH = int(os.environ.get("TOXISCOPE_MAX_BATCH", 1_000))
 TOXISCOPE_DEFAULT_QUEUE = os.environ.get("TOXISCOPE_DEFAULT_QUEUE", "general")
 # The moderators' workspace: a claim is a lease that lapses, an undo has a short window.

@@ -24,6 +24,7 @@ class Example:
     text: str
     # Known labels only; a label absent here is unknown, not negative.
     labels: Mapping[str, bool]
+    language: str = ""  # its language code where known (a version records what it learnt from)
 
 
 @dataclass(frozen=True)

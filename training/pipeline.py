@@ -48,6 +48,7 @@ from training.distillation import TeacherTargets, teacher_targets
 from training.evaluation import evaluate_both
 from training.fairness import bias_report, label_evidence, mentioned_terms, robustness_report, template_bias
 from training.inference import Scorer, encode
+from training.languages import language_counts
 from training.loop import FitResult, fit, predict
 from training.model import MultiLabelClassifier
 from training.normalise import normalise
@@ -584,6 +585,9 @@ def run_training(
         )
     notify(Progress("write", fitted.best_epoch, config.max_epochs, 0, 0))
     metrics = run_metrics(config, split, train, val, fitted, teacher, evaluation, calibrated, served) | trust
+    # The languages of the labelled rows (given, else detected; "" unknown): which languages
+    # the version can serve.
+    metrics["languages"] = language_counts([e.text for e in examples], [e.language for e in examples])
     metrics["timings"] = clock.report()
     path = write_stage(
         config,

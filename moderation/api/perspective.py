@@ -25,8 +25,10 @@ from moderation.api.authentication import ApiKeyAuthentication, user_for_raw_key
 from moderation.api.errors import NoActiveModel
 from moderation.api.permissions import IsApiClient
 from moderation.engine.analysis import comments_analyze
+from moderation.engine.languages import detect_language
+from moderation.engine.scoring import active_model
 from moderation.services.client_feedback import comment_feedback_record, comment_store_analyzed
-from moderation.text import is_blank, text_spans
+from moderation.text import base_language, is_blank, text_spans
 
 # Perspective attribute -> ToxiScope label, where the two mean the same thing.
 ATTRIBUTES = {
@@ -37,7 +39,6 @@ ATTRIBUTES = {
     "INSULT": "insult",
     "IDENTITY_ATTACK": "identity_hate",
 }
-SUPPORTED_LANGUAGES = {"en"}
 SCORE_TYPE = "PROBABILITY"  # the one score type served (Perspective's default)
 # About one model window of text (128 tokens): a longer sentence gets a span per piece.
 SPAN_MAX_CHARS = 500
@@ -146,13 +147,26 @@ def _comment_text(body: dict) -> str:
     return text
 
 
-def _languages(body: dict, attribute: str) -> list[str]:
-    languages = body.get("languages") or ["en"]
-    if not isinstance(languages, list) or not all(isinstance(lang, str) for lang in languages):
+def _languages(body: dict, text: str) -> list[str]:
+    """The call's languages: as sent, else the text's if detected with confidence, else none."""
+    languages = body.get("languages") or []
+    if not all(isinstance(lang, str) for lang in languages):
         raise PerspectiveError("languages must be a list of language codes")
-    if not SUPPORTED_LANGUAGES & {lang.lower().split("-")[0] for lang in languages}:
+    if languages:
+        return languages
+    detected = detect_language(text)
+    return [detected] if detected else []
+
+
+def _served_language(languages: list[str], served: frozenset[str], attribute: str) -> str:
+    """The first of `languages` the active version serves ("" when none was sent or detected);
+    Perspective's error when it serves none of them."""
+    for language in languages:
+        if base_language(language) in served:
+            return language
+    if languages:
         raise PerspectiveError(f"Attribute {attribute} does not support request languages: {', '.join(languages)}")
-    return languages
+    return ""
 
 
 def _string(body: dict, name: str, limit: int) -> str | None:
@@ -234,11 +248,17 @@ class PerspectiveAnalyzeView(_PerspectiveView):
                 raise PerspectiveError(f"requestedAttributes.{name}.scoreThreshold must be a number")
             if options.get("scoreType", SCORE_TYPE) != SCORE_TYPE:
                 raise PerspectiveError(f"requestedAttributes.{name}.scoreType: only {SCORE_TYPE} is supported")
-        languages = _languages(body, next(iter(requested)))
+        version = active_model.get()
+        if version is None:
+            raise NoActiveModel()
+        # The languages the active version learnt from (ModelVersion.served_languages).
+        served = version.version.served_languages
+        languages = _languages(body, text)
+        language = _served_language(languages, served, next(iter(requested)))
         do_not_store, spans = body.get("doNotStore", False), body.get("spanAnnotations", False)
         external_id, source = _client_comment_id(body), _source(body)
-        analysis = comments_analyze(texts=[text], sources=[source])
-        if analysis.version is None:
+        analysis = comments_analyze(texts=[text], sources=[source], languages=[language])
+        if analysis.version is None:  # retired in between
             raise NoActiveModel()
         scores = analysis.scores[0]
         if not do_not_store:  # Perspective's default: kept, for the feedback that may follow
@@ -247,6 +267,7 @@ class PerspectiveAnalyzeView(_PerspectiveView):
                 text=text,
                 external_id=external_id,
                 source=source,
+                language=language,
                 version_id=analysis.version.id,
                 scores=scores,
             )
@@ -264,9 +285,14 @@ class PerspectiveAnalyzeView(_PerspectiveView):
                 ],
                 "summaryScore": {"value": value, "type": SCORE_TYPE},
             }
-        # No detectedLanguages: nothing here detects a language, and none is claimed.
+        # The languages scored in: as sent or detected, else the version's own. No
+        # detectedLanguages: a language is only ever claimed where it was sent or detected.
         return Response(
-            {"attributeScores": attribute_scores, "languages": languages, "clientToken": body.get("clientToken", "")}
+            {
+                "attributeScores": attribute_scores,
+                "languages": languages or sorted(served),
+                "clientToken": body.get("clientToken", ""),
+            }
         )
 
 
@@ -286,13 +312,16 @@ class PerspectiveSuggestScoreView(_PerspectiveView):
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
                 raise PerspectiveError(f"attributeScores.{name}.summaryScore.value must be a number from 0 to 1")
             labels[ATTRIBUTES[name]] = value >= 0.5
-        languages = _languages(body, next(iter(suggested)))
+        # Any language: a person's labels in a language no version serves yet are how one
+        # comes to serve it.
+        languages = _languages(body, text)
         comment_feedback_record(
             api_key=request.auth,
             text=text,
             external_id=_client_comment_id(body),
             source=_source(body),
             labels=labels,
+            language=languages[0] if languages else "",
         )
         return Response(
             {"attributeScores": suggested, "languages": languages, "clientToken": body.get("clientToken", "")}

@@ -192,13 +192,19 @@ def decide_route(
     default_queue: str,
     severity: Mapping[str, float] | None = None,
     unreliable: Collection[str] = (),
+    unserved_language: str = "",
 ) -> RouteDecision:
+    """`unserved_language`: the comment's language, where the model was not trained on it: its
+    scores say little, so no rule decides it and a person does."""
     # Only labels the model scores and has a threshold for take part, in the model's order.
     calibrated = {label: calibrated_thresholds[label] for label in scores if label in calibrated_thresholds}
     applicable = rules_for_source(rules, source)
     thresholds = review_thresholds(applicable, calibrated)
     flagged = tuple(label for label in thresholds if scores[label] >= thresholds[label])
     weight = priority(scores, thresholds, flagged, severity or {})
+    if unserved_language:
+        reason = f"in {unserved_language}, a language the model was not trained on: a person decides"
+        return RouteDecision(REVIEW, default_queue, reason, None, flagged, weight, thresholds)
     rejected = _auto_reject(applicable, scores, thresholds, flagged, weight)
     if rejected is not None:
         return rejected

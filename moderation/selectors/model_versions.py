@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from moderation.engine.analysis import decide_routes
+from moderation.engine.analysis import comment_languages, decide_routes
 from moderation.engine.config import routing_config
 from moderation.engine.scoring import scorer_for
 from moderation.models import AuditEvent, Comment, Decision, ModelVersion, Prediction, TrainingRun
@@ -154,16 +154,41 @@ def _rows(scores: np.ndarray, labels: list[str]) -> list[dict[str, float]]:
     return [dict(zip(labels, map(float, row), strict=True)) for row in scores]
 
 
-def _evaluation_rows(labels: list[str]) -> tuple[list[str], LabelMatrix, str]:
-    """The evaluation set's texts, known labels and digest; cached a few minutes per process
-    (loading every annotation per page view would be wasteful; the set changes slowly)."""
-    key = f"evaluation-set:{','.join(labels)}"
+def _evaluation_rows(labels: list[str]) -> tuple[list[str], LabelMatrix, str, list[str]]:
+    """The evaluation set's texts, known labels, digest and languages (the comments', "" where
+    unknown); cached a few minutes per process (loading every annotation per page view would be
+    wasteful; the set changes slowly)."""
+    key = f"evaluation-set:v2:{','.join(labels)}"
     cached = cache.get(key)
     if cached is None:
         examples = canonical_order(training_data.evaluation_examples(labels=labels))
-        cached = ([e.text for e in examples], label_matrix(examples, labels), data_hash(examples))
+        cached = (
+            [e.text for e in examples],
+            label_matrix(examples, labels),
+            data_hash(examples),
+            [e.language for e in examples],
+        )
         cache.set(key, cached, EVALUATION_SET_CACHE_S)
     return cached
+
+
+# A language needs this many evaluation comments for its own ROC-AUC on the version page.
+LANGUAGE_MIN_EVALUATED = 30
+
+
+def _by_language(texts: list[str], given: list[str], scores: np.ndarray, matrix: LabelMatrix) -> dict[str, dict]:
+    """Macro ROC-AUC per language (the comment's, else detected) with enough comments."""
+    languages = comment_languages(texts, given)
+    by_language = {}
+    for language in sorted(set(languages) - {""}):
+        rows = np.array([found == language for found in languages])
+        if rows.sum() >= LANGUAGE_MIN_EVALUATED:
+            subset = matrix.subset(np.flatnonzero(rows))
+            by_language[language] = {
+                "examples": int(rows.sum()),
+                "macro_auc": macro_roc_auc(scores[rows], subset.y, subset.mask) or None,
+            }
+    return by_language
 
 
 def _trained_on(version: ModelVersion) -> frozenset[str]:
@@ -194,13 +219,14 @@ class Evaluation:
     figures: dict  # training.evaluation.evaluate at the version's thresholds
     macro_auc: float | None
     bias: dict | None = None  # training.fairness.bias_report on the toxic label, where known
+    by_language: dict | None = None  # language -> examples, macro_auc (_by_language)
 
 
 def version_evaluation(version: ModelVersion, *, compute: bool = True) -> Evaluation | None:
     """None while no labelled comment of the version's labels is in the evaluation set (or,
     with `compute` false, while the version has not been measured yet: no scoring then)."""
     labels = list(version.labels)
-    texts, matrix, digest = _evaluation_rows(labels)
+    texts, matrix, digest, languages = _evaluation_rows(labels)
     key = f"evaluation:{_digest([version.pk, version.artifact_path, version.thresholds, digest])}"
     cached = cache.get(key)
     if cached is not None or not compute:
@@ -209,6 +235,7 @@ def version_evaluation(version: ModelVersion, *, compute: bool = True) -> Evalua
     if not keep.any():
         return None
     texts, matrix = [t for t, k in zip(texts, keep, strict=True) if k], matrix.subset(np.flatnonzero(keep))
+    languages = [language for language, k in zip(languages, keep, strict=True) if k]
     try:
         scores = _scores(version, texts, labels)
     except (ArtifactError, OSError):
@@ -219,6 +246,7 @@ def version_evaluation(version: ModelVersion, *, compute: bool = True) -> Evalua
         figures,
         macro_roc_auc(scores, matrix.y, matrix.mask) or None,
         _evaluation_bias(version, texts, scores, matrix, labels),
+        _by_language(texts, languages, scores, matrix),
     )
     cache.set(key, evaluation, 24 * 3600)
     return evaluation
@@ -250,7 +278,7 @@ def model_versions_compare(
     traffic, the two would route differently. None while the evaluation set is empty. Cached:
     scoring takes a while; with `compute` false, PENDING while it has not been measured."""
     labels = [label for label in candidate.labels if label in active.labels]
-    texts, matrix, digest = _evaluation_rows(labels)
+    texts, matrix, digest, _ = _evaluation_rows(labels)
     # The same key in every process; a rule edit (route changes) or a recalibration makes a new one.
     inputs = [candidate.pk, candidate.thresholds, active.pk, active.thresholds, repr(routing_config.get().rules)]
     key = f"compare:2:{_digest([*inputs, digest])}"  # 2: the Comparison's shape

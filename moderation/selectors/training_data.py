@@ -34,7 +34,7 @@ def training_examples(
     unknown. `since`/`until` filter on
     when the annotation was made."""
     return [
-        Example(text=row.text, labels=row.labels)
+        Example(text=row.text, labels=row.labels, language=row.language)
         for row in labelled_comments(labels=labels, origins=origins, since=since, until=until)
         if not in_evaluation_set(row.text)
     ]
@@ -53,6 +53,7 @@ class LabelledComment:
     external_id: str | None
     source: str
     text: str
+    language: str
     labels: dict[str, bool]
 
 
@@ -74,9 +75,9 @@ def labelled_comments(
         if current is None or rank[origin] >= current[0]:
             known[comment_id][label] = (rank[origin], value)
     comments = {
-        pk: (external_id, source, text)
-        for pk, external_id, source, text in Comment.objects.filter(pk__in=known.keys())
-        .values_list("pk", "external_id", "source", "text")
+        pk: (external_id, source, text, language)
+        for pk, external_id, source, text, language in Comment.objects.filter(pk__in=known.keys())
+        .values_list("pk", "external_id", "source", "text", "language")
         .iterator(chunk_size=5000)
     }
     return [
@@ -89,7 +90,7 @@ def evaluation_examples(*, labels: Sequence[str]) -> list[Example]:
     """The deployment's evaluation set: the labelled comments no version trains on (see
     training.data.in_evaluation_set), with their known labels."""
     return [
-        Example(text=row.text, labels=row.labels)
+        Example(text=row.text, labels=row.labels, language=row.language)
         for row in labelled_comments(labels=labels, origins=DATA_ORIGINS)
         if in_evaluation_set(row.text)
     ]

@@ -45,29 +45,42 @@ def _find(*, client, text: str, external_id: str | None) -> Comment | None:
     return found
 
 
-def _find_or_create(*, client, text: str, external_id: str | None, source: str) -> tuple[Comment, bool]:
+def _find_or_create(*, client, text: str, external_id: str | None, source: str, language: str) -> tuple[Comment, bool]:
     found = _find(client=client, text=text, external_id=external_id)
     if found is not None:
         return found, False
-    item = {"text": text, "external_id": external_id, "source": source, "moderated_here": False}
+    item = {"text": text, "external_id": external_id, "source": source, "language": language, "moderated_here": False}
     stored = comment_store_once(client=client, item=item)
     return stored.comment, stored.created
 
 
 @transaction.atomic
 def comment_store_analyzed(
-    *, client, text: str, external_id: str | None, source: str, version_id: int, scores: Mapping[str, float]
+    *,
+    client,
+    text: str,
+    external_id: str | None,
+    source: str,
+    language: str,
+    version_id: int,
+    scores: Mapping[str, float],
 ) -> Comment:
     """A comment the Perspective endpoint scored without `doNotStore`: stored with its scores,
     as a submit stores it, but unrouted (its client moderates it); a repeat is stored once."""
-    comment, _ = _find_or_create(client=client, text=text, external_id=external_id, source=source)
+    comment, _ = _find_or_create(client=client, text=text, external_id=external_id, source=source, language=language)
     Prediction.objects.get_or_create(comment=comment, model_version_id=version_id, defaults={"scores": dict(scores)})
     return comment
 
 
 @transaction.atomic
 def comment_feedback_record(
-    *, api_key: ApiKey, text: str, external_id: str | None, source: str, labels: Mapping[str, bool]
+    *,
+    api_key: ApiKey,
+    text: str,
+    external_id: str | None,
+    source: str,
+    labels: Mapping[str, bool],
+    language: str = "",
 ) -> Comment:
     """A client's moderators' decision on a comment (Perspective's suggestscore): each label a
     value of origin `client_feedback`, the last suggestion per comment and label winning,
@@ -81,7 +94,9 @@ def comment_feedback_record(
     if missing:
         raise ValidationError({"attributeScores": f"no such label here: {', '.join(missing)}"})
     client = api_key.user
-    comment, created = _find_or_create(client=client, text=text, external_id=external_id, source=source)
+    comment, created = _find_or_create(
+        client=client, text=text, external_id=external_id, source=source, language=language
+    )
     current = LabelAnnotation.objects.select_for_update().filter(
         comment=comment, origin=LabelAnnotation.Origin.CLIENT_FEEDBACK, label__name__in=list(labels)
     )

@@ -21,11 +21,16 @@ def analyze(comments: Sequence[Comment]) -> Analysis:
     """Score and decide `comments`: call it before a transaction opens, never inside one (on
     SQLite a transaction holds the one write lock, and every other writer would wait for the
     model), then hand its analysis to comments_triage_new or comments_triage."""
-    return comments_analyze(texts=[c.text for c in comments], sources=[c.source for c in comments])
+    return comments_analyze(
+        texts=[c.text for c in comments],
+        sources=[c.source for c in comments],
+        languages=[c.language for c in comments],
+    )
 
 
 def _apply(comment: Comment, analysis: Analysis, index: int) -> None:
     decision = analysis.decisions[index]
+    comment.language = comment.language or analysis.languages[index]  # the client's, else detected
     comment.route_action, comment.route_reason = decision.action, decision.reason[:300]
     comment.route_queue, comment.flagged_labels = analysis.queue(index), list(decision.flagged)
     comment.routed_by = analysis.version.version if analysis.version else None
@@ -103,7 +108,7 @@ def _save_routes(comments: Sequence[Comment]) -> None:
         Comment.objects.filter(pk__in=ids).update(
             route_action=action, route_queue_id=queue, routed_by_id=version, status=status
         )
-    Comment.objects.bulk_update(comments, ["route_reason", "flagged_labels"])
+    Comment.objects.bulk_update(comments, ["route_reason", "flagged_labels", "language"])
 
 
 # No savepoint of their own: a failure aborts the caller's transaction (or savepoint) whole

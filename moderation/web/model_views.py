@@ -4,6 +4,7 @@ promotion and rollback, shadow mode, the threshold simulator, export."""
 import io
 from dataclasses import asdict
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -162,6 +163,9 @@ def version_detail(request, version_id: int):
             "int8_change": int8_change(version),
             "bias_reports": bias_reports,
             "evaluation": evaluation,
+            "served_languages": sorted(version.served_languages),
+            "learnt_languages": sorted((version.metrics.get("languages") or {}).items(), key=lambda item: -item[1]),
+            "language_min": settings.TOXISCOPE_LANGUAGE_MIN_COMMENTS,
             "carried_over": thresholds_tuned_elsewhere(rollback_to) if rollback_to else [],
         },
     )

@@ -270,3 +270,20 @@ def test_a_submit_records_the_comments_language(api):
     assert Comment.objects.get(external_id="l-1").language == "es"
     refused = api.post(URL, {"text": "hola", "language": "spanish"}, format="json")
     assert refused.status_code == 400 and "language" in refused.json()
+
+
+@pytest.mark.django_db
+def test_a_comments_language_is_detected_when_not_given_and_an_unserved_one_goes_to_people(
+    api, settings, active_version
+):
+    german = "Das ist doch völliger Unsinn, und das weißt du auch ganz genau."
+    english = "Have a nice day everyone"
+    answer = api.post(URL, [{"text": german}, {"text": english}, {"text": "ok thanks"}], format="json").json()
+    stored = {c.text: c for c in Comment.objects.all()}
+    assert (stored[german].language, stored[english].language, stored["ok thanks"].language) == ("de", "en", "")
+    # The active version learnt English only: German goes to a person, whatever its scores.
+    assert answer[0]["route"]["action"] == "review" and "in de" in answer[0]["route"]["reason"]
+    assert "language" not in answer[1]["route"]["reason"] and "language" not in answer[2]["route"]["reason"]
+    settings.TOXISCOPE_REVIEW_UNSERVED_LANGUAGES = False
+    again = api.post(URL, {"text": german + " Wirklich.", "language": "de"}, format="json").json()
+    assert "in de" not in again["route"]["reason"]

@@ -122,3 +122,18 @@ def test_every_choices_constraint_allows_exactly_the_fields_choices():
                     assert sorted(child[1]) == sorted(value for value, _ in field.choices), constraint.name
                     checked += 1
     assert checked >= 5
+
+
+@pytest.mark.parametrize(
+    "recorded, served",
+    [
+        (None, {"en"}),  # made before languages were recorded: English, as every such version was
+        ({"de": 300, "en": 150, "": 500}, {"de"}),  # enough labelled comments of German only
+        ({"pt-BR": 120, "pt": 90, "es": 199}, {"pt"}),  # regions count towards their language
+        ({"": 1000}, set()),  # nothing known
+    ],
+)
+def test_a_version_serves_the_languages_it_learnt_enough_of(settings, recorded, served):
+    settings.TOXISCOPE_LANGUAGE_MIN_COMMENTS = 200
+    metrics = {} if recorded is None else {"languages": recorded}
+    assert ModelVersion(name="v", metrics=metrics).served_languages == served

@@ -7,6 +7,8 @@ from googleapiclient import discovery
 from googleapiclient.errors import HttpError
 from rest_framework.test import APIClient
 
+from moderation.engine.scoring import active_model
+from moderation.models import Comment, ModelVersion
 from moderation.services import api_key_create
 from tests.factories import ApiClientFactory, install_version
 
@@ -372,3 +374,37 @@ def test_an_unsupported_score_type_is_refused(key, active_version):
     body = {"comment": {"text": "hello"}, "requestedAttributes": {"TOXICITY": {"scoreType": "STD_DEV_SCORE"}}}
     response = analyze(key, body)
     assert response.status_code == 400 and "only PROBABILITY is supported" in response.json()["error"]["message"]
+
+
+@pytest.mark.django_db
+def test_languages_are_those_the_active_version_learnt(key, active_version, settings):
+    german = "Das ist doch völliger Unsinn, und das weißt du auch ganz genau."
+    body = {"comment": {"text": german}, "requestedAttributes": {"TOXICITY": {}}}
+    metrics = {**active_version.metrics, "languages": {"en": 300, "de": 40}}
+    ModelVersion.objects.filter(pk=active_version.pk).update(metrics=metrics)
+    active_model.invalidate()
+    settings.TOXISCOPE_LANGUAGE_MIN_COMMENTS = 200
+    refused = analyze(key, body | {"languages": ["de"]})
+    assert refused.status_code == 400 and "does not support request languages: de" in refused.json()["error"]["message"]
+    detected = analyze(key, body)  # no languages sent: detected, and refused alike
+    assert detected.status_code == 400 and "languages: de" in detected.json()["error"]["message"]
+    # Learnt from enough German comments (by a lower bar here), it serves German.
+    settings.TOXISCOPE_LANGUAGE_MIN_COMMENTS = 40
+    answer = analyze(key, body | {"languages": ["de-AT"]})
+    assert answer.status_code == 200 and answer.json()["languages"] == ["de-AT"]
+    assert analyze(key, body).json()["languages"] == ["de"]  # detected
+    assert Comment.objects.filter(text=german, language="de-AT").exists()
+    short = analyze(key, {"comment": {"text": "ok thanks"}, "requestedAttributes": {"TOXICITY": {}}})
+    assert short.status_code == 200 and short.json()["languages"] == ["de", "en"]  # the version's own
+
+
+@pytest.mark.django_db
+def test_feedback_in_any_language_is_kept_with_its_language(key, active_version):
+    body = {
+        "comment": {"text": "Du bist ein Idiot und alle wissen es"},
+        "attributeScores": {"TOXICITY": {"summaryScore": {"value": 1}}},
+        "languages": ["de"],
+    }
+    response = APIClient().post(f"/v1alpha1/comments:suggestscore?key={key}", body, format="json")
+    assert response.status_code == 200
+    assert Comment.objects.get(text="Du bist ein Idiot und alle wissen es").language == "de"

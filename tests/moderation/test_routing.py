@@ -110,3 +110,10 @@ def test_a_comment_whose_labels_are_all_low_passes_despite_an_unreliable_label()
 def test_an_unreliable_label_over_its_threshold_is_still_flagged():
     decision = route({"threat": 0.5}, unreliable=("threat",))
     assert (decision.action, decision.queue, decision.flagged) == (REVIEW, "urgent", ("threat",))
+
+
+def test_a_language_the_model_was_not_trained_on_goes_to_a_person():
+    decision = route({"toxic": 0.99}, unserved_language="es")
+    assert decision.action == REVIEW and decision.queue == "general" and "in es" in decision.reason
+    assert decision.flagged == ("toxic",)  # the scores are still shown to the person
+    assert route({}, unserved_language="").action == AUTO_APPROVE

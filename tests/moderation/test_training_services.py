@@ -249,3 +249,42 @@ def test_installing_a_broken_artifact_is_refused_whole(trained_artifact, artifac
     with pytest.raises(CommandError, match="no artifact directory"):
         call_command("install_starter_model", "--source", str(tmp_path / "absent"))
     assert not ModelVersion.objects.exists() and not list(Path(artifacts_dir).glob("*"))
+
+
+@pytest.mark.slow
+def test_a_version_trained_on_german_comments_serves_german(artifacts_dir, tmp_path, settings):
+    """GermEval's tweets imported as German: the version trained on them serves German, and a
+    language it has no labelled comments in still goes to people."""
+    from rest_framework.test import APIClient
+
+    from moderation.engine.scoring import active_model
+    from moderation.services import api_key_create, model_version_promote
+    from tests.conftest import shared_file
+    from tests.factories import ApiClientFactory
+
+    rows = shared_file("germeval2018_train.tsv").read_text(encoding="utf-8").splitlines(keepends=True)
+    german = tmp_path / "germeval.tsv"
+    german.write_text("".join(rows[:400]), encoding="utf-8")
+    command = ["--no-header", "--text", "1", "--label", "toxic=2:OFFENSE/OTHER", "--language", "de"]
+    call_command("import_comments", str(german), "--no-progress", *command)
+    run = training_run_execute(run_id=training_run_start(config=TINY | {"labels": ["toxic"]}, enqueue=False).pk)
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.error
+    version = model_version_promote(version=run.model_version)
+    assert version.served_languages == {"de"} and version.metrics["languages"]["de"] >= 300
+    active_model.invalidate()
+    key = api_key_create(user=ApiClientFactory(), name="de")[1]
+    body = {"comment": {"text": "Du bist ein Idiot und das weiß jeder hier"}, "requestedAttributes": {"TOXICITY": {}}}
+    url = f"/v1alpha1/comments:analyze?key={key}"
+    accepted = APIClient().post(url, body | {"languages": ["de"]}, format="json")
+    assert (
+        accepted.status_code == 200
+        and 0 <= accepted.json()["attributeScores"]["TOXICITY"]["summaryScore"]["value"] <= 1
+    )
+    refused = APIClient().post(url, body | {"languages": ["es"]}, format="json")
+    assert refused.status_code == 400 and "languages: es" in refused.json()["error"]["message"]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    spanish = client.post(
+        "/api/v1/comments/", {"text": "Eres un idiota y todos lo saben", "language": "es"}, format="json"
+    )
+    assert spanish.json()["route"]["action"] == "review" and "in es" in spanish.json()["route"]["reason"]

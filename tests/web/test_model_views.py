@@ -157,8 +157,12 @@ def test_version_page_and_its_plots(admin, active_version):
     assert admin.get(reverse("web:version-plot", args=[active_version.pk, "pie-chart"])).status_code == 404
 
 
-def test_each_figure_names_its_set(admin, active_version, demo_data):
+def test_each_figure_names_its_set(admin, active_version, demo_data, monkeypatch):
     from django.core.cache import cache
+
+    from moderation.selectors import model_versions
+
+    monkeypatch.setattr(model_versions, "LANGUAGE_MIN_EVALUATED", 5)  # the demo set is small
 
     page = admin.get(reverse("web:version", args=[active_version.pk])).content.decode()
     assert "Not measured yet" in page and cache.get(f"measure-requested:{active_version.pk}")
@@ -170,6 +174,9 @@ def test_each_figure_names_its_set(admin, active_version, demo_data):
     page = admin.get(reverse("web:version", args=[active_version.pk])).content.decode()
     assert f'On the evaluation set <span class="muted">macro-F1 {macro_f1}' in page
     assert "Validation split metrics" in page and "chose its thresholds and calibration on" in page
+    # The languages it serves, what it learnt from, and its ranking per language.
+    assert "serves <strong>en</strong>" in page and "labelled comments learnt from: en " in page
+    assert f"by language: en {evaluation.by_language['en']['macro_auc']:.3f}" in page
 
 
 def test_compare_then_promote_then_roll_back(admin, active_version, candidate, demo_data, monkeypatch):
