@@ -23,10 +23,16 @@ def _identifier() -> Any:
     return LanguageIdentifier.from_modelpath(Path(py3langid.__file__).parent / "data" / "model.npz.xz", norm_probs=True)
 
 
+def classify(text: str) -> tuple[str, float]:
+    """`text`'s likeliest language and its probability."""
+    language, probability = _identifier().classify(text)
+    return str(language), float(probability)
+
+
 def detect_language(text: str, confidence: float = CONFIDENCE) -> str:
     """`text`'s language code if detected with at least `confidence`, else "" (unknown)."""
-    language, probability = _identifier().classify(text)
-    return str(language) if probability >= confidence else ""
+    language, probability = classify(text)
+    return language if probability >= confidence else ""
 
 
 def language_counts(texts: Sequence[str], languages: Sequence[str]) -> dict[str, int]:
