@@ -11,9 +11,10 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import IO
+from pathlib import Path
+from typing import IO, Any
 
 from moderation.text import LANGUAGE_CODE, is_blank
 
@@ -341,3 +342,62 @@ def _jsonl_columns(mapping: ColumnMapping) -> list[str]:
     an empty cell)."""
     names = [mapping.text, mapping.id, mapping.language_column, *(rule.column for rule in mapping.labels)]
     return [name for name in names if name is not None]
+
+
+Reader = Callable[..., Iterator[ParsedRow | RowError]]
+
+
+def file_reader(
+    file_format: str,
+    *,
+    text: str | None = None,
+    labels: Sequence[str] = (),
+    id: str | None = None,
+    language_column: str | None = None,
+    language: str = "",
+    header: bool = True,
+) -> Reader:
+    """The reader for a file: one of this project's own layouts (no `text` given), or the
+    file's own layout through a mapping (`text`, `labels` as LabelRule specs, …). Raises
+    ImportFormatError for a mapping that cannot be used, naming the command's options (the
+    upload page's fields carry the same names)."""
+    if not text:
+        if labels or id or language_column or not header:
+            raise ImportFormatError("a file in its own layout needs --text as well as its --label rules")
+        if file_format not in READERS:
+            raise ImportFormatError(
+                f"a {file_format.upper()} file is read through a mapping: give its text column and label rules"
+            )
+        return READERS[file_format]
+    if not labels:
+        raise ImportFormatError("give at least one --label rule: the rows would teach nothing")
+    mapping = ColumnMapping(
+        text=text,
+        labels=tuple(LabelRule.parse(spec) for spec in labels),
+        id=id,
+        language_column=language_column,
+        language=language,
+    )
+
+    def read(stream: IO[str], **kwargs: Any) -> Iterator[ParsedRow | RowError]:
+        return read_mapped(stream, mapping=mapping, file_format=file_format, header=header, **kwargs)
+
+    return read
+
+
+def check_whole(path: str | Path, rows: Callable[[IO[str]], Iterable[ParsedRow | RowError]]) -> None:
+    """Every row read and checked before any is stored: a mapping that misreads one row
+    probably misreads others, so none of them is half-imported. Raises ImportFormatError
+    naming the first rows that cannot be read."""
+    errors, count = [], 0
+    try:
+        with open(path, encoding="utf-8", newline="") as stream:
+            for row in rows(stream):
+                count += 1
+                if not isinstance(row, ParsedRow):
+                    errors.append(f"line {row.line}: {row.reason}")
+    except UnicodeDecodeError as exc:
+        raise ImportFormatError(f"not valid UTF-8 at byte {exc.start}; nothing was imported") from None
+    if errors:
+        shown = "\n".join(errors[:20]) + (f"\n... and {len(errors) - 20} more" if len(errors) > 20 else "")
+        raise ImportFormatError(f"{len(errors)} of {count} row(s) cannot be read; nothing was imported:\n{shown}")

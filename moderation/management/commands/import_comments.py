@@ -6,16 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from moderation.importing import (
-    FORMATS,
-    READERS,
-    ColumnMapping,
-    ImportFormatError,
-    LabelRule,
-    ParsedRow,
-    detect_format,
-    read_mapped,
-)
+from moderation.importing import FORMATS, ImportFormatError, LabelRule, check_whole, detect_format, file_reader
 from moderation.models import Label
 from moderation.services import comments_import
 
@@ -61,7 +52,15 @@ class Command(BaseCommand):
             raise CommandError("--batch-size must be at least 1")
         try:
             file_format = format or detect_format(path)
-            read = self._reader(file_format, options)
+            read = file_reader(
+                file_format,
+                text=options["text"],
+                labels=options["label"],
+                id=options["id"],
+                language_column=options["language_column"],
+                language=options["language"],
+                header=not options["no_header"],
+            )
         except ImportFormatError as exc:
             raise CommandError(str(exc)) from None
         source = source or file_path.stem
@@ -71,7 +70,10 @@ class Command(BaseCommand):
             return read(stream, known_labels=known_labels, max_chars=settings.TOXISCOPE_MAX_TEXT_CHARS)
 
         if options["text"]:
-            self._check_whole(file_path, rows)
+            try:
+                check_whole(file_path, rows)
+            except ImportFormatError as exc:
+                raise CommandError(f"{path}: {exc}") from None
         with (
             open(file_path, "rb") as raw,
             tqdm(total=size, unit="B", unit_scale=True, desc="import", disable=no_progress or not os.isatty(2)) as bar,
@@ -90,55 +92,6 @@ class Command(BaseCommand):
                     "convert the file to UTF-8 and re-run (re-runs skip what is stored)"
                 ) from None
         self._report(source, summary)
-
-    @staticmethod
-    def _reader(file_format: str, options: dict):
-        """The reader for the file: a layout of our own, or the file's own through a mapping."""
-        if not options["text"]:
-            if options["label"] or options["id"] or options["language_column"] or options["no_header"]:
-                raise ImportFormatError("a file in its own layout needs --text as well as its --label rules")
-            if file_format not in READERS:
-                raise ImportFormatError(
-                    f"a {file_format.upper()} file is read through a mapping: give --text and --label"
-                )
-            return READERS[file_format]
-        if not options["label"]:
-            raise ImportFormatError("give at least one --label rule: the rows would teach nothing")
-        mapping = ColumnMapping(
-            text=options["text"],
-            labels=tuple(LabelRule.parse(spec) for spec in options["label"]),
-            id=options["id"],
-            language_column=options["language_column"],
-            language=options["language"],
-        )
-
-        def read(stream, **kwargs):
-            return read_mapped(
-                stream, mapping=mapping, file_format=file_format, header=not options["no_header"], **kwargs
-            )
-
-        return read
-
-    @staticmethod
-    def _check_whole(file_path: Path, rows) -> None:
-        """Every row read and checked before any is stored: a mapping that misreads one row
-        probably misreads others, so none of them is half-imported."""
-        errors, count = [], 0
-        try:
-            with open(file_path, encoding="utf-8", newline="") as stream:
-                for row in rows(stream):
-                    count += 1
-                    if not isinstance(row, ParsedRow):
-                        errors.append(f"line {row.line}: {row.reason}")
-        except ImportFormatError as exc:
-            raise CommandError(f"{file_path}: {exc}") from None
-        except UnicodeDecodeError as exc:
-            raise CommandError(f"{file_path}: not valid UTF-8 at byte {exc.start}; nothing was imported") from None
-        if errors:
-            shown = "\n".join(errors[:20]) + (f"\n... and {len(errors) - 20} more" if len(errors) > 20 else "")
-            raise CommandError(
-                f"{file_path}: {len(errors)} of {count} row(s) cannot be read; nothing was imported:\n{shown}"
-            )
 
     def _report(self, source: str, summary) -> None:
         self.stdout.write(f"source: {source}")
