@@ -32,6 +32,6 @@ urlpatterns = [
         name="swagger-ui",
     ),
     # Browsers ask for /favicon.ico whatever a page links to.
-    path("favicon.ico", RedirectView.as_view(url=static("moderation/favicon.svg"), permanent=True)),
+    path("favicon.ico", RedirectView.as_view(url=static("moderation/favicon.svg"), permanent=True), name="favicon"),
     path("", include("moderation.web.urls")),
 ]

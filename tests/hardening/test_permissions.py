@@ -17,6 +17,7 @@ ACCESS = {
     "metrics": (PUBLIC, ["get"]),  # unless TOXISCOPE_METRICS_TOKEN is set (tests/toxiscope/test_metrics.py)
     "schema": (PUBLIC, ["get"]),
     "swagger-ui": (PUBLIC, ["get"]),
+    "favicon": (PUBLIC, ["get"]),
     "perspective-discovery": (PUBLIC, ["get"]),
     "perspective-analyze": (CLIENT, ["post"]),
     "perspective-suggestscore": (CLIENT, ["post"]),
