@@ -129,13 +129,16 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "moderation.web": (
         "the moderators' workspace and the admins' model pages: views, access rules, forms (built from "
-        "`training.config`), plots (from `training`'s validation-split figures), templates, htmx, the keys",
+        "`training.config`), plots (from `training`'s validation-split figures), the import upload (through "
+        "`importing`'s readers), templates, htmx, the keys",
         (
             "moderation.services",
             "moderation.selectors",
             "moderation.exporting",
+            "moderation.importing",
             "moderation.messages",
             "moderation.roles",
+            "moderation.text",
             "moderation.models",
             "training",
         ),

@@ -3,11 +3,13 @@ from typing import Literal, get_args, get_origin
 
 from django import forms
 
+from moderation.importing import FORMATS, LabelRule
 from moderation.models import Decision, DecisionReason, ModelVersion, ReviewQueue
 from moderation.selectors.decisions import active_labels
 from moderation.selectors.queues import ItemFilters
 from moderation.selectors.training_data import DATA_ORIGINS
 from moderation.services.review import FINAL_ACTIONS
+from moderation.text import LANGUAGE_CODE
 from training.base_models import base_model_problem
 from training.config import ConfigError, TrainConfig
 
@@ -239,3 +241,39 @@ class SimulatorForm(forms.Form):
         """The auto-reject threshold to save: none at 1, which no calibrated score reaches."""
         reject = self.cleaned_data["reject"]
         return reject if reject < 1 else None
+
+
+class ImportForm(forms.Form):
+    """A community's labelled comments in its own layout: the command's mapping as fields
+    (`import_comments`), named as the command names them."""
+
+    file = forms.FileField(help_text="CSV, TSV or JSONL, UTF-8; a larger file: manage.py import_comments")
+    file_format = forms.ChoiceField(
+        choices=[("", "from the file name"), *((name, name.upper()) for name in FORMATS)],
+        required=False,
+        label="Format",
+    )
+    source = forms.SlugField(max_length=100, help_text="the community the rows belong to")
+    text = forms.CharField(
+        max_length=200, required=False, label="Text column (--text)", help_text="by header name, or 1, 2, … without one"
+    )
+    id = forms.CharField(
+        max_length=200, required=False, label="Id column (--id)", help_text="default: a hash of the text"
+    )
+    labels = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        label="Label rules (--label)",
+        help_text=f"one per line: {LabelRule.SYNTAX}, e.g. toxic=subtask_a:OFF/NOT or toxic=score>=0.5",
+    )
+    language = forms.RegexField(
+        regex=rf"^{LANGUAGE_CODE}\Z",
+        required=False,
+        label="Language (--language)",
+        help_text="the whole file's: en, de, …",
+    )
+    language_column = forms.CharField(max_length=200, required=False, label="Language column (--language-column)")
+    no_header = forms.BooleanField(required=False, label="The first line is a row (--no-header)")
+
+    def label_rules(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["labels"].splitlines() if line.strip()]

@@ -2,7 +2,9 @@
 promotion and rollback, shadow mode, the threshold simulator, export."""
 
 import io
+import tempfile
 from dataclasses import asdict
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
@@ -14,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from moderation.exporting import labelled_export
+from moderation.importing import ImportFormatError, check_whole, detect_format, file_reader
 from moderation.messages import validation_messages
 from moderation.models import Label, ModelVersion, TrainingRun
 from moderation.selectors.model_versions import (
@@ -28,6 +31,7 @@ from moderation.selectors.model_versions import (
     version_replaced_by,
 )
 from moderation.selectors.routing_rules import fixed_thresholds, thresholds_tuned_elsewhere
+from moderation.services.imports import comments_import
 from moderation.services.model_versions import (
     model_version_measure_later,
     model_version_promote_gated,
@@ -37,7 +41,7 @@ from moderation.services.model_versions import (
 from moderation.services.routing_rules import label_thresholds_save
 from moderation.services.training import training_config_build, training_run_cancel, training_run_start
 from moderation.web.access import admin_required, is_htmx
-from moderation.web.forms import PromoteForm, RetrainForm, SimulatorForm
+from moderation.web.forms import ImportForm, PromoteForm, RetrainForm, SimulatorForm
 from moderation.web.plots import KINDS, plot_svg
 from training.base_models import BUILT_IN
 from training.data import EVALUATION_SHARE
@@ -311,6 +315,53 @@ def simulator(request, version_id: int):
     }
     template = "moderation/web/models/_simulation.html" if is_htmx(request) else "moderation/web/models/simulator.html"
     return render(request, template, context, status=200 if form.is_valid() else 400)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def import_upload(request):
+    """A community's labelled comments, uploaded in its own layout with the command's mapping:
+    the file is checked whole first, and nothing is stored unless every row reads."""
+    form = ImportForm(request.POST or None, request.FILES or None)
+    summary = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            summary = _import_file(form)
+        except ImportFormatError as exc:
+            form.add_error(None, str(exc))
+    return render(
+        request,
+        "moderation/web/models/import.html",
+        # A Counter answers any key, `items` included: the template gets the pairs.
+        {"form": form, "summary": summary, "positives": sorted(summary.annotations.items()) if summary else []},
+        status=400 if form.errors else 200,
+    )
+
+
+def _import_file(form: ImportForm):
+    data = form.cleaned_data
+    upload = data["file"]
+    read = file_reader(
+        data["file_format"] or detect_format(upload.name),
+        text=data["text"],
+        labels=form.label_rules(),
+        id=data["id"] or None,
+        language_column=data["language_column"] or None,
+        language=data["language"],
+        header=not data["no_header"],
+    )
+    known = list(Label.objects.values_list("name", flat=True))
+
+    def rows(stream):
+        return read(stream, known_labels=known, max_chars=settings.TOXISCOPE_MAX_TEXT_CHARS)
+
+    with tempfile.NamedTemporaryFile(suffix=Path(upload.name).suffix) as copy:
+        for chunk in upload.chunks():
+            copy.write(chunk)
+        copy.flush()
+        check_whole(copy.name, rows)
+        with open(copy.name, encoding="utf-8", newline="") as stream:
+            return comments_import(rows=rows(stream), source=data["source"])
 
 
 @require_GET

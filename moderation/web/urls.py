@@ -30,6 +30,7 @@ urlpatterns = [
     path("models/", model_views.models_overview, name="models"),
     path("models/retrain/", model_views.retrain, name="retrain"),
     re_path(r"^models/export\.(?P<fmt>csv|jsonl)$", model_views.export, name="export"),
+    path("models/import/", model_views.import_upload, name="import"),
     path("models/runs/<int:run_id>/", model_views.run_detail, name="run"),
     path("models/runs/<int:run_id>/cancel/", model_views.run_cancel, name="run-cancel"),
     path("models/<int:version_id>/", model_views.version_detail, name="version"),

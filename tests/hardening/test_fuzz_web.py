@@ -76,6 +76,7 @@ def urls(site) -> list[tuple[str, str]]:
         reverse("web:version", args=[version]),
         reverse("web:compare", args=[version]),
         reverse("web:simulator", args=[site["active"]]),
+        reverse("web:import"),
     ]
     post = [
         reverse("web:decide", args=["general", item]),
@@ -91,6 +92,7 @@ def urls(site) -> list[tuple[str, str]]:
         reverse("web:shadow", args=[version]),
         reverse("web:int8", args=[version]),
         reverse("web:simulator", args=[site["active"]]),
+        reverse("web:import"),
     ]
     return [("get", url) for url in get] + [("post", url) for url in post]
 

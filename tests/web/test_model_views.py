@@ -360,3 +360,35 @@ def test_export_downloads(admin):
     assert csv_response.content.decode().splitlines()[1].startswith("e1,hello there,1")
     jsonl = admin.get(reverse("web:export", args=["jsonl"])).content.decode()
     assert '"labels": {"toxic": true}' in jsonl
+
+
+def test_an_admin_uploads_a_communitys_own_export_with_a_mapping(admin):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from moderation.models import Comment, LabelAnnotation
+
+    url = reverse("web:import")
+    assert "Label rules (--label)" in admin.get(url).content.decode()
+    tsv = "id\ttweet\tsubtask_a\n1\t@USER you are a clown\tOFF\n2\tnice game\tNOT\n"
+    form = {"source": "olid-like", "text": "tweet", "id": "id", "labels": "toxic=subtask_a:OFF/NOT\n", "language": "en"}
+    bad = admin.post(url, form | {"file": SimpleUploadedFile("tweets.tsv", (tsv + "3\tfine\tMAYBE\n").encode())})
+    # One row cannot be read: the page says which, and nothing is stored.
+    assert (
+        bad.status_code == 400 and "line 4" in bad.content.decode() and "nothing was imported" in bad.content.decode()
+    )
+    assert not Comment.objects.exists()
+    wrong = admin.post(url, form | {"text": "text", "file": SimpleUploadedFile("tweets.tsv", tsv.encode())})
+    assert wrong.status_code == 400 and "text" in wrong.content.decode() and not Comment.objects.exists()
+    done = admin.post(url, form | {"file": SimpleUploadedFile("tweets.tsv", tsv.encode())})
+    assert done.status_code == 200 and 'id="import-summary"' in done.content.decode()
+    assert Comment.objects.filter(source="olid-like", language="en").count() == 2
+    toxic = LabelAnnotation.objects.filter(label__name="toxic", origin="imported")
+    assert sorted(toxic.values_list("comment__external_id", "value")) == [("1", True), ("2", False)]
+    again = admin.post(url, form | {"file": SimpleUploadedFile("tweets.tsv", tsv.encode())})
+    assert "0</strong> comments imported" in again.content.decode() and Comment.objects.count() == 2
+
+
+def test_only_admins_upload(active_version):
+    client = Client()
+    client.force_login(ModeratorFactory())
+    assert client.get(reverse("web:import")).status_code == 403

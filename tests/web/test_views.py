@@ -44,7 +44,7 @@ WEB_ACCESS = {
     # The model pages: tests/web/test_model_views.py.
     **dict.fromkeys(
         ["web:models", "web:retrain", "web:export", "web:run", "web:run-cancel", "web:version", "web:version-plot"]
-        + ["web:compare", "web:promote", "web:shadow", "web:int8", "web:simulator"],
+        + ["web:compare", "web:promote", "web:shadow", "web:int8", "web:simulator", "web:import"],
         "admin",
     ),
 }
