@@ -2,6 +2,7 @@ import dataclasses
 from typing import Literal, get_args, get_origin
 
 from django import forms
+from django.conf import settings
 
 from moderation.importing import FORMATS, LabelRule
 from moderation.models import Decision, DecisionReason, ModelVersion, ReviewQueue
@@ -274,6 +275,13 @@ class ImportForm(forms.Form):
     )
     language_column = forms.CharField(max_length=200, required=False, label="Language column (--language-column)")
     no_header = forms.BooleanField(required=False, label="The first line is a row (--no-header)")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 2**20
+            raise forms.ValidationError(f"Over {limit} MB: import it with manage.py import_comments.")
+        return upload
 
     def label_rules(self) -> list[str]:
         return [line.strip() for line in self.cleaned_data["labels"].splitlines() if line.strip()]

@@ -388,6 +388,15 @@ def test_an_admin_uploads_a_communitys_own_export_with_a_mapping(admin):
     assert "0</strong> comments imported" in again.content.decode() and Comment.objects.count() == 2
 
 
+def test_an_upload_over_the_request_limit_is_refused(admin, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    upload = SimpleUploadedFile("big.csv", b"id,comment_text,toxic\n" + b"1,hello there,0\n" * 20)
+    refused = admin.post(reverse("web:import"), {"source": "big", "file": upload})
+    assert refused.status_code == 400 and "import it with manage.py import_comments" in refused.content.decode()
+
+
 def test_only_admins_upload(active_version):
     client = Client()
     client.force_login(ModeratorFactory())
