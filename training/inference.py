@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 WINDOW_OVERLAP = 32
 WORD = re.compile(r"\w[\w'’-]*")
 MAX_OCCLUDED_WORDS = 40  # measured on one thread: p50 1.7 ms, p95 11 ms a comment (docs/benchmarks.md)
+OCCLUSION_MIN_DROP = 0.05  # a word whose removal moves the raw score less than this drives nothing
+DRIVING_WORDS = 3
 
 
 def encode(tokenizer: Any, texts: Sequence[str], max_len: int) -> list[list[int]]:
@@ -143,6 +145,18 @@ class Scorer:
             origins.append([origin[index] for index in kept])
         raw = self._windows([text] * len(variants), (variants, origins))[0][:, self.labels.index(label)]
         return [(start, end, float(raw[0] - raw[index + 1])) for index, (start, end) in enumerate(words)]
+
+    def driving_words(self, text: str, label: str) -> list[tuple[int, int]]:
+        """The character spans of the few words (at most DRIVING_WORDS) that drive `label`'s
+        score most: each lowers the transformer's raw score by at least OCCLUSION_MIN_DROP, and
+        by at least a quarter of the largest drop, when left out. What the work page marks and
+        bench/spans.py measures against annotators' spans."""
+        drops = self.word_drops(text, label)
+        if not drops:
+            return []
+        floor = max(OCCLUSION_MIN_DROP, max(drop for _, _, drop in drops) / 4)
+        chosen = sorted((span for span in drops if span[2] >= floor), key=lambda span: -span[2])[:DRIVING_WORDS]
+        return sorted((start, end) for start, end, _ in chosen)
 
     def driving_spans(self, texts: Sequence[str]) -> np.ndarray:
         """For each text and label, the character span of the window with the transformer's

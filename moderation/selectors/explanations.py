@@ -93,18 +93,9 @@ def driving_words(item: ReviewItem, scores: list[LabelScore], passage: Passage |
     if scorer is None:
         return []
     top = max(flagged, key=lambda score: score.score)
-    drops = scorer.word_drops(comment.text, top.label)
-    if not drops:
-        return []
-    biggest = max(drop for _, _, drop in drops)
-    chosen = sorted(
-        (span for span in drops if span[2] >= max(OCCLUSION_MIN_DROP, biggest / 4)), key=lambda span: -span[2]
-    )[:3]
+    chosen = scorer.driving_words(comment.text, top.label)
     segments, cursor = [], 0
-    for start, end, _ in sorted(chosen):
+    for start, end in chosen:
         segments += [Segment(comment.text[cursor:start], False), Segment(comment.text[start:end], True)]
         cursor = end
     return [*segments, Segment(comment.text[cursor:], False)] if chosen else []
-
-
-OCCLUSION_MIN_DROP = 0.05  # a word whose removal moves the raw score less than this drives nothing
