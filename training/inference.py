@@ -149,9 +149,18 @@ class Scorer:
     def driving_words(self, text: str, label: str) -> list[tuple[int, int]]:
         """The character spans of the few words (at most DRIVING_WORDS) that drive `label`'s
         score most: each lowers the transformer's raw score by at least OCCLUSION_MIN_DROP, and
-        by at least a quarter of the largest drop, when left out. What the work page marks and
-        bench/spans.py measures against annotators' spans."""
-        drops = self.word_drops(text, label)
+        by at least a quarter of the largest drop, when left out. A text of more words than
+        MAX_OCCLUDED_WORDS is read in runs of that many: the words are sought in the run the
+        transformer scores highest. What the work page marks and bench/spans.py measures
+        against annotators' spans."""
+        words = [match.span() for match in WORD.finditer(text)]
+        offset = 0
+        if len(words) > MAX_OCCLUDED_WORDS:
+            runs = [words[i : i + MAX_OCCLUDED_WORDS] for i in range(0, len(words), MAX_OCCLUDED_WORDS)]
+            run_texts = [text[run[0][0] : run[-1][1]] for run in runs]
+            best = int(np.argmax(self._windows(run_texts)[0][:, self.labels.index(label)]))
+            offset, text = runs[best][0][0], run_texts[best]
+        drops = [(start + offset, end + offset, drop) for start, end, drop in self.word_drops(text, label)]
         if not drops:
             return []
         floor = max(OCCLUSION_MIN_DROP, max(drop for _, _, drop in drops) / 4)

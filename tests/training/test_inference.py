@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from tests.tiny import tiny_config
+from training import inference
 from training.batches import unlabelled
 from training.calibration import apply_probability_maps, blend_parts
 from training.data import Example
@@ -92,6 +93,18 @@ def test_word_drops_leave_each_word_out_once(trained_artifact):
     assert scorer.word_drops("!!! ...", "toxic") == []
     assert len(scorer.word_drops("word " * 40, "toxic")) == 40
     assert scorer.word_drops("word " * 41, "toxic") == []  # bounded: the work page pays for it
+
+
+def test_a_long_texts_driving_words_are_sought_in_its_highest_scored_run_of_words(trained_artifact, monkeypatch):
+    monkeypatch.setattr(inference, "OCCLUSION_MIN_DROP", -1.0)  # the tiny model moves little: any drop counts
+    scorer = Scorer(trained_artifact.artifact_path)
+    calm = "the council met on tuesday to discuss the new road layout and the parking plan " * 4
+    text = calm + "you are a stupid worthless idiot and everyone hates you " + calm
+    spans = scorer.driving_words(text, "toxic")
+    assert 1 <= len(spans) <= inference.DRIVING_WORDS
+    assert all(text[start:end] in text.split() for start, end in spans)  # whole words of the text as sent
+    runs = [match.start() for match in inference.WORD.finditer(text)][:: inference.MAX_OCCLUDED_WORDS]
+    assert len({sum(start >= run for run in runs) for start, _ in spans}) == 1  # all in one run
 
 
 def test_the_scorer_reads_through_the_artifacts_normaliser(trained_artifact):
