@@ -10,6 +10,7 @@ client library be pointed here by its `discoveryServiceUrl`.
 """
 
 import json
+import re
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -147,11 +148,15 @@ def _comment_text(body: dict) -> str:
     return text
 
 
+# A language code as Perspective takes it: any letter case (stored as given, at most 12 long).
+PERSPECTIVE_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?")
+
+
 def _languages(body: dict, text: str) -> list[str]:
     """The call's languages: as sent, else the text's if detected with confidence, else none."""
     languages = body.get("languages") or []
-    if not all(isinstance(lang, str) for lang in languages):
-        raise PerspectiveError("languages must be a list of language codes")
+    if not all(isinstance(lang, str) and PERSPECTIVE_LANGUAGE.fullmatch(lang) for lang in languages):
+        raise PerspectiveError("languages must be a list of language codes such as en, de or pt-BR")
     if languages:
         return languages
     detected = detect_language(text)

@@ -148,9 +148,10 @@ def _perspective_operation(*, summary: str, description: str, request: str, resp
 def document_perspective(result, generator, request, public):
     """The Perspective-compatible calls (moderation/api/perspective.py) in Perspective's own
     shapes: their views parse Perspective's bodies themselves, so the schema is written here."""
-    from moderation.api.perspective import ATTRIBUTES
+    from moderation.api.perspective import ATTRIBUTES, PERSPECTIVE_LANGUAGE
     from moderation.api.serializers import COMMENT_TEXT_SCHEMA, NO_NUL
 
+    language = {"type": "string", "pattern": f"^{PERSPECTIVE_LANGUAGE.pattern}$"}
     attribute_names = {"type": "string", "enum": list(ATTRIBUTES)}
     text = {
         "type": "object",
@@ -159,7 +160,7 @@ def document_perspective(result, generator, request, public):
     }
     common = {
         "comment": text,
-        "languages": {"type": "array", "items": {"type": "string"}, "examples": [["en"]]},
+        "languages": {"type": "array", "items": language, "examples": [["en"]]},
         "clientToken": {
             "type": "string",
             "maxLength": 200,
@@ -193,7 +194,7 @@ def document_perspective(result, generator, request, public):
             **common,
             "languages": {
                 "type": "array",
-                "items": {"type": "string"},
+                "items": language,
                 "description": "Languages the active version serves (learnt from at least "
                 "TOXISCOPE_LANGUAGE_MIN_COMMENTS labelled comments; its version page lists them): another gets "
                 "Perspective's 400. Empty: the text's language is detected.",

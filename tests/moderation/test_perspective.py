@@ -408,3 +408,12 @@ def test_feedback_in_any_language_is_kept_with_its_language(key, active_version)
     response = APIClient().post(f"/v1alpha1/comments:suggestscore?key={key}", body, format="json")
     assert response.status_code == 200
     assert Comment.objects.get(text="Du bist ein Idiot und alle wissen es").language == "de"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["EN-\u00cb\u0010x", "english", "e", "en-" + "x" * 20, ""])
+def test_a_language_that_is_not_a_code_is_refused(key, active_version, language):
+    body = {"comment": {"text": "hello"}, "requestedAttributes": {"TOXICITY": {}}, "languages": [language]}
+    response = analyze(key, body)
+    assert response.status_code == 400 and "language codes such as en" in response.json()["error"]["message"]
+    assert not Comment.objects.exists()
