@@ -26,18 +26,30 @@ def aware(iso: str) -> datetime:
 
 
 def training_examples(
-    *, labels: Sequence[str], origins: Sequence[str], since: str | None = None, until: str | None = None
+    *,
+    labels: Sequence[str],
+    origins: Sequence[str],
+    since: str | None = None,
+    until: str | None = None,
+    sources: Sequence[str] | None = None,
 ) -> list[Example]:
     """Every comment with at least one known label among `labels`, from annotations of the
     given origins, less the evaluation set (no version trains on it). A moderator's value beats
     a client's feedback, which beats an imported one; a label without an annotation stays
-    unknown. `since`/`until` filter on
-    when the annotation was made."""
+    unknown. `since`/`until` filter on when the annotation was made; `sources`, if given, keeps
+    those communities' comments only (a community's own model)."""
     return [
         Example(text=row.text, labels=row.labels, language=row.language)
-        for row in labelled_comments(labels=labels, origins=origins, since=since, until=until)
+        for row in labelled_comments(labels=labels, origins=origins, since=since, until=until, sources=sources)
         if not in_evaluation_set(row.text)
     ]
+
+
+def labelled_sources() -> list[str]:
+    """The communities (sources) whose comments carry labels: what a run may be limited to."""
+    return list(
+        Comment.objects.filter(annotations__isnull=False).values_list("source", flat=True).distinct().order_by("source")
+    )
 
 
 def transfer_texts() -> list[str]:
@@ -58,10 +70,17 @@ class LabelledComment:
 
 
 def labelled_comments(
-    *, labels: Sequence[str], origins: Sequence[str], since: str | None = None, until: str | None = None
+    *,
+    labels: Sequence[str],
+    origins: Sequence[str],
+    since: str | None = None,
+    until: str | None = None,
+    sources: Sequence[str] | None = None,
 ) -> list[LabelledComment]:
     """The known label values of each labelled comment, by comment id (see training_examples)."""
     annotations = LabelAnnotation.objects.filter(origin__in=origins, label__name__in=labels)
+    if sources:
+        annotations = annotations.filter(comment__source__in=sources)
     if since:
         annotations = annotations.filter(updated_at__gte=aware(since))
     if until:

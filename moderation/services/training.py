@@ -48,7 +48,8 @@ def training_config_build(overrides: dict | None = None) -> TrainConfig:
 
 
 def training_data_options(data: dict | None) -> dict:
-    """Which annotations a run learns from: origins and an optional date range (ISO dates)."""
+    """Which annotations a run learns from: origins, an optional date range (ISO dates), and
+    optionally only some communities' comments (`sources`)."""
     data = dict(data or {})
     errors = {}
     origins = data.get("origins", list(DATA_ORIGINS))
@@ -60,11 +61,14 @@ def training_data_options(data: dict | None) -> dict:
                 datetime.fromisoformat(data[key])
             except (TypeError, ValueError):
                 errors[key] = "must be an ISO date or date-time"
-    unknown = set(data) - {"origins", "since", "until"}
+    sources = data.get("sources") or []
+    if not isinstance(sources, list) or not all(isinstance(source, str) and source for source in sources):
+        errors["sources"] = "must be a list of community (source) names"
+    unknown = set(data) - {"origins", "since", "until", "sources"}
     errors.update({key: "unknown data option" for key in unknown})
     if errors:
         raise ValidationError(errors)
-    return {"origins": origins, "since": data.get("since"), "until": data.get("until")}
+    return {"origins": origins, "since": data.get("since"), "until": data.get("until"), "sources": sources}
 
 
 def _serialize_run_starts() -> None:
@@ -214,7 +218,11 @@ def training_run_execute(*, run_id: int) -> TrainingRun | None:
         config = TrainConfig.from_mapping(run.config["training"])
         data = run.config["data"]
         examples = training_data.training_examples(
-            labels=config.labels, origins=data["origins"], since=data["since"], until=data["until"]
+            labels=config.labels,
+            origins=data["origins"],
+            since=data["since"],
+            until=data["until"],
+            sources=data.get("sources") or None,
         )
         transfer = []
         if config.teacher:
@@ -323,7 +331,11 @@ def recalibration_execute(*, run_id: int) -> TrainingRun | None:
         source = run.parent
         data = run.config["data"]
         examples = training_data.training_examples(
-            labels=source.labels, origins=data["origins"], since=data["since"], until=data["until"]
+            labels=source.labels,
+            origins=data["origins"],
+            since=data["since"],
+            until=data["until"],
+            sources=data.get("sources") or None,
         )
         _ProgressRecorder(run)(Progress("recalibrate", 0, 0, 0, 0))
         outcome = recalibrate(

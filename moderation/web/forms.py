@@ -8,7 +8,7 @@ from moderation.importing import FORMATS, LabelRule
 from moderation.models import Decision, DecisionReason, ModelVersion, ReviewQueue
 from moderation.selectors.decisions import active_labels
 from moderation.selectors.queues import ItemFilters
-from moderation.selectors.training_data import DATA_ORIGINS
+from moderation.selectors.training_data import DATA_ORIGINS, labelled_sources
 from moderation.services.review import FINAL_ACTIONS
 from moderation.text import LANGUAGE_CODE
 from training.base_models import base_model_problem
@@ -147,6 +147,12 @@ class RetrainForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         initial=list(DATA_ORIGINS),
     )
+    sources = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Communities",
+        help_text="none ticked: every community; ticked: a model of those communities' comments only",
+    )
     since = forms.DateField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -171,9 +177,10 @@ class RetrainForm(forms.Form):
             self.fields[name] = _config_field(CONFIG_FIELDS[name], required=name == "base_model")
         for name in self.MAIN_FIELDS[1:]:
             self.fields[name].widget.attrs["placeholder"] = preset[name]
+        self.fields["sources"].choices = [(source, source) for source in labelled_sources()]
         self.fields["base_model"].widget.attrs["list"] = "base-models"
         self.order_fields(
-            ["base_model", "teacher", "origins", "since", "until", *self.MAIN_FIELDS[1:], "seed", "advanced"]
+            ["base_model", "teacher", "origins", "sources", "since", "until", *self.MAIN_FIELDS[1:], "seed", "advanced"]
         )
 
     def setting_fields(self) -> list[forms.BoundField]:
@@ -209,7 +216,7 @@ class RetrainForm(forms.Form):
 
     def data_options(self) -> dict:
         data = self.cleaned_data
-        options = {"origins": data["origins"]}
+        options = {"origins": data["origins"], "sources": data["sources"]}
         if data["since"]:
             options["since"] = data["since"].isoformat()
         if data["until"]:

@@ -72,6 +72,21 @@ def test_moderator_annotations_beat_imported_ones_and_unknown_stays_unknown():
     assert [e.text for e in moderator_only] == [borderline]
 
 
+def test_a_run_can_learn_from_some_communities_only():
+    tweets, forum = _text(evaluation=False, prefix="tweet"), _text(evaluation=False, prefix="forum")
+    LabelAnnotationFactory(comment=CommentFactory(text=tweets, source="olid"), value=True, origin="imported")
+    LabelAnnotationFactory(comment=CommentFactory(text=forum, source="city-forum"), value=False, origin="imported")
+    CommentFactory(text="unlabelled", source="unlabelled-place")
+    assert training_data.labelled_sources() == ["city-forum", "olid"]
+    only = training_data.training_examples(labels=["toxic"], origins=["imported"], sources=["olid"])
+    assert [e.text for e in only] == [tweets]
+    assert len(training_data.training_examples(labels=["toxic"], origins=["imported"])) == 2
+    run = training_run_start(config=TINY, data={"origins": ["imported"], "sources": ["olid"]}, enqueue=False)
+    assert run.config["data"]["sources"] == ["olid"]
+    with pytest.raises(ValidationError):
+        training_run_start(config=TINY, data={"origins": ["imported"], "sources": "olid"}, enqueue=False)
+
+
 def test_the_evaluation_set_is_measured_and_never_learned():
     measured, learned = _text(evaluation=True, prefix="held"), _text(evaluation=False, prefix="held")
     for text in (measured, learned):

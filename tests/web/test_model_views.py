@@ -75,7 +75,7 @@ def test_retrain_form_shows_the_base_models_preset_and_starts_a_run(admin):
     run = TrainingRun.objects.get()
     assert response.status_code == 302 and response.url == reverse("web:run", args=[run.pk])
     assert run.config["training"]["vocab_size"] == 800 and run.config["training"]["lr"] == 0.003
-    assert run.config["data"]["origins"] == ["imported", "moderator"]
+    assert run.config["data"]["origins"] == ["imported", "moderator"] and run.config["data"]["sources"] == []
 
 
 def test_retrain_can_distil_from_a_version_and_blank_settings_take_the_presets(admin, active_version):
@@ -88,6 +88,16 @@ def test_retrain_can_distil_from_a_version_and_blank_settings_take_the_presets(a
     assert (training["lr"], training["max_epochs"]) == (PRETRAINED_PRESET["lr"], PRETRAINED_PRESET["max_epochs"])
     response = admin.post(reverse("web:retrain"), data | {"teacher": "no-such-version"})
     assert response.status_code == 400 and TrainingRun.objects.count() == 1
+
+
+def test_retrain_on_one_communitys_comments(admin):
+    LabelAnnotationFactory(comment__source="olid", comment__text="@USER what a clown")
+    form = admin.get(reverse("web:retrain")).content.decode()
+    assert 'name="sources" value="olid"' in form
+    admin.post(reverse("web:retrain"), {"base_model": "scratch", "origins": ["imported"], "sources": ["olid"]})
+    assert TrainingRun.objects.get().config["data"]["sources"] == ["olid"]
+    refused = admin.post(reverse("web:retrain"), {"base_model": "scratch", "origins": ["imported"], "sources": ["x"]})
+    assert refused.status_code == 400 and TrainingRun.objects.count() == 1
 
 
 def test_retrain_with_bad_options_is_a_400_with_the_messages(admin):

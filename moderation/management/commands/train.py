@@ -24,6 +24,9 @@ class Command(BaseCommand):
         parser.add_argument("--config", help="more settings as JSON, e.g. '{\"lr\": 3e-4}'")
         parser.add_argument("--origins", default="imported,moderator", help="annotation origins to learn from")
         parser.add_argument("--since", help="only annotations made on or after this ISO date")
+        parser.add_argument(
+            "--sources", default="", help="only these communities' comments (comma-separated sources): their own model"
+        )
         parser.add_argument("--until", help="only annotations made on or before this ISO date")
         parser.add_argument("--enqueue", action="store_true", help="queue it for a Celery worker and return")
         parser.add_argument("--if-missing", action="store_true", help="do nothing if any model version exists")
@@ -33,7 +36,7 @@ class Command(BaseCommand):
             help="make the new version active if no version is active yet (a first start)",
         )
 
-    def handle(self, *args, config, origins, since, until, enqueue, if_missing, promote, **options):
+    def handle(self, *args, config, origins, since, until, sources, enqueue, if_missing, promote, **options):
         if if_missing and ModelVersion.objects.exists():
             self.stdout.write("a model version exists: not training (--if-missing)")
             return
@@ -44,7 +47,12 @@ class Command(BaseCommand):
         if not isinstance(overrides, dict):
             raise CommandError("--config must be a JSON object")
         overrides |= config_overrides(argparse.Namespace(**options))
-        data = {"origins": [o.strip() for o in origins.split(",") if o.strip()], "since": since, "until": until}
+        data = {
+            "origins": [o.strip() for o in origins.split(",") if o.strip()],
+            "since": since,
+            "until": until,
+            "sources": [s.strip() for s in sources.split(",") if s.strip()],
+        }
         start = partial(training_run_start, config=overrides, data=data, enqueue=enqueue)
         run = run_here_or_queue(start, training_run_execute, enqueue=enqueue, what="training run", out=self.stdout)
         if run is None:
