@@ -146,7 +146,9 @@ def _drip(connection):
     [
         (lambda c: c.sendall(b"SSH-2.0-OpenSSH_9.6\r\n"), "BadStatusLine"),
         (lambda c: c.sendall(b"HTTP/1.1 200 OK\r\n" + b"X-A: 1\r\n" * 150 + b"\r\n"), "HTTPException"),
-        (lambda c: c.close(), "RemoteDisconnected"),
+        # Closed before the request is read: which the client sees depends on when its own
+        # send finishes (a clean end of stream, or a reset).
+        (lambda c: c.close(), ("RemoteDisconnected", "ConnectionResetError")),
         (_drip, "no answer within the time limit"),
     ],
     ids=["not-http", "too-many-headers", "hangs-up", "drips-headers"],
@@ -159,7 +161,10 @@ def test_whatever_a_receiver_does_is_a_failed_attempt_that_counts(answer, error,
         delivery = _attempt(url)
     assert time.monotonic() - started < 6
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("pending", 1, None)
-    assert error in delivery.last_error or (error == "HTTPException" and "headers" in delivery.last_error)
+    expected = error if isinstance(error, tuple) else (error,)
+    assert any(name in delivery.last_error for name in expected) or (
+        error == "HTTPException" and "headers" in delivery.last_error
+    )
     assert delivery.next_attempt_at is not None and delivery.sending_until is None
 
 
