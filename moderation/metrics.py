@@ -64,6 +64,8 @@ class DatabaseCollector:
         for status in TrainingRun.Status.values:
             runs.add_metric([status], counts.get(status, 0))
         yield runs
+        yield from _disagreement_gauges()
+
         active = GaugeMetricFamily("toxiscope_active_model_info", "1 for the active model version.", labels=["name"])
         for name in ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).values_list("name", flat=True):
             active.add_metric([name], 1)
@@ -82,6 +84,36 @@ def _registry() -> CollectorRegistry:
     MultiProcessCollector(registry)
     registry.register(_database_collector)
     return registry
+
+
+def _disagreement_gauges():
+    """The last 7 days' disagreement (selectors/disagreement.py) per measure, label and community."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from moderation.selectors.disagreement import disagreement
+
+    share = GaugeMetricFamily(
+        "toxiscope_disagreement_ratio",
+        "Share of the last 7 days' judgements where people disagreed with the model.",
+        labels=["measure", "label", "source"],
+    )
+    judged = GaugeMetricFamily(
+        "toxiscope_disagreement_judged",
+        "Judgements behind toxiscope_disagreement_ratio.",
+        labels=["measure", "label", "source"],
+    )
+    totals: dict[tuple[str, str, str], list[int]] = {}
+    for row in disagreement(since=timezone.now() - timedelta(days=7)):
+        cell = totals.setdefault((row.measure, row.label, row.source), [0, 0])
+        cell[0] += row.disagreed
+        cell[1] += row.judged
+    for key, (disagreed, count) in sorted(totals.items()):
+        share.add_metric(list(key), disagreed / count)
+        judged.add_metric(list(key), count)
+    yield share
+    yield judged
 
 
 def metrics_view(request):

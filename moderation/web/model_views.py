@@ -19,6 +19,7 @@ from moderation.exporting import labelled_export
 from moderation.importing import ImportFormatError, check_whole, detect_format, file_reader
 from moderation.messages import validation_messages
 from moderation.models import Label, ModelVersion, TrainingRun
+from moderation.selectors.disagreement import disagreement_by_week
 from moderation.selectors.model_versions import (
     PENDING,
     bias_gate_failure,
@@ -64,6 +65,7 @@ def models_overview(request):
             "versions": measured,
             "evaluation_share": f"{EVALUATION_SHARE:.0%}",
             "runs": TrainingRun.objects.select_related("model_version", "requested_by")[:10],
+            "disagreement": disagreement_by_week(),
         },
     )
 

@@ -56,3 +56,18 @@ def test_a_metrics_token_is_required_when_set(settings):
     assert APIClient().get("/metrics").status_code == 401
     assert APIClient().get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
     assert "toxiscope_training_runs" in scrape(HTTP_AUTHORIZATION="Bearer scrape-me")
+
+
+def test_disagreement_is_exported_per_measure_label_and_community():
+    from moderation.models import Decision
+    from tests.factories import CommentFactory, ModeratorFactory
+
+    for value in (False, True):
+        comment = CommentFactory(flagged_labels=["toxic"], route_action="review", source="forum")
+        Decision.objects.create(
+            comment=comment, moderator=ModeratorFactory(), action="approve", labels={"toxic": value}
+        )
+    samples = scrape()
+    key = (("label", "toxic"), ("measure", "flags_overturned"), ("source", "forum"))
+    assert samples["toxiscope_disagreement_ratio"][key] == 0.5
+    assert samples["toxiscope_disagreement_judged"][key] == 2
