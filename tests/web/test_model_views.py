@@ -394,8 +394,11 @@ def test_an_admin_uploads_a_communitys_own_export_with_a_mapping(admin):
     assert Comment.objects.filter(source="olid-like", language="en").count() == 2
     toxic = LabelAnnotation.objects.filter(label__name="toxic", origin="imported")
     assert sorted(toxic.values_list("comment__external_id", "value")) == [("1", True), ("2", False)]
+    repeated = tsv + "1\tthe same id again\tOFF\n"
+    twice = admin.post(url, form | {"source": "other", "file": SimpleUploadedFile("t.tsv", repeated.encode())})
+    assert "1 row skipped: line 4: duplicate id" in twice.content.decode()
     again = admin.post(url, form | {"file": SimpleUploadedFile("tweets.tsv", tsv.encode())})
-    assert "0</strong> comments imported" in again.content.decode() and Comment.objects.count() == 2
+    assert "0</strong> comments imported" in again.content.decode() and Comment.objects.count() == 4
 
 
 def test_an_upload_over_the_request_limit_is_refused(admin, settings):
