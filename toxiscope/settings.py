@@ -365,6 +365,10 @@ TOXISCOPE_MAX_TEXT_CHARS = int(os.environ.get("TOXISCOPE_MAX_TEXT_CHARS", 20_000
 TOXISCOPE_LANGUAGE_CONFIDENCE = float(os.environ.get("TOXISCOPE_LANGUAGE_CONFIDENCE", 0.9))
 TOXISCOPE_LANGUAGE_MIN_COMMENTS = int(os.environ.get("TOXISCOPE_LANGUAGE_MIN_COMMENTS", 100))
 TOXISCOPE_REVIEW_UNSERVED_LANGUAGES = os.environ.get("TOXISCOPE_REVIEW_UNSERVED_LANGUAGES", "1") == "1"
+# Score drift (selectors/drift.py): a label whose live scores of the last week have moved this
+# far from the active version's validation split (population stability index) is flagged on the
+# models page. 0.25 is the usual "a shift worth acting on".
+TOXISCOPE_DRIFT_PSI_ALERT = float(os.environ.get("TOXISCOPE_DRIFT_PSI_ALERT", 0.25))
 TOXISCOPE_MAX_BATCH = int(os.environ.get("TOXISCOPE_MAX_BATCH", 1_000))
 TOXISCOPE_DEFAULT_QUEUE = os.environ.get("TOXISCOPE_DEFAULT_QUEUE", "general")
 # The moderators' workspace: a claim is a lease that lapses, an undo has a short window.

@@ -20,6 +20,7 @@ from moderation.importing import ImportFormatError, check_whole, detect_format, 
 from moderation.messages import validation_messages
 from moderation.models import Label, ModelVersion, TrainingRun
 from moderation.selectors.disagreement import disagreement_by_week
+from moderation.selectors.drift import score_drift
 from moderation.selectors.model_versions import (
     PENDING,
     bias_gate_failure,
@@ -52,6 +53,8 @@ from training.data import EVALUATION_SHARE
 @admin_required
 def models_overview(request):
     versions = list(ModelVersion.objects.select_related("created_by").order_by("-created_at"))
+    active = next((v for v in versions if v.status == ModelVersion.Status.ACTIVE), None)
+    drift = score_drift(active) if active else []
     # Read what a worker measured; a version not measured yet is sent to one, never scored here.
     measured = [(version, version_evaluation(version, compute=False)) for version in versions]
     for version, evaluation in measured:
@@ -61,11 +64,14 @@ def models_overview(request):
         request,
         "moderation/web/models/overview.html",
         {
-            "active": next((v for v in versions if v.status == ModelVersion.Status.ACTIVE), None),
+            "active": active,
             "versions": measured,
             "evaluation_share": f"{EVALUATION_SHARE:.0%}",
             "runs": TrainingRun.objects.select_related("model_version", "requested_by")[:10],
             "disagreement": disagreement_by_week(),
+            "drift": drift,
+            "drifted": [d.label for d in drift if d.alarming],
+            "drift_alert": settings.TOXISCOPE_DRIFT_PSI_ALERT,
         },
     )
 
