@@ -358,7 +358,7 @@ TOXISCOPE_SYNC_SCORING_CHARS = int(os.environ.get("TOXISCOPE_SYNC_SCORING_CHARS"
 TOXISCOPE_PRIORITY_PER_HOUR = float(os.environ.get("TOXISCOPE_PRIORITY_PER_HOUR", 0.1))
 TOXISCOPE_MAX_TEXT_CHARS = int(os.environ.get("TOXISCOPE_MAX_TEXT_CHARS", 20_000))
 # Languages (training/languages.py). A detection below this confidence leaves a comment's
-# language unknown (at 0.9, 0.1 % of English Jigsaw comments are taken for another language,
+# language unknown (at 0.9, 0.07 % of English Jigsaw comments are taken for another language,
 # and none of 3 words or fewer: bench/languages.py). A version serves a language it
 # learnt from at least this many labelled comments of (one that recorded no languages: English).
 # A comment in a language the active version does not serve goes to people, not to a rule.

@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-# At 0.9, 0.1 % of English Jigsaw comments are taken for another language, and none of three
+# At 0.9, 0.07 % of English Jigsaw comments are taken for another language, and none of three
 # words or fewer (bench/languages.py).
 CONFIDENCE = 0.9
 
