@@ -158,7 +158,7 @@ def test_a_database_restart_while_a_moderator_decides_says_not_saved_and_writes_
         pytest.skip("relays PostgreSQL")
     install_version(trained_artifact, artifacts_dir, "serving")
     moderator = ModeratorFactory()
-    item = ReviewItemFactory()
+    item = ReviewItemFactory(priority=1e6, queue_order=1e6)  # the most urgent, whatever else is open
     relay = DatabaseRelay(int(connection.settings_dict["PORT"] or 5432))
     # A second, not 5, for a connection from the pool: the failed save answers sooner.
     env = server_env(connection, artifacts_dir, db_port=relay.port, DATABASE_POOL_TIMEOUT_S="1")
