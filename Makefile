@@ -7,6 +7,9 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 TEST_CACHE_URL ?= redis://127.0.0.1:6379/14
+# Test processes (pytest-xdist): one per core of CI's machine. Each after the first takes the
+# Redis database below the last for its cache (tests/parallel.py).
+TEST_WORKERS ?= 2
 
 .PHONY: install chromium run setup starter-model lint test test-fast screenshots bench clean
 
@@ -56,9 +59,11 @@ lint: install
 	$(VENV)/bin/mypy
 
 # --durations: CI's log names the slowest tests, so the suite's margin under CI's limit is watched.
+# Tests go out in collection order (pytest-xdist's default `load`), so each worker runs its
+# database tests before the transactional ones, whose flush empties the seeded tables.
 test: lint chromium
 	DATABASE_URL=$(TEST_DATABASE_URL) DATABASE_CONN_MAX_AGE=0 CELERY_BROKER_URL=$(TEST_BROKER_URL) \
-	TOXISCOPE_CACHE_URL=$(TEST_CACHE_URL) HF_HUB_OFFLINE=1 $(PY) -m pytest --durations=25
+	TOXISCOPE_CACHE_URL=$(TEST_CACHE_URL) HF_HUB_OFFLINE=1 $(PY) -m pytest -n $(TEST_WORKERS) --durations=25
 
 test-fast: install
 	DATABASE_URL=$(TEST_DATABASE_URL) DATABASE_CONN_MAX_AGE=0 CELERY_BROKER_URL=$(TEST_BROKER_URL) \

@@ -46,8 +46,8 @@ def server_env(connection, artifacts_dir, *, db_port: int | None = None, **extra
 
 def sqlite_env(var_dir, **extra) -> dict:
     """The environment `make run` gives a new user: no DATABASE_URL, so the SQLite file in
-    `var_dir` (a directory of the test's own)."""
-    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    `var_dir` (a directory of the test's own), and Redis names derived from it."""
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "TOXISCOPE_REDIS_PREFIX")}
     return {**env, "TOXISCOPE_VAR_DIR": str(var_dir), "HF_HUB_OFFLINE": "1", **extra}
 
 

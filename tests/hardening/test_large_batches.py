@@ -103,6 +103,8 @@ def test_a_long_batch_being_scored_leaves_other_clients_answered_on_sqlite(sqlit
             return db.execute(query, [like]).fetchone()[0]
 
     with celery_worker(env, tmp_path / "worker.log"), gunicorn(env) as base:
+        # The web process loads its model and language detector now, not during the batch.
+        assert _submit(base, key, [{"text": "a first remark", "external_id": "warm"}]).status_code == 201
         batch = [{"text": LONG, "external_id": f"slow-{i}"} for i in range(20)]
         accepted = requests.post(
             f"{base}/api/v1/comments/?async=1", json=batch, headers={"Authorization": f"Api-Key {key}"}, timeout=60

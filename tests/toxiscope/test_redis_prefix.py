@@ -10,7 +10,9 @@ import redis
 
 from tests.tiny import REPO
 
-BROKER, CACHE = "redis://127.0.0.1:6379/15", "redis://127.0.0.1:6379/14"
+BROKER = "redis://127.0.0.1:6379/15"
+# The test worker's own cache database (tests/parallel.py): another worker flushes its own.
+CACHE = os.environ.get("TOXISCOPE_CACHE_URL", "redis://127.0.0.1:6379/14")
 SCRIPT = """
 import json, sys
 import django
