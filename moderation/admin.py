@@ -220,6 +220,14 @@ class WebhookAdmin(RecordAdmin):
     inlines = [WebhookDeliveryInline]
 
 
+@admin.register(models.DriftSnapshot)
+class DriftSnapshotAdmin(ReadOnlyAdmin):
+    """What the periodic drift task measured each day (the models page shows the last two weeks)."""
+
+    list_display = ["day", "model_version", "comments", "length_psi", "alarms", "alarm_sent_at"]
+    list_filter = ["model_version"]
+
+
 @admin.register(models.WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyAdmin):
     """The delivery log: every event, its attempts and the latest outcome."""

@@ -65,6 +65,7 @@ class DatabaseCollector:
             runs.add_metric([status], counts.get(status, 0))
         yield runs
         yield from _disagreement_gauges()
+        yield from _drift_gauges()
 
         active = GaugeMetricFamily("toxiscope_active_model_info", "1 for the active model version.", labels=["name"])
         for name in ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).values_list("name", flat=True):
@@ -114,6 +115,29 @@ def _disagreement_gauges():
         judged.add_metric(list(key), count)
     yield share
     yield judged
+
+
+def _drift_gauges():
+    """The active version's latest drift snapshot (selectors/drift.py): each label's index, the
+    length's, and whether it alarms."""
+    from moderation.models import ModelVersion
+    from moderation.selectors.drift import drift_latest
+
+    psi = GaugeMetricFamily(
+        "toxiscope_drift_psi",
+        "Population stability index of the live scores (per label) or lengths, against the evaluation set.",
+        labels=["measure"],
+    )
+    alarming = GaugeMetricFamily("toxiscope_drift_alarm", "1 while the latest drift snapshot alarms.")
+    active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
+    snapshot = drift_latest(active) if active else None
+    if snapshot is not None:
+        for label, value in snapshot.labels.items():
+            psi.add_metric([label], value)
+        psi.add_metric(["length"], snapshot.length_psi)
+        alarming.add_metric([], 1 if snapshot.alarms else 0)
+    yield psi
+    yield alarming
 
 
 def metrics_view(request):

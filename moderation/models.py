@@ -300,6 +300,33 @@ class Prediction(models.Model):
         return f"#{self.comment_id} by {self.model_version_id}"
 
 
+class DriftSnapshot(models.Model):
+    """How far one day's live comments had moved from what a version was measured on
+    (selectors/drift.py), refreshed through the day by the periodic drift task."""
+
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="drift_snapshots")
+    day = models.DateField()
+    comments = models.PositiveIntegerField()  # live comments compared
+    labels = models.JSONField(default=dict)  # label -> population stability index of its scores
+    length_psi = models.FloatField()
+    vocabulary_miss = models.JSONField(default=dict)  # "live", "reference": shares of words
+    languages = models.JSONField(default=dict)  # "live", "reference": mixes; "shift": their distance
+    alarms = models.JSONField(default=list)  # what crossed its threshold, in words
+    # When its alarm was announced (audit event, webhooks): once per drift episode.
+    alarm_sent_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["model_version", "day"], name="drift_snapshot_once_per_day"),
+            models.CheckConstraint(condition=Q(length_psi__gte=0), name="drift_snapshot_psi_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"drift of {self.model_version_id} on {self.day}"
+
+
 # Pages that live beside the queues under /review/: a queue may not take their names.
 RESERVED_QUEUE_SLUGS = ["history", "activity", "precision", "undo"]
 
@@ -597,10 +624,13 @@ class WebhookDelivery(models.Model):
         FAILED = "failed"
 
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
-    # What the event is about: a decision, or a word about an author (exactly one).
+    # What the event is about: a decision, a word about an author, or a model's drift (exactly one).
     decision = models.ForeignKey(Decision, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
     author_action = models.ForeignKey(
         AuthorAction, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    drift_snapshot = models.ForeignKey(
+        DriftSnapshot, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
     )
     event = models.CharField(max_length=64)
     payload = models.JSONField()
@@ -622,7 +652,10 @@ class WebhookDelivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["webhook", "decision", "event"], name="webhook_delivery_once_per_event"),
             models.CheckConstraint(
-                condition=Q(decision__isnull=True) ^ Q(author_action__isnull=True), name="webhook_delivery_one_subject"
+                condition=Q(decision__isnull=False, author_action__isnull=True, drift_snapshot__isnull=True)
+                | Q(decision__isnull=True, author_action__isnull=False, drift_snapshot__isnull=True)
+                | Q(decision__isnull=True, author_action__isnull=True, drift_snapshot__isnull=False),
+                name="webhook_delivery_one_subject",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["pending", "delivered", "failed"]), name="webhook_delivery_status_valid"
@@ -630,7 +663,12 @@ class WebhookDelivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        subject = f"decision #{self.decision_id}" if self.decision_id else f"author action #{self.author_action_id}"
+        if self.decision_id:
+            subject = f"decision #{self.decision_id}"
+        elif self.author_action_id:
+            subject = f"author action #{self.author_action_id}"
+        else:
+            subject = f"drift snapshot #{self.drift_snapshot_id}"
         return f"{self.event} {subject} → {self.webhook_id} ({self.status})"
 
 

@@ -5,7 +5,7 @@ from celery import shared_task
 from django.conf import settings
 
 from moderation import jobs
-from moderation.services import model_versions, training, triage, webhooks
+from moderation.services import drift, model_versions, training, triage, webhooks
 
 
 @shared_task(
@@ -63,3 +63,9 @@ def webhook_deliver(self, delivery_id: int) -> None:
 @shared_task(name=jobs.WEBHOOK_DELIVERIES_RESEND_DUE)
 def webhook_deliveries_resend_due() -> int:
     return webhooks.webhook_deliveries_resend_due()
+
+
+@shared_task(name=jobs.DRIFT_SNAPSHOT_RECORD)
+def drift_snapshot_record() -> int | None:
+    snapshot = drift.drift_snapshot_record()
+    return snapshot.pk if snapshot else None

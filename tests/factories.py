@@ -7,6 +7,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 
 from moderation import models
+from moderation.engine.scoring import scorer_for
 from moderation.roles import ADMIN, API_CLIENT, MODERATOR
 
 PASSWORD = "correct horse battery staple"  # every factory user's
@@ -128,3 +129,31 @@ class TrainingRunFactory(factory.django.DjangoModelFactory):
         model = models.TrainingRun
 
     status = "queued"
+
+
+# Another community's comments: German, about other things than Wikipedia's talk pages.
+GERMAN = [
+    "Die Bahn hat heute schon wieder Verspätung, das ist wirklich ärgerlich für alle Pendler hier.",
+    "Ich finde die neue Regelung der Regierung zur Rente ziemlich ungerecht gegenüber den Jüngeren.",
+    "Hat jemand eine Ahnung, wann das Spiel am Samstag im Fernsehen übertragen wird?",
+    "Die Preise im Supermarkt sind in diesem Jahr wieder deutlich gestiegen, oder täusche ich mich?",
+]
+
+
+def score_stream(version, comments):
+    """The comments scored by `version`, as live traffic is (the drift tests)."""
+    scores = scorer_for(version).score([comment.text for comment in comments])
+    models.Prediction.objects.bulk_create(
+        models.Prediction(
+            comment=comment, model_version=version, scores=dict(zip(version.labels, map(float, row), strict=True))
+        )
+        for comment, row in zip(comments, scores, strict=True)
+    )
+
+
+def german_stream(version, count: int):
+    """`count` comments of another community, scored by `version`."""
+    comments = models.Comment.objects.bulk_create(
+        models.Comment(text=f"{GERMAN[i % len(GERMAN)]} (Nummer {i})", source="other-site") for i in range(count)
+    )
+    score_stream(version, comments)

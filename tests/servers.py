@@ -116,13 +116,13 @@ def wait_for_worker(env: dict, process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def celery_worker(env: dict, log: Path) -> Iterator[None]:
-    """A worker with `env`, until the block ends (its pool child included), ready once its log
-    (`log`) says so: no ping process to start, each of which costs seconds. Give `env` a
-    TOXISCOPE_REDIS_PREFIX of its own, and no earlier test's queued work reaches it."""
+def celery_worker(env: dict, log: Path, *args: str) -> Iterator[None]:
+    """A worker with `env` and extra `args`, until the block ends (its pool child included),
+    ready once its log (`log`) says so: no ping process to start, each of which costs seconds.
+    Give `env` a TOXISCOPE_REDIS_PREFIX of its own, and no earlier test's queued work reaches it."""
     with open(log, "w") as output:
         process = subprocess.Popen(
-            celery_worker_command("--loglevel", "INFO", "--without-gossip", "--without-mingle"),
+            celery_worker_command("--loglevel", "INFO", "--without-gossip", "--without-mingle", *args),
             cwd=REPO,
             env=env,
             stdout=output,

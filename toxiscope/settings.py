@@ -29,6 +29,22 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), got {value!r}")
 
 
+def env_number(name: str, default: float, *, minimum: float, kind: type = float) -> float:
+    """A number from the environment, refused at start (not at first use) when it is not one of
+    `kind` or is under `minimum`."""
+    value = os.environ.get(name)
+    if value is None:
+        return kind(default)
+    try:
+        number = kind(value)
+    except ValueError:
+        expected = "an integer" if kind is int else "a number"
+        raise ImproperlyConfigured(f"{name} must be {expected}, got {value!r}") from None
+    if not number >= minimum:  # `not >=`: NaN is refused too
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value!r}")
+    return number
+
+
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -365,10 +381,20 @@ TOXISCOPE_MAX_TEXT_CHARS = int(os.environ.get("TOXISCOPE_MAX_TEXT_CHARS", 20_000
 TOXISCOPE_LANGUAGE_CONFIDENCE = float(os.environ.get("TOXISCOPE_LANGUAGE_CONFIDENCE", 0.9))
 TOXISCOPE_LANGUAGE_MIN_COMMENTS = int(os.environ.get("TOXISCOPE_LANGUAGE_MIN_COMMENTS", 100))
 TOXISCOPE_REVIEW_UNSERVED_LANGUAGES = os.environ.get("TOXISCOPE_REVIEW_UNSERVED_LANGUAGES", "1") == "1"
-# Score drift (selectors/drift.py): a label whose live scores of the last week have moved this
-# far from the active version's validation split (population stability index) is flagged on the
-# models page. 0.25 is the usual "a shift worth acting on".
-TOXISCOPE_DRIFT_PSI_ALERT = float(os.environ.get("TOXISCOPE_DRIFT_PSI_ALERT", 0.25))
+# Drift (selectors/drift.py): each TOXISCOPE_DRIFT_SNAPSHOT_INTERVAL_S a worker compares the live
+# comments of the last TOXISCOPE_DRIFT_DAYS with the active version's evaluation set and keeps the
+# day's snapshot. A label's scores or the comments' length moved this far (population stability
+# index; 0.25 is the usual "a shift worth acting on") raise an alarm: an audit event, a webhook,
+# the models page's banner, and, with TOXISCOPE_DRIFT_RETRAIN and scheduled retraining on
+# (TOXISCOPE_RETRAIN_MIN_DECISIONS), a retrain without waiting for the interval.
+TOXISCOPE_DRIFT_PSI_ALERT = env_number("TOXISCOPE_DRIFT_PSI_ALERT", 0.25, minimum=0.01)
+TOXISCOPE_DRIFT_DAYS = env_number("TOXISCOPE_DRIFT_DAYS", 7, minimum=1, kind=int)
+TOXISCOPE_DRIFT_SNAPSHOT_INTERVAL_S = env_number("TOXISCOPE_DRIFT_SNAPSHOT_INTERVAL_S", 3600, minimum=1)
+TOXISCOPE_DRIFT_RETRAIN = env_bool("TOXISCOPE_DRIFT_RETRAIN", False)
+CELERY_BEAT_SCHEDULE["drift-snapshot"] = {
+    "task": "moderation.tasks.drift_snapshot_record",
+    "schedule": TOXISCOPE_DRIFT_SNAPSHOT_INTERVAL_S,
+}
 TOXISCOPE_MAX_BATCH = int(os.environ.get("TOXISCOPE_MAX_BATCH", 1_000))
 TOXISCOPE_DEFAULT_QUEUE = os.environ.get("TOXISCOPE_DEFAULT_QUEUE", "general")
 # The moderators' workspace: a claim is a lease that lapses, an undo has a short window.

@@ -16,6 +16,7 @@ import numpy as np
 
 from training.artifacts import load_artifact
 from training.calibration import apply_probability_maps, blend_parts
+from training.drift import vocabulary_miss_share
 from training.normalise import normalise_aligned, original_span
 from training.onnx_model import INT8_FILE, ONNX_FILE, RUNTIMES, OnnxModel
 
@@ -126,6 +127,10 @@ class Scorer:
     def score(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), len(labels)) probabilities, in the order given."""
         return self.score_with_spans(texts)[0]
+
+    def vocabulary_miss_share(self, texts: Sequence[str]) -> float:
+        """The share of the words it reads (normalised) that are outside its vocabulary."""
+        return vocabulary_miss_share(self.artifact.tokenizer, self._read(texts)[0])
 
     def windows_needed(self, text: str) -> int:
         """How many windows `text` is read in (tokenising only: cheap)."""

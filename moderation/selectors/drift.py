@@ -1,50 +1,112 @@
-"""Has the traffic moved away from what the active version was measured on? Score drift per
-label: the population stability index (training/drift.py) of the live scores of the last days
-against the version's scores on its validation split (the held-back comments its thresholds
-were chosen on, kept in its artifact)."""
+"""Has the traffic moved away from what the active version was measured on? The live comments
+of the last days against the version's evaluation set (training/drift.py):
+- score drift: per label, the population stability index of the live scores;
+- input drift: comment length (its index too), the share of words outside the version's
+  vocabulary, and the language mix.
 
-from dataclasses import dataclass
+A worker measures it (`drift_measure`, scoring the evaluation set once a day) and the drift
+service stores a snapshot per day; pages read the snapshots (`drift_latest`, `drift_history`)."""
+
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import numpy as np
 from django.conf import settings
+from django.db.models.functions import Length, Substr
 from django.utils import timezone
 
-from moderation.models import ModelVersion, Prediction
-from moderation.selectors.model_versions import validation_split_of
-from training.drift import population_stability_index
+from moderation.engine.analysis import comment_languages
+from moderation.engine.scoring import scorer_for
+from moderation.models import DriftSnapshot, ModelVersion, Prediction
+from moderation.selectors.model_versions import REFERENCE_CHARS, evaluation_reference
+from training.drift import distribution_shift, population_stability_index
 
-# Fewer live scores than this say nothing about a distribution.
+# Fewer live comments than this say nothing about a distribution.
 MIN_LIVE_SCORES = 50
+# The newest live comments a measure reads at most: a distribution needs no more.
+MAX_LIVE = 5000
+# Alarms on the input, beside the index (TOXISCOPE_DRIFT_PSI_ALERT) on scores and lengths:
+LANGUAGE_SHIFT_ALERT = 0.2  # a fifth of the comments in other languages than the reference's mix
+VOCABULARY_SHIFT_ALERT = 0.1  # ten points more of the words outside the vocabulary
 
 
 @dataclass(frozen=True)
-class LabelDrift:
-    label: str
-    psi: float
-    live: int  # live scores compared
+class Drift:
+    comments: int  # live comments compared
+    labels: dict[str, float]  # label -> PSI of its live scores
+    length_psi: float
+    vocabulary_miss: dict[str, float]  # "live", "reference": shares of words outside the vocabulary
+    languages: dict  # "live", "reference": {language: share}; "shift": their distance
+    alarms: list[str] = field(default_factory=list)  # what crossed its threshold, in words
 
-    @property
-    def alarming(self) -> bool:
-        return self.psi >= settings.TOXISCOPE_DRIFT_PSI_ALERT
 
-
-def score_drift(version: ModelVersion, *, days: int = 7) -> list[LabelDrift]:
-    """Each label's drift over the last `days` (labels with too few live scores, or a version
-    with no validation split kept, give none)."""
-    validation = validation_split_of(version)
-    if validation is None:
-        return []
-    since = timezone.now() - timedelta(days=days)
+def drift_measure(version: ModelVersion, *, days: int | None = None) -> Drift | None:
+    """The version's drift over the last `days` (TOXISCOPE_DRIFT_DAYS), or None with too few
+    live comments or no evaluation set to compare with."""
+    since = timezone.now() - timedelta(days=days or settings.TOXISCOPE_DRIFT_DAYS)
+    text, length = Substr("comment__text", 1, REFERENCE_CHARS), Length("comment__text")
     rows = list(
         Prediction.objects.filter(model_version=version, created_at__gte=since)
-        .values_list("scores", flat=True)
-        .order_by("-created_at")[:20_000]
+        .order_by("-created_at")
+        .values_list("scores", text, length, "comment__language")[:MAX_LIVE]
     )
-    drifts = []
-    for index, label in enumerate(validation.labels):
-        live = np.array([row[label] for row in rows if label in row], dtype=float)
-        if len(live) >= MIN_LIVE_SCORES and label in version.labels:
-            psi = population_stability_index(validation.scores[:, index], live)
-            drifts.append(LabelDrift(label, round(psi, 4), len(live)))
-    return drifts
+    if len(rows) < MIN_LIVE_SCORES:
+        return None
+    reference = evaluation_reference(version)
+    if reference is None:
+        return None
+    scores, texts, lengths, given = zip(*rows, strict=True)
+    alert = settings.TOXISCOPE_DRIFT_PSI_ALERT
+    labels = {}
+    for index, label in enumerate(version.labels):
+        live = np.array([row[label] for row in scores if label in row], dtype=float)
+        if len(live) >= MIN_LIVE_SCORES:
+            labels[label] = round(population_stability_index(reference.scores[:, index], live), 4)
+    scorer = scorer_for(version)
+    vocabulary = {
+        "live": round(scorer.vocabulary_miss_share(texts), 4),
+        "reference": round(scorer.vocabulary_miss_share(reference.texts), 4),
+    }
+    live_languages, reference_languages = Counter(comment_languages(texts, given)), Counter(reference.languages)
+    languages = {
+        "live": _shares(live_languages),
+        "reference": _shares(reference_languages),
+        "shift": round(distribution_shift(reference_languages, live_languages), 4),
+    }
+    length_psi = round(population_stability_index(reference.lengths, np.array(lengths)), 4)
+    alarms = [f"{label} scores (index {psi:.2f})" for label, psi in labels.items() if psi >= alert]
+    if length_psi >= alert:
+        alarms.append(f"comment length (index {length_psi:.2f})")
+    if vocabulary["live"] - vocabulary["reference"] >= VOCABULARY_SHIFT_ALERT:
+        alarms.append(f"words outside the vocabulary ({vocabulary['live']:.0%} against {vocabulary['reference']:.0%})")
+    if languages["shift"] >= LANGUAGE_SHIFT_ALERT:
+        alarms.append(f"language mix ({languages['shift']:.0%} of comments moved)")
+    return Drift(len(rows), labels, length_psi, vocabulary, languages, alarms)
+
+
+def _shares(counts: Counter[str]) -> dict[str, float]:
+    total = sum(counts.values())
+    return {language or "unknown": round(count / total, 4) for language, count in counts.most_common()}
+
+
+def drift_latest(version: ModelVersion) -> DriftSnapshot | None:
+    return DriftSnapshot.objects.filter(model_version=version).order_by("-day").first()
+
+
+def drift_history(version: ModelVersion, *, days: int = 90) -> list[DriftSnapshot]:
+    """The version's daily snapshots of the last `days`, oldest first (the models page's chart)."""
+    since = timezone.localdate() - timedelta(days=days)
+    return list(DriftSnapshot.objects.filter(model_version=version, day__gte=since).order_by("day"))
+
+
+def drift_alarm_ongoing(snapshot: DriftSnapshot) -> bool:
+    """Whether the version's snapshot before this one's day had alarms too: the drift is the
+    same episode, already announced."""
+    earlier = (
+        DriftSnapshot.objects.filter(model_version_id=snapshot.model_version_id, day__lt=snapshot.day)
+        .order_by("-day")
+        .values_list("alarms", flat=True)
+        .first()
+    )
+    return bool(earlier)

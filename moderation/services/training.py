@@ -363,13 +363,15 @@ def recalibration_execute(*, run_id: int) -> TrainingRun | None:
     return run
 
 
-def training_retrain_if_due() -> TrainingRun | None:
-    """The scheduled retrain: start a run when retraining is on, the last run is old enough and
-    enough new moderator decisions exist. Returns the run started, if any."""
+def training_retrain_if_due(*, drifted: bool = False) -> TrainingRun | None:
+    """The scheduled retrain: start a run when retraining is on, the last run is old enough (or
+    the active model has `drifted`: no waiting then) and enough new moderator decisions exist.
+    Returns the run started, if any."""
     if settings.TOXISCOPE_RETRAIN_MIN_DECISIONS <= 0:
         return None
     last = TrainingRun.objects.filter(kind=TrainingRun.Kind.TRAIN).order_by("-created_at").first()
-    if last is not None and last.created_at > timezone.now() - timedelta(days=settings.TOXISCOPE_RETRAIN_INTERVAL_DAYS):
+    interval = timedelta(days=settings.TOXISCOPE_RETRAIN_INTERVAL_DAYS)
+    if last is not None and not drifted and last.created_at > timezone.now() - interval:
         return None
     new_decisions = decisions_since(moment=last.created_at if last else timezone.now() - timedelta(days=3650))
     if new_decisions < settings.TOXISCOPE_RETRAIN_MIN_DECISIONS:

@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from moderation import jobs, webhook_urls
-from moderation.models import AuthorAction, Decision, Webhook, WebhookDelivery
+from moderation.models import AuthorAction, Decision, DriftSnapshot, Webhook, WebhookDelivery
 
 SIGNATURE_HEADER = "X-ToxiScope-Signature"
 
@@ -82,6 +82,31 @@ def webhook_deliveries_create_for_author(*, author_action: AuthorAction, event: 
     payload = author_action_payload(author_action, event)
     return _deliveries_send(
         WebhookDelivery(webhook=webhook, author_action=author_action, event=event, payload=payload)
+        for webhook in Webhook.objects.filter(is_active=True)
+    )
+
+
+def drift_payload(snapshot: DriftSnapshot, event: str) -> dict:
+    return {
+        "event": event,
+        "model_version": snapshot.model_version.name,
+        "drift": {
+            "day": snapshot.day.isoformat(),
+            "alarms": snapshot.alarms,
+            "comments": snapshot.comments,
+            "labels": snapshot.labels,
+            "length_psi": snapshot.length_psi,
+            "vocabulary_miss": snapshot.vocabulary_miss,
+            "languages": snapshot.languages,
+        },
+    }
+
+
+def webhook_deliveries_create_for_drift(*, snapshot: DriftSnapshot, event: str) -> list[WebhookDelivery]:
+    """One delivery per active webhook, sent once the transaction commits, as for decisions."""
+    payload = drift_payload(snapshot, event)
+    return _deliveries_send(
+        WebhookDelivery(webhook=webhook, drift_snapshot=snapshot, event=event, payload=payload)
         for webhook in Webhook.objects.filter(is_active=True)
     )
 

@@ -20,7 +20,7 @@ from moderation.importing import ImportFormatError, check_whole, detect_format, 
 from moderation.messages import validation_messages
 from moderation.models import Label, ModelVersion, TrainingRun
 from moderation.selectors.disagreement import disagreement_by_week
-from moderation.selectors.drift import score_drift
+from moderation.selectors.drift import drift_history
 from moderation.selectors.model_versions import (
     PENDING,
     bias_gate_failure,
@@ -54,7 +54,7 @@ from training.data import EVALUATION_SHARE
 def models_overview(request):
     versions = list(ModelVersion.objects.select_related("created_by").order_by("-created_at"))
     active = next((v for v in versions if v.status == ModelVersion.Status.ACTIVE), None)
-    drift = score_drift(active) if active else []
+    drift = drift_history(active, days=14)[::-1] if active else []
     # Read what a worker measured; a version not measured yet is sent to one, never scored here.
     measured = [(version, version_evaluation(version, compute=False)) for version in versions]
     for version, evaluation in measured:
@@ -70,8 +70,8 @@ def models_overview(request):
             "runs": TrainingRun.objects.select_related("model_version", "requested_by")[:10],
             "disagreement": disagreement_by_week(),
             "drift": drift,
-            "drifted": [d.label for d in drift if d.alarming],
             "drift_alert": settings.TOXISCOPE_DRIFT_PSI_ALERT,
+            "drift_days": settings.TOXISCOPE_DRIFT_DAYS,
         },
     )
 

@@ -4,6 +4,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from rest_framework.test import APIClient
 
+from moderation.models import DriftSnapshot
 from moderation.services import api_key_create
 from tests.factories import ApiClientFactory, ReviewItemFactory, TrainingRunFactory
 
@@ -71,3 +72,21 @@ def test_disagreement_is_exported_per_measure_label_and_community():
     key = (("label", "toxic"), ("measure", "flags_overturned"), ("source", "forum"))
     assert samples["toxiscope_disagreement_ratio"][key] == 0.5
     assert samples["toxiscope_disagreement_judged"][key] == 2
+
+
+def test_the_latest_drift_snapshot_is_exported(active_version):
+    assert "toxiscope_drift_alarm" not in scrape()  # no snapshot yet: no figure, not a quiet 0
+    DriftSnapshot.objects.create(
+        model_version=active_version, day="2026-01-01", comments=80, labels={"toxic": 0.4}, length_psi=0.1
+    )
+    DriftSnapshot.objects.create(
+        model_version=active_version,
+        day="2026-01-02",
+        comments=90,
+        labels={"toxic": 0.05},
+        length_psi=0.3,
+        alarms=["comment length (index 0.30)"],
+    )
+    samples = scrape()
+    assert samples["toxiscope_drift_psi"] == {(("measure", "toxic"),): 0.05, (("measure", "length"),): 0.3}
+    assert samples["toxiscope_drift_alarm"] == {(): 1}

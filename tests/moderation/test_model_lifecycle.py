@@ -11,7 +11,16 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from moderation.models import AuditEvent, Comment, Decision, Label, LabelAnnotation, ModelVersion, RoutingRule
+from moderation.models import (
+    AuditEvent,
+    Comment,
+    Decision,
+    Label,
+    LabelAnnotation,
+    ModelVersion,
+    RoutingRule,
+    TrainingRun,
+)
 from moderation.selectors.model_versions import (
     model_versions_compare,
     shadow_disagreement,
@@ -155,6 +164,11 @@ def test_scheduled_retrain_waits_for_enough_new_decisions(settings):
     run = training_retrain_if_due()
     assert run is not None and run.status == "queued" and run.config["auto_promote"] is False
     assert training_retrain_if_due() is None  # the interval has not passed since that run
+    TrainingRun.objects.filter(pk=run.pk).update(status="failed")
+    Decision.objects.create(comment=CommentFactory(), moderator=moderator, action="reject")
+    Decision.objects.create(comment=CommentFactory(), moderator=moderator, action="reject")
+    assert training_retrain_if_due() is None
+    assert training_retrain_if_due(drifted=True) is not None  # a drifted model does not wait
 
 
 FORMULAS = ['=HYPERLINK("http://evil")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\r=1", "'=quoted", "plain"]
