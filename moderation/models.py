@@ -327,6 +327,18 @@ class DriftSnapshot(models.Model):
         return f"drift of {self.model_version_id} on {self.day}"
 
 
+class TeachingDay(models.Model):
+    """How many of a day's comments went to the "teach the model" queue, per share of its budget
+    (TOXISCOPE_TEACH_DAILY_BUDGET): counted under a row lock, so racing submits never exceed it."""
+
+    day = models.DateField(unique=True)
+    uncertain = models.PositiveIntegerField(default=0)  # those the model was least sure of
+    random = models.PositiveIntegerField(default=0)  # those drawn at random
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.uncertain} uncertain, {self.random} random"
+
+
 # Pages that live beside the queues under /review/: a queue may not take their names.
 RESERVED_QUEUE_SLUGS = ["history", "activity", "precision", "undo"]
 

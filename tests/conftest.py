@@ -21,9 +21,11 @@ from training.data import in_evaluation_set, read_csv_examples
 
 CHROMIUM = Path(os.environ.get("TOXISCOPE_CHROMIUM", "/usr/bin/chromium"))
 
-# Random audit samples would make item counts vary: tests that sample set a rate of their own.
-# Set in the environment too, for the workers and servers the integration tests start.
+# Random audit samples, and comments taken to teach the model, would make routes and item counts
+# vary: tests of either set their own rate or budget. Set in the environment too, for the workers
+# and servers the integration tests start.
 os.environ["TOXISCOPE_AUDIT_SAMPLE_RATE"] = "0"
+os.environ["TOXISCOPE_TEACH_DAILY_BUDGET"] = "0"
 
 
 def shared_file(name: str) -> Path:
@@ -69,8 +71,9 @@ def artifacts_dir(settings, tmp_path) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def no_audit_sampling(settings):
+def no_random_routes(settings):
     settings.TOXISCOPE_AUDIT_SAMPLE_RATE = 0
+    settings.TOXISCOPE_TEACH_DAILY_BUDGET = 0
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ With nothing set, ToxiScope runs on one machine: a SQLite file under var/, Redis
 
 import hashlib
 import ipaddress
+import math
 import os
 import secrets
 from datetime import timedelta
@@ -29,9 +30,9 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), got {value!r}")
 
 
-def env_number(name: str, default: float, *, minimum: float, kind: type = float) -> float:
+def env_number(name: str, default: float, *, minimum: float, maximum: float = math.inf, kind: type = float) -> float:
     """A number from the environment, refused at start (not at first use) when it is not one of
-    `kind` or is under `minimum`."""
+    `kind` or is outside [`minimum`, `maximum`]."""
     value = os.environ.get(name)
     if value is None:
         return kind(default)
@@ -42,6 +43,8 @@ def env_number(name: str, default: float, *, minimum: float, kind: type = float)
         raise ImproperlyConfigured(f"{name} must be {expected}, got {value!r}") from None
     if not number >= minimum:  # `not >=`: NaN is refused too
         raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value!r}")
+    if number > maximum:
+        raise ImproperlyConfigured(f"{name} must be at most {maximum}, got {value!r}")
     return number
 
 
@@ -391,6 +394,12 @@ TOXISCOPE_DRIFT_PSI_ALERT = env_number("TOXISCOPE_DRIFT_PSI_ALERT", 0.25, minimu
 TOXISCOPE_DRIFT_DAYS = env_number("TOXISCOPE_DRIFT_DAYS", 7, minimum=1, kind=int)
 TOXISCOPE_DRIFT_SNAPSHOT_INTERVAL_S = env_number("TOXISCOPE_DRIFT_SNAPSHOT_INTERVAL_S", 3600, minimum=1)
 TOXISCOPE_DRIFT_RETRAIN = env_bool("TOXISCOPE_DRIFT_RETRAIN", False)
+# The "teach the model" queue (engine/teaching.py): each day, up to TOXISCOPE_TEACH_DAILY_BUDGET
+# comments the model would decide alone go to people to be labelled instead (0: none), a share of
+# them (TOXISCOPE_TEACH_RANDOM_SHARE) drawn at random, the rest those it is least sure of.
+TOXISCOPE_TEACH_QUEUE = os.environ.get("TOXISCOPE_TEACH_QUEUE", "uncertain")
+TOXISCOPE_TEACH_DAILY_BUDGET = env_number("TOXISCOPE_TEACH_DAILY_BUDGET", 20, minimum=0, kind=int)
+TOXISCOPE_TEACH_RANDOM_SHARE = env_number("TOXISCOPE_TEACH_RANDOM_SHARE", 0.2, minimum=0, maximum=1)
 CELERY_BEAT_SCHEDULE["drift-snapshot"] = {
     "task": "moderation.tasks.drift_snapshot_record",
     "schedule": TOXISCOPE_DRIFT_SNAPSHOT_INTERVAL_S,

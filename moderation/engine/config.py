@@ -25,6 +25,7 @@ class RoutingConfig:
     queues: dict[str, ReviewQueue]
     default_queue: ReviewQueue
     audit_queue: ReviewQueue | None
+    teaching_queue: ReviewQueue | None  # TOXISCOPE_TEACH_QUEUE's, if it exists (engine/teaching.py)
     has_shadow: bool  # a shadow version scores every comment too (services/model_versions.py)
 
 
@@ -58,6 +59,7 @@ def _load() -> RoutingConfig:
         queues=queues,
         default_queue=default,
         audit_queue=next((queue for queue in queues.values() if queue.is_audit), None),
+        teaching_queue=queues.get(settings.TOXISCOPE_TEACH_QUEUE),
         has_shadow=ModelVersion.objects.filter(is_shadow=True).exists(),
     )
 

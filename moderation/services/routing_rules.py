@@ -1,5 +1,6 @@
 """Admins' edits to routing rules: validated, audited, one transaction each."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms.models import model_to_dict
@@ -33,6 +34,9 @@ def routing_rule_validate(rule: RoutingRule) -> None:
     if rule.queue_id is not None and ReviewQueue.objects.filter(pk=rule.queue_id, is_audit=True).exists():
         # Its items are a random sample of automatic decisions; routed ones would skew its precision.
         errors["queue"] = "The blind audit queue takes only random samples of automatic decisions, not routed comments."
+    elif ReviewQueue.objects.filter(pk=rule.queue_id, slug=settings.TOXISCOPE_TEACH_QUEUE).exists():
+        # Its items are those the model would decide alone, chosen to be labelled, within a budget.
+        errors["queue"] = "The “teach the model” queue takes only the comments chosen to be labelled, not routed ones."
     elif rule.is_active and ReviewQueue.objects.filter(pk=rule.queue_id, is_retired=True).exists():
         errors["queue"] = "That queue is retired: it takes nothing new. Choose another, or make the rule inactive."
     if errors:

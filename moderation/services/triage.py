@@ -2,19 +2,21 @@
 scoring task, re-scoring once a model becomes active, and `manage.py triage_waiting`."""
 
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
+from datetime import date
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from moderation import jobs, metrics
 from moderation.engine.analysis import Analysis, comments_analyze
-from moderation.engine.rules import REVIEW
+from moderation.engine.rules import REVIEW, RouteDecision
 from moderation.engine.scoring import active_model
-from moderation.models import COMMENT_STATUS_AFTER, Comment, Prediction, ReviewItem
+from moderation.engine.teaching import RANDOM, UNCERTAIN, teaching_candidate
+from moderation.models import COMMENT_STATUS_AFTER, Comment, Prediction, ReviewItem, TeachingDay
 
 
 def analyze(comments: Sequence[Comment]) -> Analysis:
@@ -70,6 +72,60 @@ def _audit_samples(analysis: Analysis, routed: Sequence[tuple[int, Comment]], no
     ]
 
 
+def _teach(analysis: Analysis, comments: Sequence[Comment], indexes: Sequence[int]) -> None:
+    """Send some of the comments at `indexes` that the model would decide alone to the "teach the
+    model" queue instead, within the day's budget: those it is least sure of first, and those
+    drawn at random (engine/teaching.py). Their decisions become reviews there, saying why."""
+    queue, budget = analysis.config.teaching_queue, settings.TOXISCOPE_TEACH_DAILY_BUDGET
+    if queue is None or budget <= 0 or analysis.version is None:
+        return
+    today = timezone.localdate()
+    candidates = []
+    for index in indexes:
+        decision = analysis.decisions[index]
+        if decision.action != REVIEW:
+            candidate = teaching_candidate(
+                text=comments[index].text,
+                scores=analysis.scores[index],
+                thresholds=decision.review_thresholds,
+                seed=today.isoformat(),
+            )
+            if candidate is not None:
+                candidates.append((index, candidate))
+    if not candidates:
+        return
+    granted = _teaching_slots(today, Counter(candidate.kind for _, candidate in candidates))
+    for index, candidate in sorted(candidates, key=lambda pair: -pair[1].closeness):
+        if granted[candidate.kind] > 0:
+            granted[candidate.kind] -= 1
+            decision = analysis.decisions[index]
+            analysis.decisions[index] = RouteDecision(
+                action=REVIEW,
+                queue=queue.slug,
+                reason=candidate.reason,
+                flagged=decision.flagged,
+                priority=candidate.closeness,
+                review_thresholds=decision.review_thresholds,
+            )
+
+
+def _teaching_slots(day: date, wanted: Counter[str]) -> Counter[str]:
+    """How many of `wanted` (per kind) the day's budget still allows, taken from it: counted
+    under the day's row lock (on SQLite, the one write lock), so racing submits never exceed it."""
+    budget = settings.TOXISCOPE_TEACH_DAILY_BUDGET
+    random_slots = round(budget * settings.TOXISCOPE_TEACH_RANDOM_SHARE)
+    caps = {RANDOM: random_slots, UNCERTAIN: budget - random_slots}
+    used = TeachingDay.objects.filter(day=day).values(UNCERTAIN, RANDOM).first()
+    if used is not None and all(used[kind] >= caps[kind] for kind in wanted):
+        return Counter()  # spent for today: no lock taken
+    TeachingDay.objects.get_or_create(day=day)
+    counted = TeachingDay.objects.select_for_update().get(day=day)
+    granted = Counter({kind: max(0, min(count, caps[kind] - getattr(counted, kind))) for kind, count in wanted.items()})
+    if any(granted.values()):
+        TeachingDay.objects.filter(pk=counted.pk).update(**{kind: F(kind) + count for kind, count in granted.items()})
+    return granted
+
+
 def _observe(analysis: Analysis, indexes: Sequence[int]) -> None:
     """Count what was scored and decided, for /metrics."""
     if analysis.version is not None and indexes:
@@ -117,6 +173,7 @@ def _save_routes(comments: Sequence[Comment]) -> None:
 def comments_triage_new(*, comments: Sequence[Comment], analysis: Analysis) -> Analysis:
     """Insert new, unsaved comments routed by `analysis` (analyze's): route fields go in
     with the INSERT, so a batch is three INSERTs (comments, predictions, review items)."""
+    _teach(analysis, comments, range(len(comments)))
     for index, comment in enumerate(comments):
         _apply(comment, analysis, index)
     Comment.objects.bulk_create(comments)
@@ -145,11 +202,15 @@ def comments_triage(*, comments: Sequence[Comment], analysis: Analysis) -> Analy
         for item in ReviewItem.objects.select_for_update().filter(comment__in=comments, status=ReviewItem.Status.OPEN)
     }
     now = timezone.now()
+    _teach(analysis, comments, [index for index, comment in enumerate(comments) if comment.pk not in open_items])
+    teaching = analysis.config.teaching_queue
     new_items, moved_items, routed = [], [], []
     for index, comment in enumerate(comments):
         item = open_items.get(comment.pk)
         if item is not None and item.claimed_by_id is not None and item.claimed_until > now:
             continue  # a moderator is looking at it: leave it where it is
+        if item is not None and teaching is not None and item.queue_id == teaching.pk:
+            continue  # chosen to be labelled: never decided by a model instead
         _apply(comment, analysis, index)
         routed.append((index, comment))
         decision = analysis.decisions[index]

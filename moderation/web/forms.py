@@ -76,12 +76,19 @@ class DecisionForm(forms.Form):
         queryset=DecisionReason.objects.filter(is_active=True), required=False, to_field_name="text"
     )
     escalate_to = forms.ModelChoiceField(
-        queryset=ReviewQueue.objects.filter(is_audit=False, is_retired=False), required=False, to_field_name="slug"
+        queryset=ReviewQueue.objects.filter(is_audit=False, is_retired=False).exclude(
+            slug=settings.TOXISCOPE_TEACH_QUEUE
+        ),
+        required=False,
+        to_field_name="slug",
     )
 
-    def __init__(self, *args, labels: list[str], **kwargs):
+    def __init__(self, *args, labels: list[str], every_label: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.label_names = labels
+        # An item of the "teach the model" queue is there to be labelled: the page says that an
+        # approve or reject saves every label, an unticked box as a "no".
+        self.every_label = every_label
         self.fields["labels"].choices = self.fields["touched"].choices = [(name, name) for name in labels]
 
     def clean(self):
@@ -93,9 +100,11 @@ class DecisionForm(forms.Form):
     def label_values(self) -> dict[str, bool]:
         """The labels a person chose: a ticked box is a "yes" (no box starts ticked by the model),
         a box they changed back or confirmed unticked a "no". The rest stay unknown, so training
-        masks them."""
+        masks them, except on an item to be labelled (`every_label`), where the page asks for all."""
         ticked = set(self.cleaned_data["labels"])
         chosen = ticked | set(self.cleaned_data["touched"])
+        if self.every_label and self.cleaned_data["action"] in FINAL_ACTIONS:
+            chosen = set(self.label_names)
         return {name: name in ticked for name in self.label_names if name in chosen}
 
 

@@ -8,6 +8,7 @@ keyboard without page loads.
 from dataclasses import fields
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -90,13 +91,21 @@ def _skipped_key(queue: ReviewQueue) -> str:
     return f"review:skipped:{queue.slug}"
 
 
+def _teaching(queue: ReviewQueue) -> bool:
+    """The "teach the model" queue's items are there to be labelled: every label is asked for."""
+    return queue.slug == settings.TOXISCOPE_TEACH_QUEUE
+
+
 def _render_work(request, queue: ReviewQueue, item: ReviewItem | None, form=None, status=200, notice=""):
     context = {
         "queue": queue,
+        "every_label": _teaching(queue),
         "item": item,
         "notice": notice,
         "filter_query": request.POST.get("filters", _filter_query(request)),
-        "queues": ReviewQueue.objects.exclude(pk=queue.pk).filter(is_audit=False, is_retired=False),
+        "queues": ReviewQueue.objects.exclude(pk=queue.pk)
+        .filter(is_audit=False, is_retired=False)
+        .exclude(slug=settings.TOXISCOPE_TEACH_QUEUE),
         "reasons": DecisionReason.objects.filter(is_active=True),
         "undo": undoable_decisions(moderator=request.user).exists(),
     }
@@ -145,7 +154,7 @@ def work(request, slug: str):
 def decide(request, slug: str, item_id: int):
     queue = get_object_or_404(ReviewQueue, slug=slug)
     item = get_object_or_404(ReviewItem.objects.select_related("comment"), pk=item_id, queue=queue)
-    form = DecisionForm(request.POST, labels=active_labels())
+    form = DecisionForm(request.POST, labels=active_labels(), every_label=_teaching(queue))
     if not form.is_valid():
         return _render_work(request, queue, item, form=form, status=400)
     try:

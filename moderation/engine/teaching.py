@@ -1,0 +1,55 @@
+"""Which automatic decisions a person's labels would teach the model most: the "teach the model"
+queue. A comment the model would decide alone is a candidate when a label's score sits near that
+label's threshold, where the model is least sure (at a fixed labelling budget such comments teach
+the next version more than the highest scores: bench/active_learning.py). A seeded share of the
+candidates is drawn at random instead, whatever their scores, so that what those labels measure is
+not biased towards the threshold."""
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+# A score this close to its label's review threshold is uncertain. An auto-approved comment sits
+# at least the auto-approve margin (0.1 as shipped) below every review threshold, so those
+# within 0.1 to 0.2 below one are the uncertain approvals.
+NEAR = 0.2
+# Of the comments the model decides alone, this share is offered at random (the random slots).
+RANDOM_RATE = 0.05
+UNCERTAIN, RANDOM = "uncertain", "random"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    kind: str  # UNCERTAIN or RANDOM: which share of the budget it takes
+    closeness: float  # 1 at a threshold, 0 at NEAR from it (0 for a random pick)
+    reason: str  # what the item says about why it was chosen
+
+
+def draw(text: str, seed: str) -> float:
+    """A uniform number in [0, 1) fixed by the text and `seed` (the day): the same comment gets
+    the same draw in every process, and a test can know it."""
+    digest = hashlib.sha256(f"{seed}\x00{text}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def teaching_candidate(
+    *, text: str, scores: Mapping[str, float] | None, thresholds: Mapping[str, float], seed: str
+) -> Candidate | None:
+    """Whether a comment the model decides alone should go to people to be labelled instead."""
+    if draw(text, seed) < RANDOM_RATE:
+        return Candidate(RANDOM, 0.0, "drawn at random: keeps what these labels measure unbiased")
+    nearest: tuple[float, str, float, float] | None = None
+    for label, threshold in thresholds.items():
+        score = (scores or {}).get(label)
+        if (
+            score is not None
+            and abs(score - threshold) < NEAR
+            and (nearest is None or abs(score - threshold) < nearest[0])
+        ):
+            nearest = (abs(score - threshold), label, score, threshold)
+    if nearest is None:
+        return None
+    distance, label, score, threshold = nearest
+    side = "above" if score >= threshold else "below"
+    reason = f"the model is unsure: {label} {score:.2f}, {distance:.2f} {side} its threshold {threshold:.2f}"
+    return Candidate(UNCERTAIN, 1 - distance / NEAR, reason)

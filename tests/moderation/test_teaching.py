@@ -1,0 +1,227 @@
+"""The "teach the model" queue: comments the model would decide alone, chosen where a person's
+labels teach most (engine/teaching.py), within a daily budget (services/triage.py)."""
+
+import json
+import sqlite3
+import subprocess
+import sys
+import threading
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from moderation.engine.scoring import scorer_for
+from moderation.engine.teaching import NEAR, RANDOM, RANDOM_RATE, UNCERTAIN, draw, teaching_candidate
+from moderation.models import Decision, Label, LabelAnnotation, Prediction, ReviewItem, ReviewQueue, TeachingDay
+from moderation.services import comments_submit_many
+from moderation.services.review import ReviewError, review_item_claim_next, review_item_decide
+from moderation.services.routing_rules import routing_rule_create
+from moderation.services.triage import analyze, comments_triage
+from tests.factories import ApiClientFactory, ModeratorFactory, ReviewItemFactory, install_version
+from tests.servers import sqlite_env
+from tests.tiny import REPO
+
+pytestmark = pytest.mark.django_db
+
+
+def today() -> str:
+    return timezone.localdate().isoformat()
+
+
+def not_drawn(texts):
+    """The texts today's seeded draw does not pick at random (so only their scores decide)."""
+    return [text for text in texts if draw(text, today()) >= RANDOM_RATE]
+
+
+def test_a_candidate_is_the_nearest_label_within_reach_of_its_threshold():
+    text = not_drawn([f"an ordinary remark {i}" for i in range(20)])[0]
+    near = teaching_candidate(
+        text=text, scores={"toxic": 0.42, "insult": 0.05}, thresholds={"toxic": 0.55, "insult": 0.5}, seed=today()
+    )
+    assert near.kind == UNCERTAIN and near.closeness == pytest.approx(1 - 0.13 / NEAR)
+    assert near.reason == "the model is unsure: toxic 0.42, 0.13 below its threshold 0.55"
+    far = {"toxic": 0.55 - NEAR - 0.01}
+    assert teaching_candidate(text=text, scores=far, thresholds={"toxic": 0.55}, seed=today()) is None
+
+
+def test_a_seeded_share_is_drawn_at_random_whatever_the_scores():
+    texts = [f"comment {i}" for i in range(2000)]
+    drawn = [text for text in texts if draw(text, "2026-12-03") < RANDOM_RATE]
+    assert 0.03 < len(drawn) / len(texts) < 0.07  # about RANDOM_RATE
+    assert [text for text in texts if draw(text, "2026-12-03") < RANDOM_RATE] == drawn  # seeded: the same again
+    candidate = teaching_candidate(text=drawn[0], scores={"toxic": 0.0}, thresholds={"toxic": 0.9}, seed="2026-12-03")
+    assert candidate.kind == RANDOM and "at random" in candidate.reason
+
+
+@pytest.fixture
+def teaching_version(trained_artifact, artifacts_dir):
+    """The tiny model, with thresholds that put these texts' toxic scores just out of the
+    auto-approve margin's reach: it approves them alone, but is unsure of them."""
+    texts = not_drawn([f"thanks for the edit number {i}" for i in range(40)])[:12]
+    scores = scorer_for(install_version(trained_artifact, artifacts_dir, "probe", status="retired")).score(texts)
+    toxic = scores[:, list(trained_artifact.thresholds).index("toxic")]
+    assert toxic.max() - toxic.min() < NEAR - 0.1 - 0.02, toxic  # all within reach of one threshold
+    thresholds = dict.fromkeys(trained_artifact.thresholds, 1.0) | {"toxic": float(toxic.max()) + 0.11}
+    return install_version(trained_artifact, artifacts_dir, "teaching", thresholds=thresholds), texts
+
+
+def test_uncertain_comments_go_to_people_within_the_budget_and_say_why(teaching_version, settings):
+    settings.TOXISCOPE_TEACH_DAILY_BUDGET, settings.TOXISCOPE_TEACH_RANDOM_SHARE = 5, 0.2  # 4 uncertain, 1 random
+    _, texts = teaching_version
+    results = comments_submit_many(client=ApiClientFactory(), items=[{"text": text} for text in texts])
+    taught = ReviewItem.objects.filter(queue__slug="uncertain")
+    assert taught.count() == 4 and TeachingDay.objects.get().uncertain == 4
+    assert all(item.reason.startswith("the model is unsure: toxic") for item in taught)
+    assert all(item.comment.status == "pending" and item.comment.route_action == "review" for item in taught)
+    others = [result.comment for result in results if not result.comment.review_items.exists()]
+    assert len(others) == len(texts) - 4 and all(comment.route_action == "auto_approve" for comment in others)
+    # The most uncertain first: the four taught are those nearest the threshold (above them all).
+    toxic = dict(Prediction.objects.values_list("comment_id", "scores__toxic"))
+    assert min(toxic[item.comment_id] for item in taught) >= max(toxic[comment.pk] for comment in others)
+
+
+def test_settings_off_or_spent_teach_nothing(teaching_version, settings):
+    _, texts = teaching_version
+    settings.TOXISCOPE_TEACH_DAILY_BUDGET = 0
+    comments_submit_many(client=ApiClientFactory(), items=[{"text": text} for text in texts[:3]])
+    assert not ReviewItem.objects.filter(queue__slug="uncertain").exists() and not TeachingDay.objects.exists()
+    settings.TOXISCOPE_TEACH_DAILY_BUDGET, settings.TOXISCOPE_TEACH_RANDOM_SHARE = 2, 0.0
+    comments_submit_many(client=ApiClientFactory(), items=[{"text": text} for text in texts[3:]])
+    comments_submit_many(client=ApiClientFactory(), items=[{"text": text} for text in texts[3:]])
+    assert ReviewItem.objects.filter(queue__slug="uncertain").count() == 2
+
+
+def test_an_item_chosen_to_be_labelled_is_never_decided_by_a_model(teaching_version, settings):
+    settings.TOXISCOPE_TEACH_DAILY_BUDGET, settings.TOXISCOPE_TEACH_RANDOM_SHARE = 1, 0.0
+    _, texts = teaching_version
+    comments_submit_many(client=ApiClientFactory(), items=[{"text": texts[0]}])
+    item = ReviewItem.objects.get(queue__slug="uncertain")
+    comments_triage(comments=[item.comment], analysis=analyze([item.comment]))  # a re-score says approve
+    item.refresh_from_db()
+    assert item.status == "open" and item.comment.status == "pending"
+
+
+def test_no_routing_rule_may_send_comments_to_the_teaching_queue(db):
+    with pytest.raises(ValidationError) as refused:
+        routing_rule_create(
+            changed_by=None,
+            label=Label.objects.get(name="toxic"),
+            action="review",
+            queue=ReviewQueue.objects.get(slug="uncertain"),
+        )
+    assert "queue" in refused.value.message_dict
+
+
+def test_no_one_escalates_into_the_teaching_queue(db):
+    item = ReviewItemFactory()
+    with pytest.raises(ReviewError, match="chosen to teach the model"):
+        review_item_decide(
+            item_id=item.pk,
+            moderator=ModeratorFactory(),
+            action="escalate",
+            escalate_to=ReviewQueue.objects.get(slug="uncertain"),
+        )
+
+
+def test_the_work_page_asks_for_every_label_and_saves_them_all(teaching_version, settings):
+    settings.TOXISCOPE_TEACH_DAILY_BUDGET, settings.TOXISCOPE_TEACH_RANDOM_SHARE = 1, 0.0
+    _, texts = teaching_version
+    comments_submit_many(client=ApiClientFactory(), items=[{"text": texts[0]}])
+    moderator = ModeratorFactory()
+    client = Client()
+    client.force_login(moderator)
+    page = client.get("/review/uncertain/work/").content.decode()
+    assert 'id="every-label"' in page and "the model is unsure: toxic" in page
+    item = review_item_claim_next(queue=ReviewQueue.objects.get(slug="uncertain"), moderator=moderator)
+    response = client.post(f"/review/uncertain/items/{item.pk}/decide/", {"action": "approve", "labels": ["insult"]})
+    assert response.status_code in (200, 302), response.content[:500]
+    decision = Decision.objects.get(comment=item.comment)
+    labels = set(scorer_for(teaching_version[0]).labels)
+    assert decision.labels == {name: name == "insult" for name in labels}  # every label: a person's answer
+    saved = dict(LabelAnnotation.objects.filter(comment=item.comment).values_list("label__name", "value"))
+    assert saved == decision.labels
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_racing_submits_never_exceed_the_budget_on_postgresql(teaching_version, settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("threads race on PostgreSQL; SQLite's racing processes: the test below")
+    settings.TOXISCOPE_TEACH_DAILY_BUDGET, settings.TOXISCOPE_TEACH_RANDOM_SHARE = 3, 0.0
+    _, texts = teaching_version
+    barrier, errors = threading.Barrier(6), []
+
+    def submit(index: int):
+        try:
+            barrier.wait()
+            comments_submit_many(client=ApiClientFactory(), items=[{"text": text} for text in texts[index::6]])
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit, args=(index,)) for index in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    assert ReviewItem.objects.filter(queue__slug="uncertain").count() == 3 == TeachingDay.objects.get().uncertain
+
+
+RACER = """
+import sys, django
+django.setup()
+from moderation.services import comments_submit_many
+from django.contrib.auth import get_user_model
+client = get_user_model().objects.get(username="racer")
+texts = sys.argv[1:]
+for text in texts:
+    comments_submit_many(client=client, items=[{"text": text}])
+"""
+
+SETUP = """
+import json, sys, django
+django.setup()
+from django.contrib.auth import get_user_model
+from moderation.models import ModelVersion
+spec = json.loads(sys.argv[1])
+get_user_model().objects.create(username="racer")
+ModelVersion.objects.create(status="active", base_model="scratch", **spec)
+"""
+
+
+@pytest.mark.slow
+def test_racing_submits_never_exceed_the_budget_on_sqlite(teaching_version, tmp_path):
+    """Six processes submit at once to one SQLite file, as gunicorn's workers would."""
+    version, texts = teaching_version
+    env = sqlite_env(tmp_path / "var", TOXISCOPE_TEACH_DAILY_BUDGET="3", TOXISCOPE_TEACH_RANDOM_SHARE="0")
+    env["TOXISCOPE_ARTIFACTS_DIR"] = str(tmp_path / "artifacts")
+    env["DJANGO_SETTINGS_MODULE"] = "toxiscope.settings"
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input"], cwd=REPO, env=env, check=True, capture_output=True
+    )
+    spec = {
+        "name": "teaching",
+        "artifact_path": version.artifact_path,  # under artifacts_dir: tmp_path / "artifacts"
+        "labels": version.labels,
+        "thresholds": version.thresholds,
+        "metrics": version.metrics,
+    }
+    subprocess.run([sys.executable, "-c", SETUP, json.dumps(spec)], cwd=REPO, env=env, check=True, capture_output=True)
+    racers = [
+        subprocess.Popen([sys.executable, "-c", RACER, *texts[index::6]], cwd=REPO, env=env, stderr=subprocess.PIPE)
+        for index in range(6)
+    ]
+    for racer in racers:
+        assert racer.wait(timeout=300) == 0, racer.stderr.read()[-3000:]
+    with sqlite3.connect(tmp_path / "var" / "toxiscope.sqlite3") as db:
+        taught = db.execute(
+            "SELECT count(*) FROM moderation_reviewitem i JOIN moderation_reviewqueue q ON q.id = i.queue_id "
+            "WHERE q.slug = 'uncertain'"
+        ).fetchone()[0]
+        counted = db.execute("SELECT uncertain FROM moderation_teachingday").fetchone()[0]
+    assert taught == counted == 3
