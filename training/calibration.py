@@ -160,6 +160,17 @@ def apply_probability_maps(probs: np.ndarray, maps: dict[str, ProbabilityMap], l
     return np.stack([maps[name].apply(probs[:, j]) for j, name in enumerate(labels)], axis=1)
 
 
+def part_probabilities(
+    neural: np.ndarray, tfidf: np.ndarray, part_maps: dict[str, dict[str, ProbabilityMap]], labels: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each part as a probability through its own maps (a focal-loss model's raw scores sit near
+    0, a balanced logistic regression's near 0.5): comparable with each other."""
+    return (
+        apply_probability_maps(neural, part_maps["neural"], labels),
+        apply_probability_maps(tfidf, part_maps["tfidf"], labels),
+    )
+
+
 def blend_parts(
     neural: np.ndarray,
     tfidf: np.ndarray,
@@ -167,11 +178,12 @@ def blend_parts(
     weight: float,
     labels: Sequence[str],
 ) -> np.ndarray:
-    """Each part as a probability through its own maps (a focal-loss model's raw scores sit near
-    0, a balanced logistic regression's near 0.5), then their weighted mean."""
-    return (1 - weight) * apply_probability_maps(neural, part_maps["neural"], labels) + weight * (
-        apply_probability_maps(tfidf, part_maps["tfidf"], labels)
-    )
+    """The weighted mean of the parts' probabilities (part_probabilities)."""
+    return blend(*part_probabilities(neural, tfidf, part_maps, labels), weight)
+
+
+def blend(neural_probs: np.ndarray, tfidf_probs: np.ndarray, weight: float) -> np.ndarray:
+    return (1 - weight) * neural_probs + weight * tfidf_probs
 
 
 def calibration_error(scores: np.ndarray, truth: np.ndarray, bins: int = ECE_BINS) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from training.artifacts import load_artifact
-from training.calibration import apply_probability_maps, blend_parts
+from training.calibration import apply_probability_maps, blend, part_probabilities
 from training.drift import vocabulary_miss_share
 from training.normalise import normalise_aligned, original_span
 from training.onnx_model import INT8_FILE, ONNX_FILE, RUNTIMES, OnnxModel
@@ -219,18 +219,28 @@ class Scorer:
     def score_with_spans(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """The probabilities, and for each text and label the character span (start, end) of
         the window that gave the score: (len(texts), len(labels), 2)."""
+        probs, spans, _ = self.score_with_parts(texts)
+        return probs, spans
+
+    def score_with_parts(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """score_with_spans's two, and the blend's parts as probabilities, (len(texts),
+        len(labels), 2): the transformer's and the bag of words' (None for a model without one).
+        Where they disagree, a person's label teaches most (moderation/engine/teaching.py)."""
         n_labels = len(self.labels)
         if not texts:
-            return np.zeros((0, n_labels), dtype=np.float32), np.zeros((0, n_labels, 2), dtype=np.int64)
+            return np.zeros((0, n_labels), dtype=np.float32), np.zeros((0, n_labels, 2), dtype=np.int64), None
         read = self._read(texts)
         best, spans = self._windows(texts, read)
+        parts = None
         if self.tfidf_blend and self.artifact.tfidf is not None:  # the bag of words reads the whole text at once
             tfidf = self.artifact.tfidf.predict_proba(read[0])
-            best = blend_parts(best, tfidf, self.artifact.part_maps, self.tfidf_blend, self.labels)
+            neural_probs, tfidf_probs = part_probabilities(best, tfidf, self.artifact.part_maps, self.labels)
+            best = blend(neural_probs, tfidf_probs, self.tfidf_blend)
+            parts = np.stack([neural_probs, tfidf_probs], axis=2)
         # The maps are monotone: the calibrated maximum is the calibrated raw maximum.
         probs = apply_probability_maps(best, self.artifact.probability_maps, self.labels)
         probs[:, self._unlearned_columns] = 0.0
-        return probs, spans
+        return probs, spans, parts
 
     def score_dicts(self, texts: Sequence[str]) -> list[dict[str, float]]:
         return [dict(zip(self.labels, map(float, row), strict=True)) for row in self.score(texts)]

@@ -10,7 +10,7 @@ from django.conf import settings
 from moderation.engine.config import RoutingConfig, routing_config
 from moderation.engine.languages import detect_language
 from moderation.engine.rules import REVIEW, RouteDecision, decide_route
-from moderation.engine.scoring import LoadedVersion, active_model
+from moderation.engine.scoring import LoadedVersion, Parts, active_model
 from moderation.models import ReviewQueue
 from moderation.text import base_language
 
@@ -26,6 +26,8 @@ class Analysis:
     scores: Sequence[dict[str, float] | None]
     decisions: list[RouteDecision]
     languages: Sequence[str]  # each text's language: as given, else detected ("" unknown)
+    # Each text's blend parts per label (engine/teaching.py), where the model has two parts.
+    parts: Sequence[Mapping[str, Parts]] | None = None
 
     def subset(self, indexes: Sequence[int]) -> "Analysis":
         """The same analysis for the rows at `indexes`, in that order."""
@@ -35,6 +37,7 @@ class Analysis:
             [self.scores[i] for i in indexes],
             [self.decisions[i] for i in indexes],
             [self.languages[i] for i in indexes],
+            None if self.parts is None else [self.parts[i] for i in indexes],
         )
 
     def queue(self, index: int) -> ReviewQueue | None:
@@ -108,7 +111,7 @@ def comments_analyze(
             [RouteDecision(REVIEW, config.default_queue.slug, NO_MODEL_REASON) for _ in texts],
             found,
         )
-    scores = version.score(list(texts))
+    scores, parts = version.score_with_parts(list(texts))
     decisions = decide_routes(
         scores=scores,
         thresholds=version.thresholds,
@@ -117,4 +120,4 @@ def comments_analyze(
         config=config,
         unserved=unserved_languages(found, version),
     )
-    return Analysis(version, config, scores, decisions, found)
+    return Analysis(version, config, scores, decisions, found, parts)

@@ -20,6 +20,8 @@ from training.inference import Scorer
 
 logger = logging.getLogger(__name__)
 
+Parts = tuple[float, float]  # a label's probability by the transformer and by the bag of words
+
 
 @dataclass(frozen=True)
 class LoadedVersion:
@@ -41,6 +43,18 @@ class LoadedVersion:
 
     def score(self, texts: list[str]) -> list[dict[str, float]]:
         return self.scorer.score_dicts(texts)
+
+    def score_with_parts(self, texts: list[str]) -> tuple[list[dict[str, float]], list[dict[str, Parts]] | None]:
+        """Each text's scores, and per label its blend's parts (transformer, bag of words) as
+        probabilities; None for a model without a bag of words."""
+        probs, _, parts = self.scorer.score_with_parts(texts)
+        labels = self.scorer.labels
+        scores = [dict(zip(labels, map(float, row), strict=True)) for row in probs]
+        if parts is None:
+            return scores, None
+        return scores, [
+            {label: (float(pair[0]), float(pair[1])) for label, pair in zip(labels, row, strict=True)} for row in parts
+        ]
 
 
 class ActiveModel:

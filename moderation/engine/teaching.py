@@ -13,6 +13,9 @@ from dataclasses import dataclass
 # at least the auto-approve margin (0.1 as shipped) below every review threshold, so those
 # within 0.1 to 0.2 below one are the uncertain approvals.
 NEAR = 0.2
+# Where the blend's two parts (the transformer and the bag of words) are this far apart on a
+# label, one of them is wrong: a person's label settles which.
+PARTS_APART = 0.5
 # Of the comments the model decides alone, this share is offered at random (the random slots).
 RANDOM_RATE = 0.05
 UNCERTAIN, RANDOM = "uncertain", "random"
@@ -33,9 +36,16 @@ def draw(text: str, seed: str) -> float:
 
 
 def teaching_candidate(
-    *, text: str, scores: Mapping[str, float] | None, thresholds: Mapping[str, float], seed: str
+    *,
+    text: str,
+    scores: Mapping[str, float] | None,
+    thresholds: Mapping[str, float],
+    seed: str,
+    parts: Mapping[str, tuple[float, float]] | None = None,
 ) -> Candidate | None:
-    """Whether a comment the model decides alone should go to people to be labelled instead."""
+    """Whether a comment the model decides alone should go to people to be labelled instead:
+    drawn at random, or a score near its threshold (the nearest first), or the blend's `parts`
+    (per label: the transformer's and the bag of words' probabilities) far apart."""
     if draw(text, seed) < RANDOM_RATE:
         return Candidate(RANDOM, 0.0, "drawn at random: keeps what these labels measure unbiased")
     nearest: tuple[float, str, float, float] | None = None
@@ -48,8 +58,17 @@ def teaching_candidate(
         ):
             nearest = (abs(score - threshold), label, score, threshold)
     if nearest is None:
-        return None
+        return _parts_apart(parts or {})
     distance, label, score, threshold = nearest
     side = "above" if score >= threshold else "below"
     reason = f"the model is unsure: {label} {score:.2f}, {distance:.2f} {side} its threshold {threshold:.2f}"
     return Candidate(UNCERTAIN, 1 - distance / NEAR, reason)
+
+
+def _parts_apart(parts: Mapping[str, tuple[float, float]]) -> Candidate | None:
+    gap, label = max(((abs(neural - words), label) for label, (neural, words) in parts.items()), default=(0.0, ""))
+    if gap < PARTS_APART:
+        return None
+    neural, words = parts[label]
+    reason = f"the model's two parts disagree on {label}: the transformer {neural:.2f}, the bag of words {words:.2f}"
+    return Candidate(UNCERTAIN, gap - PARTS_APART, reason)

@@ -89,6 +89,7 @@ def _teach(analysis: Analysis, comments: Sequence[Comment], indexes: Sequence[in
                 scores=analysis.scores[index],
                 thresholds=decision.review_thresholds,
                 seed=today.isoformat(),
+                parts=analysis.parts[index] if analysis.parts is not None else None,
             )
             if candidate is not None:
                 candidates.append((index, candidate))

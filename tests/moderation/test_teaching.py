@@ -14,7 +14,15 @@ from django.test import Client
 from django.utils import timezone
 
 from moderation.engine.scoring import scorer_for
-from moderation.engine.teaching import NEAR, RANDOM, RANDOM_RATE, UNCERTAIN, draw, teaching_candidate
+from moderation.engine.teaching import (
+    NEAR,
+    PARTS_APART,
+    RANDOM,
+    RANDOM_RATE,
+    UNCERTAIN,
+    draw,
+    teaching_candidate,
+)
 from moderation.models import Decision, Label, LabelAnnotation, Prediction, ReviewItem, ReviewQueue, TeachingDay
 from moderation.services import comments_submit_many
 from moderation.services.review import ReviewError, review_item_claim_next, review_item_decide
@@ -45,6 +53,19 @@ def test_a_candidate_is_the_nearest_label_within_reach_of_its_threshold():
     assert near.reason == "the model is unsure: toxic 0.42, 0.13 below its threshold 0.55"
     far = {"toxic": 0.55 - NEAR - 0.01}
     assert teaching_candidate(text=text, scores=far, thresholds={"toxic": 0.55}, seed=today()) is None
+
+
+def test_a_comment_whose_two_parts_disagree_is_a_candidate():
+    text = not_drawn([f"an ordinary remark {i}" for i in range(20)])[0]
+    far = {"toxic": 0.1}, {"toxic": 0.9}  # no score near its threshold
+
+    def candidate(parts):
+        return teaching_candidate(text=text, scores=far[0], thresholds=far[1], seed=today(), parts=parts)
+
+    apart = candidate({"toxic": (0.05, 0.7), "insult": (0.1, 0.2)})
+    assert apart.kind == UNCERTAIN and apart.closeness == pytest.approx(0.65 - PARTS_APART)
+    assert apart.reason == "the model's two parts disagree on toxic: the transformer 0.05, the bag of words 0.70"
+    assert candidate({"toxic": (0.3, 0.6)}) is None and candidate(None) is None
 
 
 def test_a_seeded_share_is_drawn_at_random_whatever_the_scores():
@@ -99,7 +120,9 @@ def test_an_item_chosen_to_be_labelled_is_never_decided_by_a_model(teaching_vers
     _, texts = teaching_version
     comments_submit_many(client=ApiClientFactory(), items=[{"text": texts[0]}])
     item = ReviewItem.objects.get(queue__slug="uncertain")
-    comments_triage(comments=[item.comment], analysis=analyze([item.comment]))  # a re-score says approve
+    analysis = analyze([item.comment])
+    assert analysis.parts is not None and set(analysis.parts[0]) == set(analysis.scores[0])  # the blend's parts
+    comments_triage(comments=[item.comment], analysis=analysis)  # a re-score says approve
     item.refresh_from_db()
     assert item.status == "open" and item.comment.status == "pending"
 

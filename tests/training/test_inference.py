@@ -69,6 +69,12 @@ def test_the_scorer_serves_calibrated_probabilities(trained_artifact):
     assert {m.method for m in maps.values()} - {"identity"}
     np.testing.assert_allclose(scorer.score(texts), apply_probability_maps(raw, maps, scorer.labels), atol=1e-6)
     assert not np.allclose(scorer.score(texts), raw)
+    # The parts it blended, as the teaching queue reads them: each a probability, blended to raw.
+    _, _, parts = scorer.score_with_parts(texts)
+    np.testing.assert_allclose(0.5 * parts[..., 0] + 0.5 * parts[..., 1], raw, atol=1e-6)
+    np.testing.assert_allclose(
+        parts[..., 1], apply_probability_maps(tfidf, scorer.artifact.part_maps["tfidf"], scorer.labels)
+    )
 
 
 def test_a_label_no_training_row_had_a_positive_of_scores_zero(demo_examples, tmp_path):
