@@ -44,7 +44,7 @@ from moderation.services.routing_rules import label_thresholds_save
 from moderation.services.training import training_config_build, training_run_cancel, training_run_start
 from moderation.web.access import admin_required, is_htmx
 from moderation.web.forms import ImportForm, PromoteForm, RetrainForm, SimulatorForm
-from moderation.web.plots import KINDS, plot_svg
+from moderation.web.plots import KINDS, disagreement_svg, drift_svg, plot_svg
 from training.base_models import BUILT_IN
 from training.data import EVALUATION_SHARE
 
@@ -181,6 +181,24 @@ def version_detail(request, version_id: int):
             "carried_over": thresholds_tuned_elsewhere(rollback_to) if rollback_to else [],
         },
     )
+
+
+@require_GET
+@admin_required
+def models_chart(request, kind: str):
+    """The models page's charts: disagreement by week, the active version's drift by day."""
+    if kind == "disagreement":
+        svg = disagreement_svg(disagreement_by_week())
+    elif kind == "drift":
+        active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
+        svg = drift_svg(drift_history(active) if active else [], settings.TOXISCOPE_DRIFT_PSI_ALERT)
+    else:
+        raise Http404("no such chart")
+    if svg is None:
+        raise Http404("nothing to chart yet")
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
 
 
 @require_GET

@@ -1,6 +1,7 @@
 """Plots of a model version, rendered server-side to SVG with matplotlib and cached on disk
 beside the artifacts (under `.plots/`, keyed by the version and its thresholds): an artifact
-directory itself is never written to after training."""
+directory itself is never written to after training. And the models page's two charts over
+time, drawn from the database at each view: disagreement by week, drift by day."""
 
 import hashlib
 import io
@@ -12,7 +13,8 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
-from moderation.models import ModelVersion
+from moderation.models import DriftSnapshot, ModelVersion
+from moderation.selectors.disagreement import MEASURES, Week
 from moderation.selectors.model_versions import validation_split_of
 from training.calibration import calibration_error
 from training.validation_split import ValidationSplit, class_scores, pr_curve
@@ -56,6 +58,7 @@ def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")  # no display; must precede pyplot
+    matplotlib.rcParams["svg.fonttype"] = "none"  # text as text: smaller, selectable, read by screen readers
     import matplotlib.pyplot
 
     return matplotlib.pyplot
@@ -159,4 +162,63 @@ def _reliability(validation: ValidationSplit) -> bytes:
         axis.set_ylabel("share that carry the label", fontsize=8)
         axis.text(0.03, 0.9, f"ECE {error['ece']:.3f}\nBrier {error['brier']:.3f}", fontsize=7)
     figure.tight_layout()
+    return _svg(figure)
+
+
+MEASURE_NAMES = {
+    "flags_overturned": "flags overturned",
+    "suggestions_corrected": "suggestions corrected",
+    "auto_approvals_rejected": "auto-approvals rejected (audit)",
+}
+
+
+def disagreement_svg(weeks: list[Week]) -> bytes | None:
+    """Each measure's share by week, the weeks that promoted a version marked."""
+    if not weeks:
+        return None
+    weeks = sorted(weeks, key=lambda week: week.week)
+    figure, axis = _pyplot().subplots(figsize=(7, 2.8))
+    days = [week.week for week in weeks]
+    for measure, colour in zip(MEASURES, ("#c2352b", "#2f6fde", "#8a5cc2"), strict=True):
+        shares = [week.measures[measure].share if measure in week.measures else None for week in weeks]
+        axis.plot(
+            days,
+            [math.nan if share is None else share for share in shares],
+            "o-",
+            color=colour,
+            label=MEASURE_NAMES[measure],
+        )
+    for week in weeks:
+        if week.promoted:
+            axis.axvline(week.week, color="#999", linestyle=":")
+            axis.annotate(", ".join(week.promoted), (week.week, 1.0), fontsize=7, rotation=90, va="top", ha="right")
+    axis.set_ylim(0, 1.02)
+    axis.set_ylabel("share of judgements")
+    axis.legend(fontsize=7, loc="upper left")
+    figure.autofmt_xdate()
+    return _svg(figure)
+
+
+def drift_svg(snapshots: list[DriftSnapshot], alert: float) -> bytes | None:
+    """Per day, the largest index of a label's scores and the index of comment length, against
+    the alarm line; days that alarmed marked."""
+    if not snapshots:
+        return None
+    figure, axis = _pyplot().subplots(figsize=(7, 2.8))
+    days = [snapshot.day for snapshot in snapshots]
+    axis.plot(
+        days,
+        [max(s.labels.values(), default=0.0) for s in snapshots],
+        "o-",
+        color=COLOURS["val"],
+        label="scores (largest label)",
+    )
+    axis.plot(days, [s.length_psi for s in snapshots], "s--", color=COLOURS["train"], label="comment length")
+    axis.axhline(alert, color="#1d2330", linestyle=":", linewidth=1, label=f"alarm ({alert})")
+    for snapshot in snapshots:
+        if snapshot.alarms:
+            axis.axvspan(snapshot.day, snapshot.day, color=COLOURS["val"], alpha=0.3)
+    axis.set_ylabel("stability index")
+    axis.legend(fontsize=7, loc="upper left")
+    figure.autofmt_xdate()
     return _svg(figure)

@@ -35,6 +35,7 @@ urlpatterns = [
     path("models/runs/<int:run_id>/cancel/", model_views.run_cancel, name="run-cancel"),
     path("models/<int:version_id>/", model_views.version_detail, name="version"),
     path("models/<int:version_id>/plots/<slug:kind>.svg", model_views.version_plot, name="version-plot"),
+    path("models/charts/<slug:kind>.svg", model_views.models_chart, name="models-chart"),
     path("models/<int:version_id>/compare/", model_views.compare, name="compare"),
     path("models/<int:version_id>/promote/", model_views.promote, name="promote"),
     path("models/<int:version_id>/shadow/", model_views.shadow, name="shadow"),

@@ -8,10 +8,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from moderation.models import AuditEvent, ModelVersion, RoutingRule, TrainingRun
+from moderation.models import AuditEvent, Decision, DriftSnapshot, ModelVersion, RoutingRule, TrainingRun
 from moderation.selectors.model_versions import version_evaluation
 from moderation.services.model_versions import model_version_measure, model_version_promote
-from tests.factories import AdminFactory, LabelAnnotationFactory, ModeratorFactory, install_version
+from tests.factories import AdminFactory, CommentFactory, LabelAnnotationFactory, ModeratorFactory, install_version
 from training.config import PRETRAINED_PRESET
 
 pytestmark = pytest.mark.django_db
@@ -165,6 +165,34 @@ def test_version_page_and_its_plots(admin, active_version):
         assert plot.status_code == 200 and plot["Content-Type"] == "image/svg+xml"
         assert plot.content.lstrip().startswith(b"<?xml") and b"<svg" in plot.content
     assert admin.get(reverse("web:version-plot", args=[active_version.pk, "pie-chart"])).status_code == 404
+
+
+def test_the_models_page_charts_disagreement_and_drift_over_time(admin, active_version, candidate):
+    for kind in ("disagreement", "drift"):
+        assert admin.get(reverse("web:models-chart", args=[kind])).status_code == 404  # nothing yet
+        assert reverse("web:models-chart", args=[kind]) not in admin.get(reverse("web:models")).content.decode()
+    comment = CommentFactory(flagged_labels=["toxic"], route_action="review")
+    Decision.objects.create(comment=comment, moderator=ModeratorFactory(), action="approve", labels={"toxic": False})
+    model_version_promote(version=candidate, promoted_by=AdminFactory())
+    for day, psi in ((1, 0.05), (2, 0.4)):
+        DriftSnapshot.objects.create(
+            model_version=ModelVersion.objects.get(status="active"),
+            day=timezone.localdate() - timedelta(days=3 - day),
+            comments=60,
+            labels={"toxic": psi},
+            length_psi=0.1,
+            alarms=["toxic scores (index 0.40)"] if psi > 0.25 else [],
+        )
+    page = admin.get(reverse("web:models")).content.decode()
+    for kind in ("disagreement", "drift"):
+        assert reverse("web:models-chart", args=[kind]) in page
+        chart = admin.get(reverse("web:models-chart", args=[kind]))
+        assert chart.status_code == 200 and chart["Content-Type"] == "image/svg+xml" and b"<svg" in chart.content
+    assert b"candidate" in admin.get(reverse("web:models-chart", args=["disagreement"])).content  # promoted, marked
+    assert admin.get(reverse("web:models-chart", args=["pie"])).status_code == 404
+    moderator = Client()
+    moderator.force_login(ModeratorFactory())
+    assert moderator.get(reverse("web:models-chart", args=["drift"])).status_code == 403
 
 
 def test_each_figure_names_its_set(admin, active_version, demo_data, monkeypatch):

@@ -43,7 +43,8 @@ WEB_ACCESS = {
     **{name: "admin" for name, _ in ADMIN_PAGES},
     # The model pages: tests/web/test_model_views.py.
     **dict.fromkeys(
-        ["web:models", "web:retrain", "web:export", "web:run", "web:run-cancel", "web:version", "web:version-plot"]
+        ["web:models", "web:models-chart", "web:retrain", "web:export", "web:run", "web:run-cancel", "web:version"]
+        + ["web:version-plot"]
         + ["web:compare", "web:promote", "web:shadow", "web:int8", "web:simulator", "web:import"],
         "admin",
     ),
