@@ -28,6 +28,8 @@ class Analysis:
     languages: Sequence[str]  # each text's language: as given, else detected ("" unknown)
     # Each text's blend parts per label (engine/teaching.py), where the model has two parts.
     parts: Sequence[Mapping[str, Parts]] | None = None
+    # The teacher's scores of the texts it read (None where it did not): services/triage.py.
+    teacher_scores: Sequence[Mapping[str, float] | None] | None = None
 
     def subset(self, indexes: Sequence[int]) -> "Analysis":
         """The same analysis for the rows at `indexes`, in that order."""
@@ -38,6 +40,7 @@ class Analysis:
             [self.decisions[i] for i in indexes],
             [self.languages[i] for i in indexes],
             None if self.parts is None else [self.parts[i] for i in indexes],
+            None if self.teacher_scores is None else [self.teacher_scores[i] for i in indexes],
         )
 
     def queue(self, index: int) -> ReviewQueue | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from moderation.models import ModelVersion
+from moderation.models import ModelVersion, TrainingRun
 from training.artifacts import ArtifactError
 from training.inference import Scorer
 
@@ -27,6 +27,7 @@ Parts = tuple[float, float]  # a label's probability by the transformer and by t
 class LoadedVersion:
     version: ModelVersion
     scorer: Scorer
+    teacher: ModelVersion | None = None  # what it was distilled from, while that is still here
 
     @property
     def id(self) -> int:
@@ -55,6 +56,13 @@ class LoadedVersion:
         return scores, [
             {label: (float(pair[0]), float(pair[1])) for label, pair in zip(labels, row, strict=True)} for row in parts
         ]
+
+
+def teacher_of(version: ModelVersion) -> ModelVersion | None:
+    """The version a distilled version learnt from (its training run's teacher), if it still exists."""
+    config = TrainingRun.objects.filter(model_version=version).values_list("config", flat=True).first() or {}
+    name = (config.get("training") or {}).get("teacher")
+    return ModelVersion.objects.filter(name=name).exclude(pk=version.pk).first() if name else None
 
 
 class ActiveModel:
@@ -92,7 +100,7 @@ class ActiveModel:
             import torch  # only then: an ONNX-serving process never loads it
 
             torch.set_num_threads(settings.TOXISCOPE_SCORING_THREADS)
-        self._current = LoadedVersion(version, scorer)
+        self._current = LoadedVersion(version, scorer, teacher_of(version))
         logger.info("serving model version %s", version.name)
 
     def invalidate(self) -> None:

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 # at least the auto-approve margin (0.1 as shipped) below every review threshold, so those
 # within 0.1 to 0.2 below one are the uncertain approvals.
 NEAR = 0.2
-# Where the blend's two parts (the transformer and the bag of words) are this far apart on a
-# label, one of them is wrong: a person's label settles which.
-PARTS_APART = 0.5
+# Where the blend's two parts (the transformer and the bag of words), or a distilled model and its
+# teacher, are this far apart on a label, one of them is wrong: a person's label settles which.
+APART = 0.5
 # Of the comments the model decides alone, this share is offered at random (the random slots).
 RANDOM_RATE = 0.05
 UNCERTAIN, RANDOM = "uncertain", "random"
@@ -42,10 +42,12 @@ def teaching_candidate(
     thresholds: Mapping[str, float],
     seed: str,
     parts: Mapping[str, tuple[float, float]] | None = None,
+    teacher: Mapping[str, float] | None = None,
 ) -> Candidate | None:
     """Whether a comment the model decides alone should go to people to be labelled instead:
-    drawn at random, or a score near its threshold (the nearest first), or the blend's `parts`
-    (per label: the transformer's and the bag of words' probabilities) far apart."""
+    drawn at random, or a score near its threshold (the nearest first), or the model far from
+    its `teacher`'s scores, or the blend's `parts` (per label: the transformer's and the bag of
+    words' probabilities) far apart."""
     if draw(text, seed) < RANDOM_RATE:
         return Candidate(RANDOM, 0.0, "drawn at random: keeps what these labels measure unbiased")
     nearest: tuple[float, str, float, float] | None = None
@@ -58,17 +60,30 @@ def teaching_candidate(
         ):
             nearest = (abs(score - threshold), label, score, threshold)
     if nearest is None:
-        return _parts_apart(parts or {})
+        return _apart_from_teacher(scores or {}, teacher or {}) or _parts_apart(parts or {})
     distance, label, score, threshold = nearest
     side = "above" if score >= threshold else "below"
     reason = f"the model is unsure: {label} {score:.2f}, {distance:.2f} {side} its threshold {threshold:.2f}"
     return Candidate(UNCERTAIN, 1 - distance / NEAR, reason)
 
 
+def _largest_gap(pairs: Mapping[str, tuple[float, float]]) -> tuple[float, str]:
+    return max(((abs(first - second), label) for label, (first, second) in pairs.items()), default=(0.0, ""))
+
+
+def _apart_from_teacher(scores: Mapping[str, float], teacher: Mapping[str, float]) -> Candidate | None:
+    pairs = {label: (scores[label], teacher[label]) for label in scores.keys() & teacher.keys()}
+    gap, label = _largest_gap(pairs)
+    if gap < APART:
+        return None
+    reason = f"the model and its teacher disagree on {label}: {scores[label]:.2f} against {teacher[label]:.2f}"
+    return Candidate(UNCERTAIN, gap - APART, reason)
+
+
 def _parts_apart(parts: Mapping[str, tuple[float, float]]) -> Candidate | None:
-    gap, label = max(((abs(neural - words), label) for label, (neural, words) in parts.items()), default=(0.0, ""))
-    if gap < PARTS_APART:
+    gap, label = _largest_gap(parts)
+    if gap < APART:
         return None
     neural, words = parts[label]
     reason = f"the model's two parts disagree on {label}: the transformer {neural:.2f}, the bag of words {words:.2f}"
-    return Candidate(UNCERTAIN, gap - PARTS_APART, reason)
+    return Candidate(UNCERTAIN, gap - APART, reason)

@@ -13,22 +13,32 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from moderation.engine.scoring import scorer_for
+from moderation.engine.scoring import active_model, scorer_for
 from moderation.engine.teaching import (
+    APART,
     NEAR,
-    PARTS_APART,
     RANDOM,
     RANDOM_RATE,
     UNCERTAIN,
     draw,
     teaching_candidate,
 )
-from moderation.models import Decision, Label, LabelAnnotation, Prediction, ReviewItem, ReviewQueue, TeachingDay
+from moderation.models import (
+    Comment,
+    Decision,
+    Label,
+    LabelAnnotation,
+    ModelVersion,
+    Prediction,
+    ReviewItem,
+    ReviewQueue,
+    TeachingDay,
+)
 from moderation.services import comments_submit_many
 from moderation.services.review import ReviewError, review_item_claim_next, review_item_decide
 from moderation.services.routing_rules import routing_rule_create
 from moderation.services.triage import analyze, comments_triage
-from tests.factories import ApiClientFactory, ModeratorFactory, ReviewItemFactory, install_version
+from tests.factories import ApiClientFactory, ModeratorFactory, ReviewItemFactory, TrainingRunFactory, install_version
 from tests.servers import sqlite_env
 from tests.tiny import REPO
 
@@ -63,9 +73,37 @@ def test_a_comment_whose_two_parts_disagree_is_a_candidate():
         return teaching_candidate(text=text, scores=far[0], thresholds=far[1], seed=today(), parts=parts)
 
     apart = candidate({"toxic": (0.05, 0.7), "insult": (0.1, 0.2)})
-    assert apart.kind == UNCERTAIN and apart.closeness == pytest.approx(0.65 - PARTS_APART)
+    assert apart.kind == UNCERTAIN and apart.closeness == pytest.approx(0.65 - APART)
     assert apart.reason == "the model's two parts disagree on toxic: the transformer 0.05, the bag of words 0.70"
     assert candidate({"toxic": (0.3, 0.6)}) is None and candidate(None) is None
+
+
+def test_a_comment_its_teacher_reads_otherwise_is_a_candidate():
+    text = not_drawn([f"an ordinary remark {i}" for i in range(20)])[0]
+
+    def candidate(teacher):
+        return teaching_candidate(
+            text=text, scores={"toxic": 0.1, "insult": 0.2}, thresholds={"toxic": 0.9}, seed=today(), teacher=teacher
+        )
+
+    apart = candidate({"toxic": 0.8, "insult": 0.3})
+    assert apart.kind == UNCERTAIN and apart.closeness == pytest.approx(0.7 - APART)
+    assert apart.reason == "the model and its teacher disagree on toxic: 0.10 against 0.80"
+    assert candidate({"toxic": 0.4, "insult": 0.3}) is None and candidate(None) is None
+
+
+def test_a_distilled_models_teacher_reads_a_seeded_share_before_the_transaction(teaching_version, settings):
+    student, texts = teaching_version
+    teacher = ModelVersion.objects.get(name="probe")  # the fixture's: another version, here to score
+    TrainingRunFactory(model_version=student, status="succeeded", config={"training": {"teacher": "probe"}})
+    active_model.invalidate()
+    assert active_model.get().teacher == teacher
+    settings.TOXISCOPE_TEACH_DAILY_BUDGET, settings.TOXISCOPE_TEACH_TEACHER_SHARE = 5, 1.0
+    comments = [Comment(text=text, source="default") for text in texts[:3]]
+    analysis = analyze(comments)
+    assert analysis.teacher_scores == scorer_for(teacher).score_dicts(texts[:3])  # every auto decision, at 1.0
+    settings.TOXISCOPE_TEACH_TEACHER_SHARE = 0.0
+    assert analyze(comments).teacher_scores is None
 
 
 def test_a_seeded_share_is_drawn_at_random_whatever_the_scores():

@@ -27,6 +27,7 @@ def test_a_number_setting_takes_numbers_at_or_above_its_minimum(monkeypatch):
         ("TOXISCOPE_DRIFT_SNAPSHOT_INTERVAL_S", "0", "TOXISCOPE_DRIFT_SNAPSHOT_INTERVAL_S must be at least 1"),
         ("TOXISCOPE_TEACH_DAILY_BUDGET", "-5", "TOXISCOPE_TEACH_DAILY_BUDGET must be at least 0, got '-5'"),
         ("TOXISCOPE_TEACH_RANDOM_SHARE", "1.5", "TOXISCOPE_TEACH_RANDOM_SHARE must be at most 1, got '1.5'"),
+        ("TOXISCOPE_TEACH_TEACHER_SHARE", "some", "TOXISCOPE_TEACH_TEACHER_SHARE must be a number, got 'some'"),
     ],
 )
 def test_a_bad_setting_stops_the_start_with_its_name(name, value, message):
