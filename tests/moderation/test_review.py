@@ -137,6 +137,9 @@ def test_escalate_moves_the_comment_keeping_its_priority(general):
             action="escalate",
             escalate_to=ReviewQueue.objects.get(slug="general"),
         )
+    teaching = ReviewQueue.objects.get(slug="uncertain")  # its items are chosen, within a budget
+    with pytest.raises(ReviewError, match="chosen to teach the model"):
+        review_item_decide(item_id=moved.pk, moderator=ModeratorFactory(), action="escalate", escalate_to=teaching)
 
 
 def test_undo_restores_status_labels_and_the_item(general):

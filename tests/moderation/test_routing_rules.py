@@ -98,6 +98,12 @@ def test_django_admin_edits_are_audited_and_promotion_is_an_action(client, admin
     assert AuditEvent.objects.filter(action="model_version.promote", actor=admin_user).exists()
 
 
+def test_no_rule_may_send_comments_to_the_teaching_queue(admin_api):
+    """Its items are those the model would decide alone, chosen to be labelled within a budget."""
+    answer = admin_api.post(URL, {"action": "review", "label": "toxic", "queue": "uncertain"}, format="json")
+    assert answer.status_code == 400 and "teach the model" in answer.json()["queue"][0]
+
+
 def test_no_rule_may_send_comments_to_the_blind_audit_queue(admin_api, admin_user):
     """Refused with a field message by the service (API and admin alike), and by the database
     for any other writer; a queue that rules target cannot become the audit queue either."""

@@ -8,7 +8,6 @@ import sys
 import threading
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -26,7 +25,6 @@ from moderation.engine.teaching import (
 from moderation.models import (
     Comment,
     Decision,
-    Label,
     LabelAnnotation,
     ModelVersion,
     Prediction,
@@ -35,10 +33,9 @@ from moderation.models import (
     TeachingDay,
 )
 from moderation.services import comments_submit_many
-from moderation.services.review import ReviewError, review_item_claim_next, review_item_decide
-from moderation.services.routing_rules import routing_rule_create
+from moderation.services.review import review_item_claim_next
 from moderation.services.triage import analyze, comments_triage
-from tests.factories import ApiClientFactory, ModeratorFactory, ReviewItemFactory, TrainingRunFactory, install_version
+from tests.factories import ApiClientFactory, ModeratorFactory, TrainingRunFactory, install_version
 from tests.servers import sqlite_env
 from tests.tiny import REPO
 
@@ -163,28 +160,6 @@ def test_an_item_chosen_to_be_labelled_is_never_decided_by_a_model(teaching_vers
     comments_triage(comments=[item.comment], analysis=analysis)  # a re-score says approve
     item.refresh_from_db()
     assert item.status == "open" and item.comment.status == "pending"
-
-
-def test_no_routing_rule_may_send_comments_to_the_teaching_queue(db):
-    with pytest.raises(ValidationError) as refused:
-        routing_rule_create(
-            changed_by=None,
-            label=Label.objects.get(name="toxic"),
-            action="review",
-            queue=ReviewQueue.objects.get(slug="uncertain"),
-        )
-    assert "queue" in refused.value.message_dict
-
-
-def test_no_one_escalates_into_the_teaching_queue(db):
-    item = ReviewItemFactory()
-    with pytest.raises(ReviewError, match="chosen to teach the model"):
-        review_item_decide(
-            item_id=item.pk,
-            moderator=ModeratorFactory(),
-            action="escalate",
-            escalate_to=ReviewQueue.objects.get(slug="uncertain"),
-        )
 
 
 def test_the_work_page_asks_for_every_label_and_saves_them_all(teaching_version, settings):
