@@ -1,9 +1,10 @@
 """Which automatic decisions a person's labels would teach the model most: the "teach the model"
 queue. A comment the model would decide alone is a candidate when a label's score sits near that
 label's threshold, where the model is least sure (at a fixed labelling budget such comments teach
-the next version more than the highest scores: bench/active_learning.py). A seeded share of the
-candidates is drawn at random instead, whatever their scores, so that what those labels measure is
-not biased towards the threshold."""
+the next version more than the highest scores: bench/active_learning.py), or when the model and
+its teacher, or the blend's two parts, read it far apart. A seeded share is drawn at random
+instead, whatever the scores, so that what those labels measure is not biased towards the
+threshold."""
 
 import hashlib
 from collections.abc import Mapping
