@@ -237,6 +237,7 @@ class Scorer:
             neural_probs, tfidf_probs = part_probabilities(best, tfidf, self.artifact.part_maps, self.labels)
             best = blend(neural_probs, tfidf_probs, self.tfidf_blend)
             parts = np.stack([neural_probs, tfidf_probs], axis=2)
+            parts[:, self._unlearned_columns] = 0.0
         # The maps are monotone: the calibrated maximum is the calibrated raw maximum.
         probs = apply_probability_maps(best, self.artifact.probability_maps, self.labels)
         probs[:, self._unlearned_columns] = 0.0

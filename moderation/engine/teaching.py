@@ -7,13 +7,16 @@ instead, whatever the scores, so that what those labels measure is not biased to
 threshold."""
 
 import hashlib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-# A score this close to its label's review threshold is uncertain. An auto-approved comment sits
-# at least the auto-approve margin (0.1 as shipped) below every review threshold, so those
-# within 0.1 to 0.2 below one are the uncertain approvals.
-NEAR = 0.2
+# A score this close to its label's review threshold, in log-odds, is uncertain: within a factor
+# e of the threshold's odds. (In plain score units a label with a low threshold, say 0.22, would
+# find nearly every comment near it.) An auto-approved comment sits at least the auto-approve
+# margin below every review threshold: for a threshold of 0.47 the uncertain approvals score
+# 0.25 to 0.37.
+NEAR = 1.0
 # Where the blend's two parts (the transformer and the bag of words), or a distilled model and its
 # teacher, are this far apart on a label, one of them is wrong: a person's label settles which.
 APART = 0.5
@@ -25,7 +28,7 @@ UNCERTAIN, RANDOM = "uncertain", "random"
 @dataclass(frozen=True)
 class Candidate:
     kind: str  # UNCERTAIN or RANDOM: which share of the budget it takes
-    closeness: float  # 1 at a threshold, 0 at NEAR from it (0 for a random pick)
+    closeness: float  # 1 at a threshold, 0 at NEAR from it (0 for a random pick; beyond APART, for a gap)
     reason: str  # what the item says about why it was chosen
 
 
@@ -54,18 +57,23 @@ def teaching_candidate(
     nearest: tuple[float, str, float, float] | None = None
     for label, threshold in thresholds.items():
         score = (scores or {}).get(label)
-        if (
-            score is not None
-            and abs(score - threshold) < NEAR
-            and (nearest is None or abs(score - threshold) < nearest[0])
-        ):
-            nearest = (abs(score - threshold), label, score, threshold)
+        if score is None:
+            continue
+        distance = abs(_log_odds(score) - _log_odds(threshold))
+        if distance < NEAR and (nearest is None or distance < nearest[0]):
+            nearest = (distance, label, score, threshold)
     if nearest is None:
         return _apart_from_teacher(scores or {}, teacher or {}) or _parts_apart(parts or {})
     distance, label, score, threshold = nearest
     side = "above" if score >= threshold else "below"
-    reason = f"the model is unsure: {label} {score:.2f}, {distance:.2f} {side} its threshold {threshold:.2f}"
+    gap = abs(score - threshold)
+    reason = f"the model is unsure: {label} {score:.2f}, {gap:.2f} {side} its threshold {threshold:.2f}"
     return Candidate(UNCERTAIN, 1 - distance / NEAR, reason)
+
+
+def _log_odds(probability: float) -> float:
+    clipped = min(max(probability, 1e-4), 1 - 1e-4)
+    return math.log(clipped / (1 - clipped))
 
 
 def _largest_gap(pairs: Mapping[str, tuple[float, float]]) -> tuple[float, str]:

@@ -2,16 +2,19 @@
 labels teach most (engine/teaching.py), within a daily budget (services/triage.py)."""
 
 import json
+import math
 import sqlite3
 import subprocess
 import sys
 import threading
 
+import numpy as np
 import pytest
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from moderation.engine.config import routing_config
 from moderation.engine.scoring import active_model, scorer_for
 from moderation.engine.teaching import (
     APART,
@@ -30,6 +33,7 @@ from moderation.models import (
     Prediction,
     ReviewItem,
     ReviewQueue,
+    RoutingRule,
     TeachingDay,
 )
 from moderation.services import comments_submit_many
@@ -46,6 +50,10 @@ def today() -> str:
     return timezone.localdate().isoformat()
 
 
+def logit(probability: float) -> float:
+    return math.log(probability / (1 - probability))
+
+
 def not_drawn(texts):
     """The texts today's seeded draw does not pick at random (so only their scores decide)."""
     return [text for text in texts if draw(text, today()) >= RANDOM_RATE]
@@ -56,10 +64,11 @@ def test_a_candidate_is_the_nearest_label_within_reach_of_its_threshold():
     near = teaching_candidate(
         text=text, scores={"toxic": 0.42, "insult": 0.05}, thresholds={"toxic": 0.55, "insult": 0.5}, seed=today()
     )
-    assert near.kind == UNCERTAIN and near.closeness == pytest.approx(1 - 0.13 / NEAR)
+    # Near in log-odds: 0.52 apart for toxic (insult, 0.45 below its threshold, is 2.9 apart).
+    assert near.kind == UNCERTAIN and near.closeness == pytest.approx(1 - (logit(0.55) - logit(0.42)) / NEAR)
     assert near.reason == "the model is unsure: toxic 0.42, 0.13 below its threshold 0.55"
-    far = {"toxic": 0.55 - NEAR - 0.01}
-    assert teaching_candidate(text=text, scores=far, thresholds={"toxic": 0.55}, seed=today()) is None
+    for far in (0.2, 0.85):  # 1.6 and 1.5 apart
+        assert teaching_candidate(text=text, scores={"toxic": far}, thresholds={"toxic": 0.55}, seed=today()) is None
 
 
 def test_a_comment_whose_two_parts_disagree_is_a_candidate():
@@ -114,13 +123,22 @@ def test_a_seeded_share_is_drawn_at_random_whatever_the_scores():
 
 @pytest.fixture
 def teaching_version(trained_artifact, artifacts_dir):
-    """The tiny model, with thresholds that put these texts' toxic scores just out of the
-    auto-approve margin's reach: it approves them alone, but is unsure of them."""
-    texts = not_drawn([f"thanks for the edit number {i}" for i in range(40)])[:12]
-    scores = scorer_for(install_version(trained_artifact, artifacts_dir, "probe", status="retired")).score(texts)
-    toxic = scores[:, list(trained_artifact.thresholds).index("toxic")]
-    assert toxic.max() - toxic.min() < NEAR - 0.1 - 0.02, toxic  # all within reach of one threshold
-    thresholds = dict.fromkeys(trained_artifact.thresholds, 1.0) | {"toxic": float(toxic.max()) + 0.11}
+    """The tiny model, with a toxic threshold that puts these texts' scores just out of the
+    auto-approve margin's reach (0.01 here): it approves them alone, but is unsure of them."""
+    candidates = not_drawn([f"thanks for the edit number {i}" for i in range(80)])
+    probe = install_version(trained_artifact, artifacts_dir, "probe", status="retired")
+    toxic = scorer_for(probe).score(candidates)[:, list(trained_artifact.thresholds).index("toxic")].tolist()
+    typical = float(np.median(toxic))
+    chosen = [
+        (text, score) for text, score in zip(candidates, toxic, strict=True) if abs(score - typical) < 0.3 * typical
+    ]
+    texts, chosen_scores = [text for text, _ in chosen[:12]], [score for _, score in chosen[:12]]
+    assert len(texts) == 12, toxic
+    RoutingRule.objects.filter(action="auto_approve").update(margin=0.01)
+    routing_config.invalidate()
+    threshold = max(chosen_scores) + 0.011
+    assert all(abs(logit(threshold) - logit(score)) < NEAR for score in chosen_scores), chosen_scores
+    thresholds = dict.fromkeys(trained_artifact.thresholds, 1.0) | {"toxic": threshold}
     return install_version(trained_artifact, artifacts_dir, "teaching", thresholds=thresholds), texts
 
 
@@ -223,10 +241,11 @@ SETUP = """
 import json, sys, django
 django.setup()
 from django.contrib.auth import get_user_model
-from moderation.models import ModelVersion
+from moderation.models import ModelVersion, RoutingRule
 spec = json.loads(sys.argv[1])
 get_user_model().objects.create(username="racer")
 ModelVersion.objects.create(status="active", base_model="scratch", **spec)
+RoutingRule.objects.filter(action="auto_approve").update(margin=0.01)  # as teaching_version's
 """
 
 

@@ -83,9 +83,11 @@ def test_a_label_no_training_row_had_a_positive_of_scores_zero(demo_examples, tm
     outcome = run_training(tiny_config(max_epochs=1), without, tmp_path, name="no-racism")
     scorer = Scorer(outcome.artifact_path)
     assert scorer.unlearned == ["racism"]
-    scores = scorer.score([INSULT, FILLER])
+    scores, _, parts = scorer.score_with_parts([INSULT, FILLER])
     assert np.all(scores[:, scorer.labels.index("racism")] == 0)
     assert scores[0, scorer.labels.index("toxic")] > 0
+    # Nor are its parts read: an untrained head against a bag of words is no disagreement to label.
+    assert np.all(parts[:, scorer.labels.index("racism")] == 0)
 
 
 def test_word_drops_leave_each_word_out_once(trained_artifact):
