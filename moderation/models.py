@@ -373,6 +373,12 @@ class ReviewQueue(models.Model):
         """The slug of the queue that takes every comment no rule sends elsewhere."""
         return slugify(settings.TOXISCOPE_DEFAULT_QUEUE)
 
+    @property
+    def is_teaching(self) -> bool:
+        """The "teach the model" queue (TOXISCOPE_TEACH_QUEUE): it takes only comments chosen to
+        be labelled, within a daily budget (services/triage.py)."""
+        return self.slug == settings.TOXISCOPE_TEACH_QUEUE
+
     def clean(self) -> None:
         # Held in the database too (migrations 0018, 0021): what the admin's form says first.
         if self.is_audit and self.pk and self.rules.exists():

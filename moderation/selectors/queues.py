@@ -44,6 +44,12 @@ class ItemFilters:
         return items
 
 
+def escalation_queues() -> QuerySet[ReviewQueue]:
+    """The queues an item may be escalated to: not the blind audit, nor a retired queue, nor the
+    "teach the model" queue (services/review.py refuses each)."""
+    return ReviewQueue.objects.filter(is_audit=False, is_retired=False).exclude(slug=settings.TOXISCOPE_TEACH_QUEUE)
+
+
 def review_queue_items(*, queue: ReviewQueue, filters: ItemFilters = ItemFilters()) -> QuerySet[ReviewItem]:
     """A queue's open items, most urgent first: score-based priority plus age (see
     ReviewItem.queue_order), so nothing waits for ever behind a stream of fresh, higher-scored

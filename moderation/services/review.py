@@ -144,7 +144,7 @@ def review_item_decide(
             raise ReviewError("The audit queue takes only blind samples of automatic decisions.")
         if escalate_to.is_retired:
             raise ReviewError(f"{escalate_to.name} is retired: it takes nothing new.")
-        if escalate_to.slug == settings.TOXISCOPE_TEACH_QUEUE:
+        if escalate_to.is_teaching:
             raise ReviewError(
                 f"{escalate_to.name} takes only the comments chosen to teach the model, within its budget."
             )

@@ -5,9 +5,9 @@ from django import forms
 from django.conf import settings
 
 from moderation.importing import FORMATS, LabelRule
-from moderation.models import Decision, DecisionReason, ModelVersion, ReviewQueue
+from moderation.models import Decision, DecisionReason, ModelVersion
 from moderation.selectors.decisions import active_labels
-from moderation.selectors.queues import ItemFilters
+from moderation.selectors.queues import ItemFilters, escalation_queues
 from moderation.selectors.training_data import DATA_ORIGINS, labelled_sources
 from moderation.services.review import FINAL_ACTIONS
 from moderation.text import LANGUAGE_CODE
@@ -75,13 +75,7 @@ class DecisionForm(forms.Form):
     reason = forms.ModelChoiceField(
         queryset=DecisionReason.objects.filter(is_active=True), required=False, to_field_name="text"
     )
-    escalate_to = forms.ModelChoiceField(
-        queryset=ReviewQueue.objects.filter(is_audit=False, is_retired=False).exclude(
-            slug=settings.TOXISCOPE_TEACH_QUEUE
-        ),
-        required=False,
-        to_field_name="slug",
-    )
+    escalate_to = forms.ModelChoiceField(queryset=escalation_queues(), required=False, to_field_name="slug")
 
     def __init__(self, *args, labels: list[str], every_label: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

@@ -8,7 +8,6 @@ keyboard without page loads.
 from dataclasses import fields
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -30,6 +29,7 @@ from moderation.selectors.decisions import (
 )
 from moderation.selectors.queues import (
     bulk_actionable_items,
+    escalation_queues,
     queue_overview,
     queue_sources,
     review_queue_items,
@@ -91,21 +91,14 @@ def _skipped_key(queue: ReviewQueue) -> str:
     return f"review:skipped:{queue.slug}"
 
 
-def _teaching(queue: ReviewQueue) -> bool:
-    """The "teach the model" queue's items are there to be labelled: every label is asked for."""
-    return queue.slug == settings.TOXISCOPE_TEACH_QUEUE
-
-
 def _render_work(request, queue: ReviewQueue, item: ReviewItem | None, form=None, status=200, notice=""):
     context = {
         "queue": queue,
-        "every_label": _teaching(queue),
+        "every_label": queue.is_teaching,  # its items are there to be labelled
         "item": item,
         "notice": notice,
         "filter_query": request.POST.get("filters", _filter_query(request)),
-        "queues": ReviewQueue.objects.exclude(pk=queue.pk)
-        .filter(is_audit=False, is_retired=False)
-        .exclude(slug=settings.TOXISCOPE_TEACH_QUEUE),
+        "queues": escalation_queues().exclude(pk=queue.pk),
         "reasons": DecisionReason.objects.filter(is_active=True),
         "undo": undoable_decisions(moderator=request.user).exists(),
     }
@@ -154,7 +147,7 @@ def work(request, slug: str):
 def decide(request, slug: str, item_id: int):
     queue = get_object_or_404(ReviewQueue, slug=slug)
     item = get_object_or_404(ReviewItem.objects.select_related("comment"), pk=item_id, queue=queue)
-    form = DecisionForm(request.POST, labels=active_labels(), every_label=_teaching(queue))
+    form = DecisionForm(request.POST, labels=active_labels(), every_label=queue.is_teaching)
     if not form.is_valid():
         return _render_work(request, queue, item, form=form, status=400)
     try:
