@@ -63,10 +63,9 @@ def drift_measure(version: ModelVersion, *, days: int | None = None) -> Drift | 
         live = np.array([row[label] for row in scores if label in row], dtype=float)
         if len(live) >= MIN_LIVE_SCORES:
             labels[label] = round(population_stability_index(reference.scores[:, index], live), 4)
-    scorer = scorer_for(version)
     vocabulary = {
-        "live": round(scorer.vocabulary_miss_share(texts), 4),
-        "reference": round(scorer.vocabulary_miss_share(reference.texts), 4),
+        "live": round(scorer_for(version).vocabulary_miss_share(texts), 4),
+        "reference": round(reference.vocabulary_miss, 4),
     }
     live_languages, reference_languages = Counter(comment_languages(texts, given)), Counter(reference.languages)
     languages = {

@@ -254,21 +254,22 @@ def version_evaluation(version: ModelVersion, *, compute: bool = True) -> Evalua
 
 @dataclass(frozen=True)
 class EvaluationReference:
-    """What a version read on the evaluation set, as drift's reference: the texts (their first
-    REFERENCE_CHARS), their languages (given, else detected; "" unknown) and its scores."""
+    """What a version read on the evaluation set, as drift's reference: the texts' languages
+    (given, else detected; "" unknown), its scores, the texts' lengths and the share of their
+    words outside its vocabulary (of their first REFERENCE_CHARS, as drift reads live ones)."""
 
-    texts: list[str]
     languages: list[str]
     scores: np.ndarray  # (texts, version.labels)
     lengths: np.ndarray  # each whole text's length in characters
+    vocabulary_miss: float
 
 
 REFERENCE_CHARS = 2000  # enough of a comment to read its words; its length is kept whole
 
 
 def evaluation_reference(version: ModelVersion) -> EvaluationReference | None:
-    """None while the evaluation set holds no comment the version did not train on. Scores the
-    set (cached a day): for a worker, never a request."""
+    """None while the evaluation set holds no comment the version did not train on. Scores and
+    reads the set once a day (cached): for a worker, never a request."""
     labels = list(version.labels)
     texts, _, digest, languages = _evaluation_rows(labels)
     key = f"evaluation-reference:{_digest([version.pk, version.artifact_path, digest])}"
@@ -281,10 +282,10 @@ def evaluation_reference(version: ModelVersion) -> EvaluationReference | None:
     texts = [text for text, k in zip(texts, keep, strict=True) if k]
     languages = [language for language, k in zip(languages, keep, strict=True) if k]
     reference = EvaluationReference(
-        [text[:REFERENCE_CHARS] for text in texts],
         comment_languages(texts, languages),
         _scores(version, texts, labels),
         np.array([len(text) for text in texts]),
+        scorer_for(version).vocabulary_miss_share([text[:REFERENCE_CHARS] for text in texts]),
     )
     cache.set(key, reference, 24 * 3600)
     return reference
