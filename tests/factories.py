@@ -142,11 +142,9 @@ GERMAN = [
 
 def score_stream(version, comments):
     """The comments scored by `version`, as live traffic is (the drift tests)."""
-    scores = scorer_for(version).score([comment.text for comment in comments])
+    scores = scorer_for(version).score_dicts([comment.text for comment in comments])
     models.Prediction.objects.bulk_create(
-        models.Prediction(
-            comment=comment, model_version=version, scores=dict(zip(version.labels, map(float, row), strict=True))
-        )
+        models.Prediction(comment=comment, model_version=version, scores=row)
         for comment, row in zip(comments, scores, strict=True)
     )
 

@@ -244,7 +244,12 @@ class Scorer:
         return probs, spans, parts
 
     def score_dicts(self, texts: Sequence[str]) -> list[dict[str, float]]:
-        return [dict(zip(self.labels, map(float, row), strict=True)) for row in self.score(texts)]
+        return by_label(self.labels, self.score(texts))
+
+
+def by_label(labels: Sequence[str], rows: np.ndarray) -> list[dict[str, float]]:
+    """Each row of a (texts, labels) score matrix as {label: score}: what predictions store."""
+    return [dict(zip(labels, map(float, row), strict=True)) for row in rows]
 
 
 def _torch_predict(model: Any, token_ids: list[list[int]], n_labels: int, pad_id: int, batch_size: int) -> np.ndarray:

@@ -16,7 +16,7 @@ from django.conf import settings
 
 from moderation.models import ModelVersion, TrainingRun
 from training.artifacts import ArtifactError
-from training.inference import Scorer
+from training.inference import Scorer, by_label
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class LoadedVersion:
         probabilities; None for a model without a bag of words."""
         probs, _, parts = self.scorer.score_with_parts(texts)
         labels = self.scorer.labels
-        scores = [dict(zip(labels, map(float, row), strict=True)) for row in probs]
+        scores = by_label(labels, probs)
         if parts is None:
             return scores, None
         return scores, [

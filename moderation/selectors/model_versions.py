@@ -22,6 +22,7 @@ from training.artifacts import ArtifactError, resolve_inside
 from training.data import LabelMatrix, canonical_order, data_hash, label_matrix
 from training.evaluation import evaluate, macro_roc_auc
 from training.fairness import bias_report, mentioned_terms
+from training.inference import by_label
 from training.validation_split import FILE as VALIDATION_FILE
 from training.validation_split import ValidationSplit, load_validation_split, text_key, threshold_outcome
 
@@ -148,10 +149,6 @@ def _routes(score_rows: list[dict[str, float]], version: ModelVersion, sources: 
         scores=score_rows, thresholds=version.thresholds, sources=sources, unreliable=version.unreliable_labels
     )
     return [(decision.action, decision.queue) for decision in decisions]
-
-
-def _rows(scores: np.ndarray, labels: list[str]) -> list[dict[str, float]]:
-    return [dict(zip(labels, map(float, row), strict=True)) for row in scores]
 
 
 def _evaluation_rows(labels: list[str]) -> tuple[list[str], LabelMatrix, str, list[str]]:
@@ -342,9 +339,9 @@ def model_versions_compare(
         candidate_macro_f1=figures[candidate].get("macro_f1"),
         active_macro_f1=figures[active].get("macro_f1"),
         route_changes=_route_changes(
-            _rows(scores[candidate], labels),
+            by_label(labels, scores[candidate]),
             candidate,
-            _rows(scores[active], labels),
+            by_label(labels, scores[active]),
             active,
             ["default"] * len(shared),
         ),
@@ -391,7 +388,7 @@ def _traffic_route_changes(candidate: ModelVersion, active: ModelVersion, labels
         return 0, 0
     texts = [prediction.comment.text for prediction in predictions]
     sources = [prediction.comment.source for prediction in predictions]
-    candidate_rows = _rows(_scores(candidate, texts, labels), labels)
+    candidate_rows = by_label(labels, _scores(candidate, texts, labels))
     active_rows = [{label: prediction.scores[label] for label in labels} for prediction in predictions]
     return len(predictions), _route_changes(candidate_rows, candidate, active_rows, active, sources)
 
