@@ -4,7 +4,7 @@ scoring task, re-scoring once a model becomes active, and `manage.py triage_wait
 import logging
 import random
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date
 
@@ -41,9 +41,12 @@ def _with_teacher_scores(analysis: Analysis, comments: Sequence[Comment]) -> Ana
     the comments the model would decide alone, for the teaching queue: at MiniLM's 14 times the
     student's cost, a twentieth of them costs about 70 % more scoring."""
     version, share = analysis.version, settings.TOXISCOPE_TEACH_TEACHER_SHARE
-    if version is None or version.teacher is None or share <= 0 or settings.TOXISCOPE_TEACH_DAILY_BUDGET <= 0:
+    if version is None or version.teacher is None or share <= 0 or not _teaching_open(analysis):
         return analysis
-    seed = f"teacher:{timezone.localdate().isoformat()}"
+    today = timezone.localdate()
+    if not _teaching_caps_left(today, {UNCERTAIN}):  # its disagreements could not be taken today
+        return analysis
+    seed = f"teacher:{today.isoformat()}"
     read = [
         index
         for index, comment in enumerate(comments)
@@ -108,8 +111,8 @@ def _teach(analysis: Analysis, comments: Sequence[Comment], indexes: Sequence[in
     """Send some of the comments at `indexes` that the model would decide alone to the "teach the
     model" queue instead, within the day's budget: those it is least sure of first, and those
     drawn at random (engine/teaching.py). Their decisions become reviews there, saying why."""
-    queue, budget = analysis.config.teaching_queue, settings.TOXISCOPE_TEACH_DAILY_BUDGET
-    if queue is None or budget <= 0 or analysis.version is None:
+    queue = analysis.config.teaching_queue
+    if queue is None or not _teaching_open(analysis):
         return
     today = timezone.localdate()
     candidates = []
@@ -143,15 +146,32 @@ def _teach(analysis: Analysis, comments: Sequence[Comment], indexes: Sequence[in
             )
 
 
+def _teaching_open(analysis: Analysis) -> bool:
+    """Whether a model decided these comments and the teaching queue takes any today."""
+    budget = settings.TOXISCOPE_TEACH_DAILY_BUDGET
+    return analysis.version is not None and analysis.config.teaching_queue is not None and budget > 0
+
+
+def _teaching_caps() -> dict[str, int]:
+    """The day's budget per kind of candidate (TOXISCOPE_TEACH_*)."""
+    budget = settings.TOXISCOPE_TEACH_DAILY_BUDGET
+    random_slots = round(budget * settings.TOXISCOPE_TEACH_RANDOM_SHARE)
+    return {RANDOM: random_slots, UNCERTAIN: budget - random_slots}
+
+
+def _teaching_caps_left(day: date, kinds: Iterable[str]) -> bool:
+    """Whether any of `kinds` has budget left on `day` (read without a lock: a hint)."""
+    caps = _teaching_caps()
+    used = TeachingDay.objects.filter(day=day).values(UNCERTAIN, RANDOM).first()
+    return used is None or any(used[kind] < caps[kind] for kind in kinds)
+
+
 def _teaching_slots(day: date, wanted: Counter[str]) -> Counter[str]:
     """How many of `wanted` (per kind) the day's budget still allows, taken from it: counted
     under the day's row lock (on SQLite, the one write lock), so racing submits never exceed it."""
-    budget = settings.TOXISCOPE_TEACH_DAILY_BUDGET
-    random_slots = round(budget * settings.TOXISCOPE_TEACH_RANDOM_SHARE)
-    caps = {RANDOM: random_slots, UNCERTAIN: budget - random_slots}
-    used = TeachingDay.objects.filter(day=day).values(UNCERTAIN, RANDOM).first()
-    if used is not None and all(used[kind] >= caps[kind] for kind in wanted):
+    if not _teaching_caps_left(day, wanted):
         return Counter()  # spent for today: no lock taken
+    caps = _teaching_caps()
     TeachingDay.objects.get_or_create(day=day)
     counted = TeachingDay.objects.select_for_update().get(day=day)
     granted = Counter({kind: max(0, min(count, caps[kind] - getattr(counted, kind))) for kind, count in wanted.items()})

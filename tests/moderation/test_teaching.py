@@ -108,6 +108,9 @@ def test_a_distilled_models_teacher_reads_a_seeded_share_before_the_transaction(
     comments = [Comment(text=text, source="default") for text in texts[:3]]
     analysis = analyze(comments)
     assert analysis.teacher_scores == scorer_for(teacher).score_dicts(texts[:3])  # every auto decision, at 1.0
+    TeachingDay.objects.create(day=timezone.localdate(), uncertain=4)  # 5 at 0.2 random: the uncertain 4 taken
+    assert analyze(comments).teacher_scores is None  # its disagreements could not be taken today: not read
+    TeachingDay.objects.all().delete()
     settings.TOXISCOPE_TEACH_TEACHER_SHARE = 0.0
     assert analyze(comments).teacher_scores is None
 
