@@ -26,6 +26,7 @@ WEBHOOK_DELIVER = "moderation.tasks.webhook_deliver"
 WEBHOOK_DELIVERIES_RESEND_DUE = "moderation.tasks.webhook_deliveries_resend_due"
 MODEL_VERSION_MEASURE = "moderation.tasks.model_version_measure"
 DRIFT_SNAPSHOT_RECORD = "moderation.tasks.drift_snapshot_record"  # sent by beat only
+ARTIFACT_BLOBS_PRUNE = "moderation.tasks.artifact_blobs_prune"  # sent by beat only
 # A page that finds a figure missing asks again at most this often per version.
 MEASURE_REQUEST_S = 120
 # Long work goes to its own queue, consumed by trainer workers only (toxiscope/celery.py).

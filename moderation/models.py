@@ -164,8 +164,8 @@ class ModelVersion(models.Model):
         ACTIVE = "active"
         RETIRED = "retired"
 
+    # Also the name of its artifact's directory in each host's cache (moderation/storage.py).
     name = models.CharField(max_length=100, unique=True)
-    artifact_path = models.CharField(max_length=500)
     base_model = models.CharField(max_length=300)
     labels = models.JSONField(default=list)
     thresholds = models.JSONField(default=dict)
@@ -223,6 +223,52 @@ class ModelVersion(models.Model):
             if code:
                 counts[base_language(code)] = counts.get(base_language(code), 0) + count
         return frozenset(code for code, count in counts.items() if count >= settings.TOXISCOPE_LANGUAGE_MIN_COMMENTS)
+
+
+class ArtifactBlob(models.Model):
+    """One file's bytes in the database artifact store (moderation/storage.py), addressed by their
+    SHA-256: stored whole (the row and every chunk in one transaction), and shared by every
+    version whose artifact holds the same bytes (a recalibration shares its parent's weights)."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    size = models.BigIntegerField()
+    # Last stored or reused: pruning spares a recent blob, which an upload may be about to record.
+    touched_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(size__gte=0), name="artifact_blob_size_valid")]
+
+    def __str__(self) -> str:
+        return f"{self.sha256[:12]} ({self.size} bytes)"
+
+
+class ArtifactChunk(models.Model):
+    blob = models.ForeignKey(ArtifactBlob, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["blob", "index"], name="artifact_chunk_unique_index")]
+
+    def __str__(self) -> str:
+        return f"{self.blob_id}#{self.index}"
+
+
+class ArtifactFile(models.Model):
+    """A file of a version's artifact: its name in the artifact directory and the SHA-256 of its
+    bytes in the store. Recorded in the transaction that creates the version, after its bytes
+    are stored: no version is ever visible with part of its artifact."""
+
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="artifact_files")
+    name = models.CharField(max_length=100)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["version", "name"], name="artifact_file_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.version_id}/{self.name}"
 
 
 class TrainingRun(models.Model):

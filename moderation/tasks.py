@@ -5,7 +5,7 @@ from celery import shared_task
 from django.conf import settings
 
 from moderation import jobs
-from moderation.services import drift, model_versions, training, triage, webhooks
+from moderation.services import artifacts, drift, model_versions, training, triage, webhooks
 
 
 @shared_task(
@@ -69,3 +69,8 @@ def webhook_deliveries_resend_due() -> int:
 def drift_snapshot_record() -> int | None:
     snapshot = drift.drift_snapshot_record()
     return snapshot.pk if snapshot else None
+
+
+@shared_task(name=jobs.ARTIFACT_BLOBS_PRUNE)
+def artifact_blobs_prune() -> int:
+    return artifacts.artifact_blobs_prune()

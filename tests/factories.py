@@ -9,6 +9,8 @@ from django.contrib.auth.models import Group
 from moderation import models
 from moderation.engine.scoring import scorer_for
 from moderation.roles import ADMIN, API_CLIENT, MODERATOR
+from moderation.services.artifacts import artifact_upload
+from moderation.services.model_versions import model_version_create
 
 PASSWORD = "correct horse battery staple"  # every factory user's
 
@@ -100,7 +102,6 @@ class ModelVersionFactory(factory.django.DjangoModelFactory):
         model = models.ModelVersion
 
     name = factory.Sequence(lambda n: f"version-{n}")
-    artifact_path = factory.LazyAttribute(lambda v: f"/nonexistent/{v.name}")
     base_model = "scratch"
     labels = factory.LazyFunction(lambda: ["toxic"])
     thresholds = factory.LazyFunction(lambda: {"toxic": 0.5})
@@ -108,12 +109,13 @@ class ModelVersionFactory(factory.django.DjangoModelFactory):
 
 
 def install_version(trained_artifact, artifacts_dir, name: str, status: str = "active", thresholds=None):
-    """The session's tiny model, copied under the artifacts root and recorded as a version."""
+    """The session's tiny model, copied into the host's artifact cache, stored, and recorded as a
+    version with its files."""
     path = artifacts_dir / name
     shutil.copytree(trained_artifact.artifact_path, path)
-    return models.ModelVersion.objects.create(
+    return model_version_create(
+        artifact=artifact_upload(path=path),
         name=name,
-        artifact_path=str(path),
         base_model="scratch",
         labels=list(trained_artifact.thresholds),
         thresholds=thresholds or trained_artifact.thresholds,

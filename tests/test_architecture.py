@@ -123,6 +123,7 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
             "moderation.importing",
             "moderation.messages",
             "moderation.roles",
+            "moderation.storage",
             "moderation.models",
             "training",
         ),
@@ -175,6 +176,7 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
             "moderation.importing",
             "moderation.roles",
             "moderation.text",
+            "moderation.storage",
             "moderation.models",
             "moderation.webhook_urls",
             "training",
@@ -191,13 +193,18 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "moderation.selectors": (
         "every non-trivial read: training data, the workspace's queues and history, the model pages' "
         "comparisons (with `training`'s evaluation)",
-        ("moderation.engine", "moderation.roles", "moderation.models", "training"),
+        ("moderation.engine", "moderation.roles", "moderation.storage", "moderation.models", "training"),
     ),
     "moderation.health": ("`/healthz` and `/readyz`", ("moderation.engine", "moderation.models", "toxiscope")),
     "moderation.engine": (
         "read-only: the active model and other loaded versions, the routing configuration (loaders never "
         "write), the pure rule engine, `comments_analyze` = score + decide",
-        ("moderation.models", "moderation.text", "training"),
+        ("moderation.storage", "moderation.models", "moderation.text", "training"),
+    ),
+    "moderation.storage": (
+        "the artifact store: every version's files in the database (chunked blobs by SHA-256), "
+        "materialised into each host's cache; the interface another store implements",
+        ("moderation.models", "training"),
     ),
     "moderation.jobs": ("the one place that sends Celery tasks: after commit, by registered name", ("toxiscope",)),
     "moderation.importing": (

@@ -348,10 +348,24 @@ CELERY_BEAT_SCHEDULE = {
         "task": "moderation.tasks.webhook_deliveries_resend_due",
         "schedule": 300.0,
     },
+    # The bytes of uploads killed before their version was recorded.
+    "prune-artifact-blobs": {
+        "task": "moderation.tasks.artifact_blobs_prune",
+        "schedule": 86400.0,
+    },
 }
 
 # --- ToxiScope ----------------------------------------------------------------------------
+# This host's cache of model artifacts: the database holds every version's files (the artifact
+# store, moderation/storage.py); a process materialises a version here on first use.
 TOXISCOPE_ARTIFACTS_DIR = Path(os.environ.get("TOXISCOPE_ARTIFACTS_DIR", VAR_DIR / "artifacts"))
+# Where artifacts' bytes are kept: a class implementing moderation.storage.BlobStore.
+TOXISCOPE_ARTIFACT_STORE = os.environ.get("TOXISCOPE_ARTIFACT_STORE", "moderation.storage.DatabaseBlobStore")
+# The database store's chunk size: one row's bytes (PostgreSQL takes up to 1 GB a value; a few
+# MiB keep a reader's memory small).
+TOXISCOPE_ARTIFACT_CHUNK_BYTES = env_number(
+    "TOXISCOPE_ARTIFACT_CHUNK_BYTES", 4 << 20, minimum=1024, maximum=256 << 20, kind=int
+)
 # The base model new training runs start from. The reference is the hub's prajjwal1/bert-tiny;
 # `scratch` needs no download (see README: base models).
 TOXISCOPE_BASE_MODEL = os.environ.get("TOXISCOPE_BASE_MODEL", "scratch")

@@ -25,10 +25,11 @@ import hashlib
 import json
 import os
 import shutil
+import tarfile
 import tempfile
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from tokenizers import Tokenizer
@@ -151,6 +152,57 @@ def copy_artifact(source: str | Path, out_dir: Path, name: str) -> Path:
         raise
     verify_artifact(final)
     return final
+
+
+def pack_artifact(path: str | Path, archive: str | Path) -> None:
+    """The artifact at `path` (verified first) as one tar file: its files under a directory of
+    its name, for another deployment's `import_model`. Written beside `archive` and renamed."""
+    path = Path(path)
+    manifest = verify_artifact(path)
+    archive = Path(archive)
+    partial = archive.with_name(f".{archive.name}.partial")
+    try:
+        with tarfile.open(partial, "w") as tar:
+            for file in (*manifest["files"], MANIFEST):
+                tar.add(path / file, arcname=f"{path.name}/{file}", recursive=False)
+        os.replace(partial, archive)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def unpack_artifact(archive: str | Path, out_dir: str | Path) -> Path:
+    """The artifact in a tar file made by `pack_artifact`, written to `out_dir/<its name>` and
+    verified. Reads nothing but the artifact's own files: a link, a device, a path outside its
+    directory, or a name the layout does not know is refused before anything is written."""
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            members = tar.getmembers()
+            names = {PurePosixPath(member.name).parts[0] for member in members if member.name}
+            if len(names) != 1:
+                raise ArtifactError(f"{archive}: an artifact archive holds one directory, found {len(names)}")
+            name = names.pop()
+            for member in members:
+                parts = PurePosixPath(member.name).parts
+                if not member.isfile() or len(parts) != 2 or parts[1] not in (*FILES, MANIFEST):
+                    raise ArtifactError(f"{archive}: {member.name!r} is not a file of an artifact")
+            if name.startswith(".") or name != PurePosixPath(name).name:
+                raise ArtifactError(f"{archive}: {name!r} is not an artifact's name")
+            tmp = _staging(Path(out_dir), name)
+            try:
+                for member in members:
+                    source = tar.extractfile(member)
+                    assert source is not None  # a regular file, checked above
+                    with source, open(tmp / PurePosixPath(member.name).parts[1], "wb") as target:
+                        shutil.copyfileobj(source, target)
+                os.rename(tmp, Path(out_dir) / name)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+    except (tarfile.TarError, EOFError) as exc:
+        raise ArtifactError(f"{archive} is not an artifact archive ({exc})") from None
+    verify_artifact(Path(out_dir) / name)
+    return Path(out_dir) / name
 
 
 def derive_artifact(

@@ -11,10 +11,12 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 
 from moderation.models import ModelVersion, TrainingRun
+from moderation.storage import artifact_materialise
 from training.artifacts import ArtifactError
 from training.inference import Scorer, by_label
 
@@ -108,7 +110,7 @@ class ActiveModel:
         self._checked_at = float("-inf")
 
 
-_scorers: dict[tuple[str, bool], Scorer] = {}  # by artifact path and int8, least recently used first
+_scorers: dict[tuple[Path, bool], Scorer] = {}  # by artifact path and int8, least recently used first
 _scorers_lock = threading.Lock()
 SCORERS_KEPT = 3  # the active version, a shadow, a candidate under comparison
 
@@ -117,12 +119,13 @@ def scorer_for(version: ModelVersion) -> Scorer:
     """A loaded scorer for any version: the active one, a shadow, a candidate being compared.
     One per artifact path (and int8 choice), the last few used kept, so the active model is not
     loaded twice."""
-    key = (version.artifact_path, version.int8)
+    path = artifact_materialise(version)  # from this host's cache, fetched on first use
+    key = (path, version.int8)
     with _scorers_lock:
         scorer = _scorers.pop(key, None)
         if scorer is None:
             scorer = Scorer(
-                version.artifact_path,
+                path,
                 root=settings.TOXISCOPE_ARTIFACTS_DIR,
                 runtime="onnx-int8" if version.int8 else "onnx",
                 threads=settings.TOXISCOPE_SCORING_THREADS,
@@ -134,7 +137,7 @@ def scorer_for(version: ModelVersion) -> Scorer:
 
 
 def _identity(version: ModelVersion) -> tuple[object, ...]:
-    return version.pk, version.name, version.artifact_path, version.int8, version.thresholds
+    return version.pk, version.name, version.int8, version.thresholds
 
 
 active_model = ActiveModel()

@@ -3,6 +3,7 @@ training progress."""
 
 import hashlib
 import json
+import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,13 +19,16 @@ from moderation.engine.config import routing_config
 from moderation.engine.scoring import scorer_for
 from moderation.models import AuditEvent, Comment, Decision, ModelVersion, Prediction, TrainingRun
 from moderation.selectors import training_data
-from training.artifacts import ArtifactError, resolve_inside
+from moderation.storage import artifact_materialise
+from training.artifacts import ArtifactError
 from training.data import LabelMatrix, canonical_order, data_hash, label_matrix
 from training.evaluation import evaluate, macro_roc_auc
 from training.fairness import bias_report, mentioned_terms
 from training.inference import by_label
 from training.validation_split import FILE as VALIDATION_FILE
 from training.validation_split import ValidationSplit, load_validation_split, text_key, threshold_outcome
+
+logger = logging.getLogger(__name__)
 
 EVALUATION_SET_CACHE_S = 300
 # What the model pages get for a comparison not measured yet: a worker measures it
@@ -33,11 +37,16 @@ PENDING = "pending"
 
 
 def validation_split_of(version: ModelVersion) -> ValidationSplit | None:
-    """The version's validation split, or None for an artifact made before it was kept."""
-    root = settings.TOXISCOPE_ARTIFACTS_DIR
-    if not (resolve_inside(version.artifact_path, root) / VALIDATION_FILE).is_file():
+    """The version's validation split; None for an artifact made before it was kept, or one the
+    store cannot give (logged: the pages show the version without its split's figures)."""
+    try:
+        path = artifact_materialise(version)
+    except ArtifactError as exc:
+        logger.warning("model version %s: no validation split (%s)", version.name, exc)
         return None
-    return load_validation_split(version.artifact_path, root)
+    if not (path / VALIDATION_FILE).is_file():
+        return None
+    return load_validation_split(path)
 
 
 @dataclass(frozen=True)
@@ -224,7 +233,7 @@ def version_evaluation(version: ModelVersion, *, compute: bool = True) -> Evalua
     with `compute` false, while the version has not been measured yet: no scoring then)."""
     labels = list(version.labels)
     texts, matrix, digest, languages = _evaluation_rows(labels)
-    key = f"evaluation:{_digest([version.pk, version.artifact_path, version.thresholds, digest])}"
+    key = f"evaluation:{_digest([version.pk, version.name, version.thresholds, digest])}"
     cached = cache.get(key)
     if cached is not None or not compute:
         return cached
@@ -269,7 +278,7 @@ def evaluation_reference(version: ModelVersion) -> EvaluationReference | None:
     reads the set once a day (cached): for a worker, never a request."""
     labels = list(version.labels)
     texts, _, digest, languages = _evaluation_rows(labels)
-    key = f"evaluation-reference:{_digest([version.pk, version.artifact_path, digest])}"
+    key = f"evaluation-reference:{_digest([version.pk, version.name, digest])}"
     cached = cache.get(key)
     if cached is not None:
         return cached

@@ -1,10 +1,10 @@
 """Model versions: installing a ready artifact, promotion (gated, or a rollback), shadow scoring."""
 
-import shutil
+import re
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -12,7 +12,7 @@ from django.utils import timezone
 from moderation import jobs
 from moderation.engine.config import routing_config
 from moderation.engine.scoring import active_model, scorer_for
-from moderation.models import Comment, ModelVersion, Prediction
+from moderation.models import ArtifactFile, Comment, ModelVersion, Prediction
 from moderation.selectors.model_versions import (
     PENDING,
     bias_gate_failure,
@@ -21,8 +21,27 @@ from moderation.selectors.model_versions import (
     quality_gate_failure,
     version_evaluation,
 )
+from moderation.services.artifacts import StoredArtifact, artifact_upload
 from moderation.services.audit import audit_event_record
-from training.artifacts import ArtifactError, copy_artifact, load_artifact, verify_artifact
+from moderation.storage import artifact_materialise, cache_discard, cache_path
+from training.artifacts import ArtifactError, copy_artifact, load_artifact, unpack_artifact
+
+# A version's name is its artifact's directory name on every host.
+VERSION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+@transaction.atomic
+def model_version_create(*, artifact: StoredArtifact, **fields) -> ModelVersion:
+    """A version and its artifact's file rows, together: it is visible with all its files or not
+    at all. Every way a version comes to be (a run, a recalibration, an install) ends here."""
+    version = ModelVersion.objects.create(**fields)
+    ArtifactFile.objects.bulk_create(
+        [
+            ArtifactFile(version=version, name=name, sha256=sha256, size=size)
+            for name, (sha256, size) in artifact.files.items()
+        ]
+    )
+    return version
 
 
 @transaction.atomic
@@ -31,7 +50,7 @@ def model_version_promote(*, version: ModelVersion, promoted_by=None) -> ModelVe
     retired in the same commit, so exactly one is active at every instant. Promoting a retired
     version is a rollback. Every serving process picks the change up within seconds."""
     try:
-        verify_artifact(version.artifact_path, settings.TOXISCOPE_ARTIFACTS_DIR)
+        artifact_materialise(version)  # this host serves it next: fetched and verified now
     except ArtifactError as exc:
         raise ValidationError(f"model version {version.name} cannot be promoted: {exc}") from None
     # Lock every version row this promotion touches, so two concurrent promotions serialize.
@@ -188,25 +207,32 @@ def comments_shadow_score(*, comment_ids: Sequence[int]) -> int:
     return len(comments)
 
 
-def model_version_install(*, source: Path, name: str, installed_by=None) -> ModelVersion:
-    """Record a trained artifact made outside the platform (the starter model) as a candidate:
-    copied into the artifacts directory (whole or not at all) and verified before any
-    transaction opens (a copy, and an older artifact's ONNX export, take seconds), then recorded
-    from its own files in a short one."""
+def model_version_install(*, source: Path, name: str, installed_by=None, origin: str | None = None) -> ModelVersion:
+    """Record a trained artifact made outside the platform (the starter model, an imported file)
+    as a candidate: copied into this host's cache (whole or not at all, checksums checked, an
+    older artifact's ONNX export added) and stored before any transaction opens (they take
+    seconds), then recorded with its files in a short one."""
+    if not VERSION_NAME.fullmatch(name):
+        raise ValidationError(
+            {"name": "a version name is 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit"}
+        )
     if ModelVersion.objects.filter(name=name).exists():
         raise ValidationError({"name": f"a model version named {name!r} exists already"})
+    path = cache_path(ModelVersion(name=name))
     try:
-        # copy_artifact checks the source's checksums, and the copy's again.
-        path = copy_artifact(source, Path(settings.TOXISCOPE_ARTIFACTS_DIR), name)
+        cache_discard(path)  # a copy left by an earlier database: no version has this name now
+        path = copy_artifact(source, path.parent, name)
         artifact = load_artifact(path)
         thresholds, metrics = artifact.thresholds(), artifact.metrics()
+        stored = artifact_upload(path=path)
     except (ArtifactError, OSError) as exc:
+        cache_discard(path)
         raise ValidationError(f"cannot install {source}: {exc}") from None
     try:
         with transaction.atomic():
-            version = ModelVersion.objects.create(
+            version = model_version_create(
+                artifact=stored,
                 name=name,
-                artifact_path=str(path),
                 base_model=artifact.config["base_model"],
                 labels=artifact.labels,
                 thresholds=thresholds,
@@ -217,10 +243,26 @@ def model_version_install(*, source: Path, name: str, installed_by=None) -> Mode
                 created_by=installed_by,
             )
             audit_event_record(
-                actor=installed_by, action="model_version.install", target=version, after={"from": str(source)}
+                actor=installed_by,
+                action="model_version.install",
+                target=version,
+                after={"from": origin or str(source)},
             )
             jobs.model_version_measure(version_id=version.pk)
     except BaseException:
-        shutil.rmtree(path, ignore_errors=True)  # nothing half-stored: no row, no copy
+        cache_discard(path)  # no version, no copy; the stored bytes no version names are pruned
         raise
     return version
+
+
+def model_version_import(*, archive: Path, name: str | None = None, imported_by=None) -> ModelVersion:
+    """A candidate version from an artifact archive (`export_model`'s file, from another
+    deployment), under the name it was exported with or `name`."""
+    with tempfile.TemporaryDirectory() as unpacked:
+        try:
+            path = unpack_artifact(archive, unpacked)
+        except (ArtifactError, OSError) as exc:
+            raise ValidationError({"archive": f"cannot import {archive}: {exc}"}) from None
+        return model_version_install(
+            source=path, name=name or path.name, installed_by=imported_by, origin=f"archive {Path(archive).name}"
+        )

@@ -20,9 +20,10 @@ from moderation.models import Label, LabelAnnotation, ModelVersion, TrainingRun
 from moderation.selectors import training_data
 from moderation.selectors.model_versions import decisions_since
 from moderation.selectors.training_data import DATA_ORIGINS
+from moderation.services.artifacts import artifact_upload
 from moderation.services.audit import audit_event_record
-from moderation.services.model_versions import model_version_promote_gated
-from training.artifacts import resolve_inside
+from moderation.services.model_versions import model_version_create, model_version_promote_gated
+from moderation.storage import artifact_materialise
 from training.config import ConfigError, TrainConfig
 from training.progress import Progress, TrainingCancelled
 
@@ -168,26 +169,28 @@ def _finish(run: TrainingRun, status: str, error: str = "") -> None:
     TrainingRun.objects.filter(pk=run.pk).update(status=status, error=error[-10_000:], finished_at=timezone.now())
 
 
-@transaction.atomic
 def _succeed(run: TrainingRun, outcome, run_fields: dict, **version_fields) -> ModelVersion:
-    """Record the run's artifact as a candidate version and end the run succeeded, together."""
-    version = ModelVersion.objects.create(
-        name=outcome.artifact_path.name,
-        artifact_path=str(outcome.artifact_path),
-        thresholds=outcome.thresholds,
-        metrics=outcome.metrics,
-        data_hash=outcome.data_hash,
-        created_by=run.requested_by,
-        **version_fields,
-    )
-    TrainingRun.objects.filter(pk=run.pk).update(
-        status=TrainingRun.Status.SUCCEEDED,
-        model_version=version,
-        finished_at=timezone.now(),
-        phase="done",
-        **run_fields,
-    )
-    jobs.model_version_measure(version_id=version.pk)
+    """Store the run's artifact, then record it as a candidate version and end the run
+    succeeded, together."""
+    stored = artifact_upload(path=outcome.artifact_path)
+    with transaction.atomic():
+        version = model_version_create(
+            artifact=stored,
+            name=outcome.artifact_path.name,
+            thresholds=outcome.thresholds,
+            metrics=outcome.metrics,
+            data_hash=outcome.data_hash,
+            created_by=run.requested_by,
+            **version_fields,
+        )
+        TrainingRun.objects.filter(pk=run.pk).update(
+            status=TrainingRun.Status.SUCCEEDED,
+            model_version=version,
+            finished_at=timezone.now(),
+            phase="done",
+            **run_fields,
+        )
+        jobs.model_version_measure(version_id=version.pk)
     return version
 
 
@@ -229,9 +232,7 @@ def training_run_execute(*, run_id: int) -> TrainingRun | None:
             # The teacher is named by version here, by artifact in `training`; it scores every
             # comment text the platform holds, live traffic included (not the evaluation set).
             teacher = ModelVersion.objects.get(name=config.teacher)
-            config = config.replace(
-                teacher=str(resolve_inside(teacher.artifact_path, settings.TOXISCOPE_ARTIFACTS_DIR))
-            )
+            config = config.replace(teacher=str(artifact_materialise(teacher)))
             transfer = training_data.transfer_texts()
         outcome = run_training(
             config,
@@ -339,13 +340,12 @@ def recalibration_execute(*, run_id: int) -> TrainingRun | None:
         )
         _ProgressRecorder(run)(Progress("recalibrate", 0, 0, 0, 0))
         outcome = recalibrate(
-            source.artifact_path,
+            artifact_materialise(source),
             examples,
             source.thresholds,
             out_dir=settings.TOXISCOPE_ARTIFACTS_DIR,
             name=f"{source.name}-recal-{run.pk}",
             context={"since": data["since"]},
-            root=settings.TOXISCOPE_ARTIFACTS_DIR,
         )
         _succeed(
             run,

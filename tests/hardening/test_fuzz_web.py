@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from moderation.models import ModelVersion, ReviewItem, TrainingRun
+from moderation.models import ReviewItem, TrainingRun
 from moderation.services import api_key_create
-from tests.factories import AdminFactory, ApiClientFactory, ModeratorFactory, ReviewItemFactory
+from tests.factories import AdminFactory, ApiClientFactory, ModeratorFactory, ReviewItemFactory, install_version
 from training.config import TrainConfig
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
@@ -47,15 +47,7 @@ FUZZ = settings(max_examples=12, deadline=None, derandomize=True, suppress_healt
 def site(active_version, trained_artifact, artifacts_dir):
     """Something behind every URL: items in a queue, a candidate version, a finished run."""
     items = [ReviewItemFactory() for _ in range(3)]
-    candidate = ModelVersion.objects.create(
-        name="fuzz-candidate",
-        artifact_path=active_version.artifact_path,
-        base_model="scratch",
-        labels=active_version.labels,
-        thresholds=active_version.thresholds,
-        metrics=active_version.metrics,
-        data_hash=active_version.data_hash,
-    )
+    candidate = install_version(trained_artifact, artifacts_dir, "fuzz-candidate", status="candidate")
     run = TrainingRun.objects.create(status="succeeded", config={}, model_version=candidate)
     return {"item": items[0].pk, "version": candidate.pk, "active": active_version.pk, "run": run.pk}
 

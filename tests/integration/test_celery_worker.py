@@ -1,7 +1,5 @@
 """A real worker process consumes the tasks from Redis: nothing eager, nothing mocked."""
 
-from pathlib import Path
-
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -36,8 +34,9 @@ def test_a_worker_trains_a_candidate_model_from_the_training_queue(celery_worker
     assert run.status == "succeeded", run.error
     assert run.celery_task_id
     version = ModelVersion.objects.get(training_run=run)
-    assert Path(version.artifact_path).parent == celery_worker.artifacts_dir
-    assert (Path(version.artifact_path) / "model.safetensors").is_file()
+    stored = set(version.artifact_files.values_list("name", flat=True))
+    assert {"manifest.json", "model.safetensors", "model.onnx", "tokenizer.json"} <= stored  # in the database
+    assert (celery_worker.artifacts_dir / version.name / "model.safetensors").is_file()  # and the worker's cache
     assert run.step == run.total_steps and run.val_macro_f1 is not None
 
 

@@ -212,9 +212,7 @@ def test_health_and_readiness():
 
 def test_readiness_needs_the_active_model_loaded(active_version, artifacts_dir):
     assert APIClient().get("/readyz").json()["checks"]["model"] == "ok: tiny-active"
-    broken = ModelVersion.objects.create(
-        name="broken", artifact_path=str(artifacts_dir / "missing"), base_model="scratch", data_hash="0" * 64
-    )
+    broken = ModelVersion.objects.create(name="broken", base_model="scratch", data_hash="0" * 64)  # no files
     ModelVersion.objects.filter(pk=active_version.pk).update(status="retired")
     ModelVersion.objects.filter(pk=broken.pk).update(status="active")  # as if its files were lost since
     fresh = type(active_model)()

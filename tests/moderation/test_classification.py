@@ -1,6 +1,7 @@
 """Submit → score → route with a real (tiny) model, the no-model path, hot reload, analyze."""
 
 import re
+import shutil
 import time
 
 import pytest
@@ -12,9 +13,20 @@ from rest_framework.test import APIClient
 
 from moderation.engine.analysis import NO_MODEL_REASON
 from moderation.engine.config import routing_config
-from moderation.engine.scoring import active_model
-from moderation.models import AuditEvent, Comment, Label, ModelVersion, Prediction, ReviewItem, RoutingRule
+from moderation.engine.scoring import active_model, scorer_for
+from moderation.models import (
+    ArtifactChunk,
+    ArtifactFile,
+    AuditEvent,
+    Comment,
+    Label,
+    ModelVersion,
+    Prediction,
+    ReviewItem,
+    RoutingRule,
+)
 from moderation.services import api_key_create, comments_triage_waiting, model_version_promote
+from moderation.storage import file_sha256
 from tests.factories import ApiClientFactory, install_version
 
 pytestmark = pytest.mark.django_db
@@ -145,13 +157,28 @@ def test_promotion_keeps_one_active_audits_and_rolls_back(active_version, traine
 
 def test_a_corrupt_or_missing_artifact_is_refused_at_promotion(active_version, trained_artifact, artifacts_dir):
     broken = install_version(trained_artifact, artifacts_dir, "broken", status="candidate")
-    (artifacts_dir / "broken" / "model.safetensors").write_bytes(b"garbage")
-    with pytest.raises(ValidationError, match="checksum"):
+    shutil.rmtree(artifacts_dir / "broken")  # this host has no copy: promotion fetches it from the store
+    weights = broken.artifact_files.get(name="model.safetensors").sha256
+    ArtifactChunk.objects.filter(blob__sha256=weights, index=0).update(data=b"garbage")
+    with pytest.raises(ValidationError, match="does not match its checksum in the store"):
         model_version_promote(version=broken)
-    outside = ModelVersion.objects.create(name="outside", artifact_path="/etc", base_model="x", data_hash="0" * 64)
-    with pytest.raises(ValidationError, match="outside the artifacts directory"):
+    assert not (artifacts_dir / "broken").exists()  # nothing half-fetched left behind
+    unstored = ModelVersion.objects.create(name="unstored", base_model="x", data_hash="0" * 64)
+    with pytest.raises(ValidationError, match="has no artifact in the store"):
+        model_version_promote(version=unstored)
+    outside = ModelVersion.objects.create(name="..", base_model="x", data_hash="0" * 64)
+    ArtifactFile.objects.create(version=outside, name="manifest.json", sha256=weights, size=1)
+    with pytest.raises(ValidationError, match="is not a directory name"):
         model_version_promote(version=outside)
     assert ModelVersion.objects.get(status="active") == active_version
+
+
+def test_a_damaged_cached_copy_is_fetched_again(active_version, artifacts_dir):
+    """The store is the truth: a cached copy that no longer verifies is replaced, not served."""
+    cached = artifacts_dir / active_version.name / "model.onnx"
+    cached.write_bytes(b"garbage")
+    assert scorer_for(active_version).score(["you idiot"]).shape == (1, len(active_version.labels))
+    assert file_sha256(cached) == active_version.artifact_files.get(name="model.onnx").sha256
 
 
 def test_analyze_scores_without_storing(api, active_version):

@@ -244,10 +244,14 @@ SETUP = """
 import json, sys, django
 django.setup()
 from django.contrib.auth import get_user_model
-from moderation.models import ModelVersion, RoutingRule
+from pathlib import Path
+from moderation.models import RoutingRule
+from moderation.services.artifacts import artifact_upload
+from moderation.services.model_versions import model_version_create
 spec = json.loads(sys.argv[1])
 get_user_model().objects.create(username="racer")
-ModelVersion.objects.create(status="active", base_model="scratch", **spec)
+stored = artifact_upload(path=Path(spec.pop("path")))
+model_version_create(artifact=stored, status="active", base_model="scratch", **spec)
 RoutingRule.objects.filter(action="auto_approve").update(margin=0.01)  # as teaching_version's
 """
 
@@ -264,7 +268,7 @@ def test_racing_submits_never_exceed_the_budget_on_sqlite(teaching_version, tmp_
     )
     spec = {
         "name": "teaching",
-        "artifact_path": version.artifact_path,  # under artifacts_dir: tmp_path / "artifacts"
+        "path": str(tmp_path / "artifacts" / version.name),  # the test's cache: artifacts_dir
         "labels": version.labels,
         "thresholds": version.thresholds,
         "metrics": version.metrics,

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from moderation.models import AuditEvent, LabelAnnotation, ModelVersion, TrainingRun
+from moderation.models import ArtifactBlob, AuditEvent, LabelAnnotation, ModelVersion, TrainingRun
 from moderation.selectors import training_data
 from moderation.services.training import (
     recalibration_execute,
@@ -106,7 +106,8 @@ def test_execute_trains_a_candidate_version_with_progress(demo_data, artifacts_d
     assert run.status == TrainingRun.Status.SUCCEEDED, run.error
     version = run.model_version
     assert version.status == ModelVersion.Status.CANDIDATE
-    assert version.artifact_path.startswith(str(artifacts_dir))
+    assert version.artifact_files.filter(name="manifest.json").exists()  # stored, for every host
+    assert (artifacts_dir / version.name / "manifest.json").is_file()  # and in this host's cache
     assert set(version.thresholds) == set(version.labels) and len(version.labels) == 7
     assert version.metrics["model"]["calibrated"]["macro_f1"] is not None
     assert run.epoch >= 1 and run.step == run.total_steps > 0 and run.val_macro_f1 is not None
@@ -178,11 +179,14 @@ def test_recalibration_makes_a_candidate_that_shares_the_weights(demo_data, arti
             origin="moderator",
             created_by=moderator,
         )
+    blobs = ArtifactBlob.objects.count()
     run = recalibration_execute(run_id=recalibration_start(model_version=trained, enqueue=False).pk)
     assert run.status == TrainingRun.Status.SUCCEEDED, run.error
     new = run.model_version
-    assert new.parent == trained and new.artifact_path != trained.artifact_path
-    new_path, parent_path = Path(new.artifact_path), Path(trained.artifact_path)
+    assert new.parent == trained
+    new_path, parent_path = artifacts_dir / new.name, artifacts_dir / trained.name
+    # The store keeps the shared weights once: only thresholds, metrics and the manifest are new.
+    assert ArtifactBlob.objects.count() - blobs == 3
     assert (new_path / "model.safetensors").stat().st_ino == (parent_path / "model.safetensors").stat().st_ino
     assert json.loads((new_path / "thresholds.json").read_text()) == new.thresholds
     assert json.loads((parent_path / "thresholds.json").read_text()) == trained.thresholds
@@ -212,9 +216,9 @@ def test_a_student_distils_from_a_version_and_records_its_teacher(demo_data, art
     # The command and the Celery task call the same service; the form test starts one too.
     call_command("train", "--teacher", teacher.name, "--config", json.dumps(TINY))
     student = ModelVersion.objects.exclude(pk=teacher.pk).get()
-    assert student.metrics["teacher"]["name"] == Path(teacher.artifact_path).name == teacher.name
+    assert student.metrics["teacher"]["name"] == teacher.name
     assert student.metrics["split"]["transfer"] == 1  # the unlabelled comment; labelled ones are rows already
-    manifest = json.loads((Path(student.artifact_path) / "manifest.json").read_text())
+    manifest = json.loads((artifacts_dir / student.name / "manifest.json").read_text())
     assert manifest["teacher"]["name"] == teacher.name
     with pytest.raises(CommandError, match="teacher: no model version named 'nobody'"):
         call_command("train", "--teacher", "nobody", "--config", json.dumps(TINY))
@@ -224,7 +228,7 @@ def test_a_first_start_installs_and_activates_the_starter_model(trained_artifact
     call_command("install_starter_model", "--source", str(trained_artifact.artifact_path), "--name", "starter")
     version = ModelVersion.objects.get()
     assert (version.name, version.status) == ("starter", ModelVersion.Status.ACTIVE)
-    assert Path(version.artifact_path).parent == Path(artifacts_dir)  # a copy, checksums verified
+    assert (artifacts_dir / "starter" / "manifest.json").is_file() and version.artifact_files.count() >= 10
     assert version.thresholds == trained_artifact.thresholds and version.train_size == trained_artifact.train_size
     call_command("install_starter_model", "--source", str(trained_artifact.artifact_path))
     assert ModelVersion.objects.count() == 1 and "not installed" in capsys.readouterr().out

@@ -8,6 +8,7 @@ from moderation.management.runs import run_here_or_queue
 from moderation.models import ModelVersion
 from moderation.services import model_version_promote
 from moderation.services.training import training_run_execute, training_run_start
+from moderation.storage import cache_path
 from training.config import add_config_arguments, config_overrides
 from training.report import results_table
 
@@ -59,7 +60,11 @@ class Command(BaseCommand):
             return
         version = run.model_version
         self.stdout.write(results_table(version.metrics))
-        self.stdout.write(self.style.SUCCESS(f"candidate model version {version.name} ({version.artifact_path})"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"candidate model version {version.name} (stored; this host's copy: {cache_path(version)})"
+            )
+        )
         if promote and not ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).exists():
             model_version_promote(version=version)
             self.stdout.write(self.style.SUCCESS(f"{version.name} is now the active model"))
