@@ -7,8 +7,9 @@ not at the top: a web process imports this module at start and may never score w
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -62,31 +63,36 @@ class TfidfModel:
         return self
 
     @cached_property
-    def _scoring_tables(self) -> list[tuple[Any, dict[str, int], np.ndarray, np.ndarray]]:
-        """Per vectorizer: its analyzer, vocabulary, idf, and the weights of its columns
-        (features × labels, contiguous)."""
+    def _scoring_tables(self) -> list[tuple[Callable[[str], list[int]], np.ndarray, np.ndarray]]:
+        """Per vectorizer: a text's feature ids (repeated as often as they occur), its idf, and
+        the weights of its columns (features × labels, contiguous)."""
         tables, offset = [], 0
         for vectorizer in self.vectorizers.values():
             width = len(vectorizer.idf_)
             weights = np.ascontiguousarray(self.coef[:, offset : offset + width].T, dtype=np.float64)
-            tables.append((vectorizer.build_analyzer(), vectorizer.vocabulary_, vectorizer.idf_, weights))
+            tables.append((_feature_ids(vectorizer), vectorizer.idf_, weights))
             offset += width
         return tables
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """What each label's LogisticRegression.predict_proba gives: sigmoid(x·w + b), x each
         vectorizer's TF-IDF row. The rows are built here as sklearn's transform builds them
-        (sublinear tf × idf, l2-normalised per vectorizer) without its per-call validation,
-        which cost more than the arithmetic for one comment (tests/training/test_tfidf.py)."""
+        (sublinear tf × idf, l2-normalised per vectorizer), for the whole batch in a few array
+        operations, without its per-call validation, which cost more than the arithmetic for one
+        comment (tests/training/test_tfidf.py)."""
         logits = np.tile(self.intercept.astype(np.float64), (len(texts), 1))
-        for row, text in enumerate(texts):
-            for analyze, vocabulary, idf, weights in self._scoring_tables:
-                found = [index for index in map(vocabulary.get, analyze(text)) if index is not None]
-                if not found:
-                    continue
-                ids, counts = np.unique(np.asarray(found, dtype=np.int64), return_counts=True)
-                values = (1.0 + np.log(counts)) * idf[ids]
-                logits[row] += (values / np.sqrt(values @ values)) @ weights[ids]
+        for feature_ids, idf, weights in self._scoring_tables:
+            found = [feature_ids(text) for text in texts]
+            rows = np.repeat(np.arange(len(texts), dtype=np.int64), [len(ids) for ids in found])
+            # Each (row, feature) once, with its count: one sort for the batch.
+            keys, counts = np.unique(
+                rows * len(idf) + np.fromiter(chain.from_iterable(found), np.int64), return_counts=True
+            )
+            rows, columns = np.divmod(keys, len(idf))
+            values = (1.0 + np.log(counts)) * idf[columns]
+            norms = np.sqrt(np.bincount(rows, values * values, minlength=len(texts)))
+            values /= norms[rows]
+            logits += _sparse_rows(values, rows, columns, (len(texts), len(idf))) @ weights
         probs = 1.0 / (1.0 + np.exp(-logits))
         constant = ~np.isnan(self.constant)
         probs[:, constant] = self.constant[constant]
@@ -120,3 +126,40 @@ class TfidfModel:
             baseline.vectorizers[name] = vectorizer
         baseline.coef, baseline.intercept, baseline.constant = arrays["coef"], arrays["intercept"], arrays["constant"]
         return baseline
+
+
+# Words whose character n-grams' ids are kept (per vectorizer): comments reuse few words often.
+WORD_CACHE_SIZE = 200_000
+
+
+def _feature_ids(vectorizer: Any) -> Callable[[str], list[int]]:
+    """A text's feature ids in `vectorizer`'s vocabulary, one per occurrence: what its analyzer
+    yields, looked up. A `char_wb` vectorizer's n-grams never cross a word's edge, so a text's
+    are the concatenation of its words' (sklearn splits the preprocessed text on whitespace):
+    each word's ids are worked out once and kept. Making the n-grams in Python was half the
+    scoring cost of a comment (docs/benchmarks.md)."""
+    vocabulary = vectorizer.vocabulary_
+    if vectorizer.analyzer != "char_wb":
+        analyze = vectorizer.build_analyzer()
+        return lambda text: [index for index in map(vocabulary.get, analyze(text)) if index is not None]
+    preprocess, ngrams = vectorizer.build_preprocessor(), vectorizer._char_wb_ngrams
+    cache: dict[str, list[int]] = {}
+
+    def feature_ids(text: str) -> list[int]:
+        found: list[int] = []
+        for word in preprocess(text).split():
+            ids = cache.get(word)
+            if ids is None:
+                if len(cache) >= WORD_CACHE_SIZE:
+                    cache.clear()
+                ids = cache[word] = [index for index in map(vocabulary.get, ngrams(word)) if index is not None]
+            found += ids
+        return found
+
+    return feature_ids
+
+
+def _sparse_rows(values: np.ndarray, rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int]) -> Any:
+    from scipy import sparse
+
+    return sparse.csr_matrix((values, (rows, columns)), shape=shape)
