@@ -11,7 +11,7 @@ TEST_CACHE_URL ?= redis://127.0.0.1:6379/14
 # Redis database below the last for its cache (tests/parallel.py).
 TEST_WORKERS ?= 2
 
-.PHONY: install chromium run setup starter-model lint test test-fast screenshots bench clean
+.PHONY: install chromium run setup starter-model starter-cascade lint test test-fast screenshots bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,14 @@ run: setup
 	echo; echo "ToxiScope is running: http://127.0.0.1:$(PORT)/review/  (admin: /admin/, API docs: /api/docs/, metrics: /metrics)"; \
 	echo "Create an API key for a client: $(PY) manage.py create_api_key my-site"; echo; \
 	$(VENV)/bin/gunicorn toxiscope.wsgi -c python:toxiscope.gunicorn_conf --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile -
+
+# Give the shipped starter model (made before cascades) its cascade band, chosen on its own
+# validation split (training/cascade.py); `make starter-model` chooses one as it trains.
+starter-cascade: install
+	rm -rf var/starter-cascade
+	HF_HUB_OFFLINE=1 $(PY) -c "from training.recalibration import add_cascade; \
+		add_cascade('moderation/fixtures/starter/model', out_dir='var/starter-cascade', name='starter')"
+	rm -rf moderation/fixtures/starter/model && cp -a var/starter-cascade/starter moderation/fixtures/starter/model
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -5,7 +5,13 @@ and ONNX Runtime with the int8-quantised model, on 1 and 2 threads.
 Each model is trained for one epoch first, with no TF-IDF blend, so the transformer's own cost
 is measured (quality is not measured here, only speed). Real Jigsaw comments, long ones read in
 several windows as in serving.
+With --cascade, the shipped starter model instead, as it is served (the TF-IDF blend), on the
+Jigsaw test part's texts (which it never saw), with and without its scoring cascade
+(training/cascade.py) side by side: comments/s in batches of 1,000 on 1 and 2 threads, the
+share of comments that skip the transformer, the macro ROC-AUC of each on the test part's
+labels, and the bias and robustness figures beside.
 Usage: python bench/score_throughput.py [--bases scratch,minilm] [--texts 2000] [--budget-s 10]
+       python bench/score_throughput.py --cascade [--budget-s 10]
 """
 
 import argparse
@@ -14,14 +20,16 @@ import time
 
 import numpy as np
 import torch
-from common import corpus, write_result
+from common import REPO, corpus, write_result
 
 from training.config import TrainConfig
+from training.data import label_matrix
 from training.inference import Scorer
 from training.onnx_model import RUNTIMES
 from training.pipeline import run_training
 
 BATCH_SIZES = (64, 1000)
+STARTER = REPO / "moderation" / "fixtures" / "starter" / "model"
 SINGLES = 200
 
 
@@ -46,12 +54,53 @@ def single_ms(scorer: Scorer, texts: list[str]) -> dict:
     return {"p50": float(np.percentile(times, 50)), "p95": float(np.percentile(times, 95))}
 
 
+def cascade(budget_s: float) -> None:
+    from training.cascade import trust_beside
+    from training.evaluation import macro_roc_auc
+    from training.starter import JIGSAW_LABELS, test_part
+
+    test = test_part(REPO.parent / "shared" / "data")
+    texts = [example.text for example in test]
+    results: dict = {"texts": len(texts)}
+    for threads in (1, 2):
+        for name, on in (("full", False), ("cascade", True)):
+            scorer = Scorer(STARTER, threads=threads, cascade=on)
+            results[f"{name},threads={threads}"] = throughput(scorer, texts, 1000, budget_s)
+    full, cascaded = Scorer(STARTER, threads=2), Scorer(STARTER, threads=2, cascade=True)
+    labels = full.labels
+    matrix = label_matrix(test, labels)
+    known = [j for j, label in enumerate(labels) if label in JIGSAW_LABELS]
+    probs = {"full": full.score(texts), "cascade": cascaded.score(texts)}
+    auc = {name: macro_roc_auc(p[:, known], matrix.y[:, known], matrix.mask[:, known]) for name, p in probs.items()}
+    j = labels.index("toxic")
+    toxic = [example.text for example in test if example.labels.get("toxic")]
+    results |= {
+        "skip_share": float(cascaded.skipped(texts).mean()),
+        "macro_roc_auc": auc,
+        "auc_loss": auc["full"] - auc["cascade"],
+        "band": cascaded.band.to_dict() if cascaded.band else None,
+        "trust": trust_beside(
+            lambda t: full.score(t)[:, j], lambda t: cascaded.score(t)[:, j], toxic, full.artifact.thresholds()["toxic"]
+        ),
+    }
+    for threads in (1, 2):
+        results[f"speedup,threads={threads}"] = (
+            results[f"cascade,threads={threads}"] / results[f"full,threads={threads}"]
+        )
+    print(results)
+    write_result("score_throughput_cascade", {"data": "the Jigsaw test part (training/starter.py)", **results})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bases", default="scratch,minilm")
     parser.add_argument("--texts", type=int, default=2000)
     parser.add_argument("--budget-s", type=float, default=10.0, help="time limit per measurement")
+    parser.add_argument("--cascade", action="store_true", help="the starter model with and without its cascade")
     args = parser.parse_args()
+    if args.cascade:
+        cascade(args.budget_s)
+        return
     examples, source = corpus()
     texts = [examples[i % len(examples)].text for i in range(args.texts)]
     results = {}

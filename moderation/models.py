@@ -179,6 +179,9 @@ class ModelVersion(models.Model):
     # Serve the artifact's int8-quantised ONNX model: faster, with the ranking change that
     # training measured (metrics["served_forms"]).
     int8 = models.BooleanField(default=False)
+    # Score with the artifact's cascade (training/cascade.py), where it has one: the bag of words
+    # alone for the comments it is sure of. An admin can turn it off.
+    cascade = models.BooleanField(default=True)
     # A recalibrated version: its artifact hard-links the parent's weights, with new thresholds.
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     created_by = models.ForeignKey(

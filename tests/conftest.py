@@ -58,6 +58,17 @@ def trained_artifact(tmp_path_factory, demo_examples):
     return run_training(tiny_config(), examples, tmp_path_factory.mktemp("artifacts"), name="tiny")
 
 
+@pytest.fixture(scope="session")
+def cascaded_artifact(trained_artifact, tmp_path_factory):
+    """The session's tiny model with a cascade band that skips what the bag of words is surest of
+    (its validation split is too small for a band within the served budget)."""
+    from training.recalibration import add_cascade
+
+    return add_cascade(
+        trained_artifact.artifact_path, out_dir=tmp_path_factory.mktemp("cascaded"), name="cascaded", budget=1.0
+    )
+
+
 @pytest.fixture
 def demo_data(db):
     """The demo set imported as labelled comments: 21 of them form the evaluation set."""

@@ -10,6 +10,8 @@ Layout of an artifact directory:
     calibration.json    per label, the map from raw score to probability ("served"), and with a
                         TF-IDF blend each part's own maps ("parts") (training/calibration.py)
     tfidf.json, tfidf.safetensors   the TF-IDF model blended into the score, if any (training/tfidf.py)
+    cascade.json        the band of TF-IDF scores outside which the transformer is not asked, if
+                        any (training/cascade.py)
     metrics.json        evaluation (model and baseline), learning curve, timings
     validation.json     the validation split: texts, known labels, scores (training/validation_split.py)
     manifest.json       data hash, seed, sizes, SHA-256 of every file above
@@ -35,6 +37,8 @@ from typing import TYPE_CHECKING, Any
 from tokenizers import Tokenizer
 
 from training.calibration import ProbabilityMap
+from training.cascade import FILE as CASCADE_FILE
+from training.cascade import Band, load_band, save_band
 from training.onnx_model import INT8_FILE, ONNX_FILE, export_onnx
 from training.tfidf import TfidfModel
 
@@ -47,6 +51,7 @@ FILES = (
     INT8_FILE,
     "tfidf.json",
     "tfidf.safetensors",
+    CASCADE_FILE,
     "tokenizer.json",
     "config.json",
     "calibration.json",
@@ -92,6 +97,7 @@ def write_artifact(
     metrics: dict[str, Any],
     validation: dict[str, Any],
     manifest: dict[str, Any],
+    cascade: Band | None = None,
 ) -> Path:
     out_dir = Path(out_dir)
     final = out_dir / name
@@ -109,6 +115,8 @@ def write_artifact(
         _write_json(tmp / "calibration.json", probability_maps)
         if tfidf is not None:
             tfidf.save(tmp)
+        if cascade is not None:
+            save_band(tmp, cascade)
         _write_json(tmp / "thresholds.json", thresholds)
         _write_json(tmp / "metrics.json", metrics)
         (tmp / "validation.json").write_text(json.dumps(validation, separators=(",", ":")))
@@ -213,16 +221,18 @@ def derive_artifact(
     thresholds: dict[str, float],
     metrics: dict[str, Any],
     manifest: dict[str, Any],
+    cascade: Band | None = None,
 ) -> Path:
     """A new artifact that shares `source`'s weights, tokeniser, config and validation split (hard
-    links, or copies across file systems) with new thresholds and metrics: a recalibration.
-    The source is verified first, so its checksums carry over intact."""
+    links, or copies across file systems) with new thresholds and metrics (a recalibration) and
+    a new cascade band, if given. The source is verified first, so its checksums carry over intact."""
     source = Path(source)
     verify_artifact(source)
     out_dir = Path(out_dir)
     tmp = _staging(out_dir, name)
     try:
-        shared = [file for file in FILES if file not in ("thresholds.json", "metrics.json")]
+        new = ("thresholds.json", "metrics.json", *((CASCADE_FILE,) if cascade else ()))
+        shared = [file for file in FILES if file not in new]
         for file in (file for file in shared if (source / file).is_file()):  # older artifacts lack some
             try:
                 os.link(source / file, tmp / file)
@@ -230,6 +240,8 @@ def derive_artifact(
                 shutil.copy2(source / file, tmp / file)
         _write_json(tmp / "thresholds.json", thresholds)
         _write_json(tmp / "metrics.json", metrics)
+        if cascade is not None:
+            save_band(tmp, cascade)
         return _seal(tmp, out_dir / name, manifest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -245,6 +257,7 @@ class LoadedArtifact:
     probability_maps: dict[str, ProbabilityMap]  # empty for artifacts made before calibration
     part_maps: dict[str, dict[str, ProbabilityMap]]  # {"neural": …, "tfidf": …} with a TF-IDF blend
     tfidf: TfidfModel | None  # blended into the score with weight config["training"]["tfidf_blend"]
+    cascade: Band | None  # which comments the bag of words alone may score (training/cascade.py)
 
     @property
     def labels(self) -> list[str]:
@@ -319,6 +332,7 @@ def load_artifact(path: str | Path, root: str | Path | None = None) -> LoadedArt
         config=config,
         manifest=manifest,
         tfidf=TfidfModel.load(path) if (path / "tfidf.json").is_file() else None,
+        cascade=load_band(path),
         probability_maps=_maps(calibration["served"]),
         part_maps={part: _maps(maps) for part, maps in calibration["parts"].items()},
     )

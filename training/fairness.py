@@ -32,9 +32,10 @@ RELIABLE_AUC_LOW = 0.75
 BOOTSTRAP_ROUNDS = 200
 
 _TERM = {term: re.compile(rf"\b{re.escape(term)}\b", re.IGNORECASE) for term in IDENTITY_TERMS}
+_ANY_TERM = re.compile(r"\b(?:" + "|".join(map(re.escape, IDENTITY_TERMS)) + r")\b", re.IGNORECASE)
 
 
-def _auc(scores: np.ndarray, truth: np.ndarray) -> float | None:
+def rank_auc(scores: np.ndarray, truth: np.ndarray) -> float | None:
     """ROC-AUC by ranks (ties share a rank: sklearn's roc_auc_score to the last digit), or None
     without both classes. Its own because the evidence's bootstrap takes 1,400 of them a run,
     and sklearn's input checks made that 6 s on the starter's validation split, a few seconds
@@ -63,6 +64,11 @@ def mentioned_terms(text: str) -> set[str]:
     return {term for term, pattern in _TERM.items() if pattern.search(text)}
 
 
+def mentions_identity(text: str) -> bool:
+    """Whether `text` names any identity term: one search, not one per term."""
+    return _ANY_TERM.search(text) is not None
+
+
 def bias_report(scores: np.ndarray, toxic: np.ndarray, terms: Sequence[set[str]], threshold: float) -> dict[str, Any]:
     """`scores` and `toxic` (bool) per comment, the identity terms each mentions, and the
     served toxic threshold. Terms are listed worst first (lowest of their three AUCs)."""
@@ -77,14 +83,14 @@ def bias_report(scores: np.ndarray, toxic: np.ndarray, terms: Sequence[set[str]]
         entry = {
             "term": term,
             "mentions": int(inside.sum()),
-            "subgroup_auc": _auc(scores[inside], toxic[inside]),
-            "bpsn_auc": _auc(scores[bpsn], toxic[bpsn]),
-            "bnsp_auc": _auc(scores[bnsp], toxic[bnsp]),
+            "subgroup_auc": rank_auc(scores[inside], toxic[inside]),
+            "bpsn_auc": rank_auc(scores[bpsn], toxic[bpsn]),
+            "bnsp_auc": rank_auc(scores[bnsp], toxic[bnsp]),
             "non_toxic_flag_rate": float((scores[inside & ~toxic] >= threshold).mean()),
         }
         per_term.append(entry)
     per_term.sort(key=lambda e: min(v for k, v in e.items() if k.endswith("_auc") and v is not None))
-    overall = _auc(scores, toxic)
+    overall = rank_auc(scores, toxic)
     means = {name: power_mean([e[name] for e in per_term]) for name in ("subgroup_auc", "bpsn_auc", "bnsp_auc")}
     identity_negatives = np.array([bool(mentioned) for mentioned in terms], dtype=bool) & ~toxic
     final = None
@@ -149,11 +155,11 @@ def label_evidence(
     for j, label in enumerate(labels):
         known = mask[:, j] > 0
         scores, truth = probs[known, j], y[known, j] > 0.5
-        auc = _auc(scores, truth)
+        auc = rank_auc(scores, truth)
         interval = None
         if auc is not None:
             drawn = [
-                _auc(scores[pick], truth[pick])
+                rank_auc(scores[pick], truth[pick])
                 for pick in (rng.integers(0, len(scores), len(scores)) for _ in range(BOOTSTRAP_ROUNDS))
             ]
             samples = [s for s in drawn if s is not None]

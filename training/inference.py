@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from training.artifacts import load_artifact
-from training.calibration import apply_probability_maps, blend, part_probabilities
+from training.calibration import apply_probability_maps, blend
+from training.cascade import Band
 from training.drift import vocabulary_miss_share
 from training.normalise import normalise_aligned, original_span
 from training.onnx_model import INT8_FILE, ONNX_FILE, RUNTIMES, OnnxModel
@@ -103,6 +104,7 @@ class Scorer:
         batch_size: int = 64,
         runtime: str = "onnx",
         threads: int = 1,
+        cascade: bool = False,
     ):
         if runtime not in RUNTIMES:
             raise ValueError(f"runtime must be one of {RUNTIMES}, not {runtime!r}")
@@ -123,6 +125,8 @@ class Scorer:
         self.tfidf_blend: float = self.artifact.config["training"]["tfidf_blend"] if self.artifact.tfidf else 0.0
         self._unlearned_columns = [self.labels.index(label) for label in self.unlearned]
         self.normaliser: int = self.artifact.config["training"]["normaliser"]
+        # The cascade, where asked for and the artifact has a band (and so a bag of words).
+        self.band: Band | None = self.artifact.cascade if cascade and self.tfidf_blend else None
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), len(labels)) probabilities, in the order given."""
@@ -225,23 +229,48 @@ class Scorer:
     def score_with_parts(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """score_with_spans's two, and the blend's parts as probabilities, (len(texts),
         len(labels), 2): the transformer's and the bag of words' (None for a model without one).
-        Where they disagree, a person's label teaches most (moderation/engine/teaching.py)."""
+        Where they disagree, a person's label teaches most (moderation/engine/teaching.py).
+        With the cascade, a comment the bag of words is sure of is not read by the transformer:
+        the bag of words stands in for it (both parts its score), its span the whole text."""
+        return self._score(texts)[:3]
+
+    def skipped(self, texts: Sequence[str]) -> np.ndarray:
+        """Which of `texts` the cascade scores without the transformer."""
+        return self._score(texts)[3]
+
+    def _score(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
         n_labels = len(self.labels)
         if not texts:
-            return np.zeros((0, n_labels), dtype=np.float32), np.zeros((0, n_labels, 2), dtype=np.int64), None
+            empty = np.zeros(0, dtype=bool)
+            return np.zeros((0, n_labels), dtype=np.float32), np.zeros((0, n_labels, 2), dtype=np.int64), None, empty
         read = self._read(texts)
-        best, spans = self._windows(texts, read)
-        parts = None
+        tfidf = None
         if self.tfidf_blend and self.artifact.tfidf is not None:  # the bag of words reads the whole text at once
-            tfidf = self.artifact.tfidf.predict_proba(read[0])
-            neural_probs, tfidf_probs = part_probabilities(best, tfidf, self.artifact.part_maps, self.labels)
-            best = blend(neural_probs, tfidf_probs, self.tfidf_blend)
-            parts = np.stack([neural_probs, tfidf_probs], axis=2)
+            tfidf = apply_probability_maps(
+                self.artifact.tfidf.predict_proba(read[0]), self.artifact.part_maps["tfidf"], self.labels
+            )
+        skip = np.zeros(len(texts), dtype=bool)
+        if self.band is not None and tfidf is not None:
+            skip = self.band.skipped(texts, read[0], tfidf, self.labels)
+        best = np.zeros((len(texts), n_labels), dtype=np.float32)
+        spans = np.zeros((len(texts), n_labels, 2), dtype=np.int64)
+        spans[:, :, 1] = np.array([len(text) for text in texts])[:, None]
+        asked = np.flatnonzero(~skip).tolist()
+        if len(asked):
+            best[asked], spans[asked] = self._windows(
+                [texts[i] for i in asked], ([read[0][i] for i in asked], [read[1][i] for i in asked])
+            )
+        parts = None
+        if tfidf is not None:
+            neural = apply_probability_maps(best, self.artifact.part_maps["neural"], self.labels)
+            neural[skip] = tfidf[skip]
+            best = blend(neural, tfidf, self.tfidf_blend)
+            parts = np.stack([neural, tfidf], axis=2)
             parts[:, self._unlearned_columns] = 0.0
         # The maps are monotone: the calibrated maximum is the calibrated raw maximum.
         probs = apply_probability_maps(best, self.artifact.probability_maps, self.labels)
         probs[:, self._unlearned_columns] = 0.0
-        return probs, spans, parts
+        return probs, spans, parts, skip
 
     def score_dicts(self, texts: Sequence[str]) -> list[dict[str, float]]:
         return by_label(self.labels, self.score(texts))

@@ -129,15 +129,20 @@ class _Aligned:
     def __init__(self, text: str, origin: list[int]):
         self.text, self.origin = text, origin
 
-    def sub(self, pattern: re.Pattern[str], replace: Callable[[re.Match[str]], list[tuple[str, int]]]) -> "_Aligned":
+    def sub(
+        self, pattern: re.Pattern[str], replace: Callable[[re.Match[str]], list[tuple[str, int]] | None]
+    ) -> "_Aligned":
         """Each match of `pattern` becomes `replace(match)`: a list of (character, index of
-        the match's character it comes from)."""
+        the match's character it comes from), or None to leave the match as it is."""
         pieces, origin, last = [], [], 0
         for match in pattern.finditer(self.text):
+            replacement = replace(match)
+            if replacement is None:
+                continue
             start = match.start()
             pieces.append(self.text[last:start])
             origin.extend(self.origin[last:start])
-            for char, offset in replace(match):
+            for char, offset in replacement:
                 pieces.append(char)
                 origin.append(self.origin[start + offset])
             last = match.end()
@@ -191,20 +196,22 @@ def _join_spaced(match: re.Match[str]) -> list[tuple[str, int]]:
     return [(char, k) for k, char in enumerate(match.group()) if not _SEPARATOR.match(char)]
 
 
-def _fold_leet(match: re.Match[str]) -> list[tuple[str, int]]:
+def _fold_leet(match: re.Match[str]) -> list[tuple[str, int]] | None:
     """Fold a word's leet characters that stand between letters (and those before its first
-    letter, once one inside was folded); a word without an inner one is left as it is."""
+    letter, once one inside was folded); a word without an inner one is left as it is (None)."""
     word = match.group()
+    if word.isalpha():  # most words: nothing to fold, and the cheapest test
+        return None
     letters = [k for k, char in enumerate(word) if char.isalpha()]
-    keep = [(char, k) for k, char in enumerate(word)]
     if len(letters) < 2:
-        return keep
+        return None
     inner = [k for k in range(letters[0] + 1, letters[-1]) if word[k] in LEET]
     if any(len(run) > 2 for run in re.findall(rf"[{_LEET_CLASS}]+", word[letters[0] : letters[-1]])):
-        return keep  # "wow!!!that": punctuation, not a disguised letter
+        return None  # "wow!!!that": punctuation, not a disguised letter
     lead = [k for k in range(letters[0]) if word[k] in LEET]
     if not inner and not (lead and set(word[: letters[0]]) <= LEAD_SYMBOLS):
-        return keep  # "2nd", "4chan", "mp3", "|style": numbers and markup, not disguises
+        return None  # "2nd", "4chan", "mp3", "|style": numbers and markup, not disguises
+    keep = [(char, k) for k, char in enumerate(word)]
     for k in (*inner, *lead):
         keep[k] = (LEET[word[k]], k)
     return keep

@@ -28,11 +28,14 @@ from training.calibration import (
     LabelThreshold,
     ProbabilityMap,
     apply_probability_maps,
+    blend,
     blend_parts,
     calibrate_thresholds,
     fit_probability_maps,
+    part_probabilities,
     threshold_values,
 )
+from training.cascade import Band, always_read, choose_band, trust_beside
 from training.config import TrainConfig
 from training.data import (
     DataError,
@@ -356,15 +359,66 @@ def served_scores(
     part_maps: dict[str, Any],
     calibrated: Calibrated,
     texts: Sequence[str],
+    band: Band | None = None,
 ) -> np.ndarray:
     """The new model's served probabilities for `texts` (their first window, as validation
-    reads them): normalised, the transformer, the TF-IDF blend, the probability maps."""
+    reads them): normalised, the transformer, the TF-IDF blend, the probability maps; with a
+    cascade `band`, the bag of words standing in for the transformer where it is sure."""
     read = model_texts(config, texts)
     encoded = unlabelled(encode(base.tokenizer, read, config.max_len), len(config.labels), base.pad_id)
     raw = predict(model, encoded, device=config.device)
     if tfidf is not None:
-        raw = blend_parts(raw, tfidf.predict_proba(read), part_maps, config.tfidf_blend, config.labels)
+        neural, bag = part_probabilities(raw, tfidf.predict_proba(read), part_maps, config.labels)
+        if band is not None:
+            skip = band.skipped(texts, read, bag, config.labels)
+            neural[skip] = bag[skip]
+        raw = blend(neural, bag, config.tfidf_blend)
     return apply_probability_maps(raw, calibrated.probability_maps, config.labels)
+
+
+def cascade_stage(
+    config: TrainConfig,
+    split: Split,
+    val: EncodedDataset,
+    calibrated: Calibrated,
+    base: BaseModel,
+    model: MultiLabelClassifier,
+    tfidf: TfidfModel | None,
+    part_maps: dict[str, Any],
+) -> tuple[Band | None, dict[str, Any] | None]:
+    """With a TF-IDF blend, the cascade's band, chosen on the validation split
+    (training/cascade.py), and its figures for metrics "cascade": the band, and with a `toxic`
+    label the bias and robustness figures with and without it."""
+    if tfidf is None:
+        return None, None
+    labels = list(config.labels)
+    read = split.read(split.val_index)
+    bag = apply_probability_maps(tfidf.predict_proba(read), part_maps["tfidf"], labels)
+    band = choose_band(
+        labels,
+        full=calibrated.val_probs,
+        substitute=apply_probability_maps(bag, calibrated.probability_maps, labels),
+        tfidf=bag,
+        guarded=always_read(split.texts(split.val_index), read),
+        y=val.matrix.y,
+        mask=val.matrix.mask,
+    )
+    if band is None or "toxic" not in labels:
+        return band, band.to_dict() if band else None
+    j = labels.index("toxic")
+    toxic = (val.matrix.mask[:, j] > 0) & (val.matrix.y[:, j] > 0.5)
+
+    def toxic_scores(cascaded: Band | None) -> Callable[[list[str]], np.ndarray]:
+        return lambda texts: served_scores(config, base, model, tfidf, part_maps, calibrated, texts, cascaded)[:, j]
+
+    trust = trust_beside(
+        toxic_scores(None),
+        toxic_scores(band),
+        [text for text, t in zip(split.texts(split.val_index), toxic, strict=True) if t],
+        calibrated.thresholds["toxic"].threshold,
+        seed=config.seed,
+    )
+    return band, {**band.to_dict(), "trust": trust}
 
 
 def trust_stage(
@@ -477,6 +531,7 @@ def write_stage(
     calibrated: Calibrated,
     onnx: dict[str, bytes],
     metrics: dict[str, Any],
+    band: Band | None,
 ) -> Path:
     created_at = datetime.now(UTC)
     name = name or f"{created_at:%Y%m%d-%H%M%S}-{split.digest[:8]}"
@@ -525,6 +580,7 @@ def write_stage(
             [split.examples[i] for i in split.val_index], calibrated.val_probs, labels, train_texts
         ),
         manifest=manifest,
+        cascade=band,
     )
 
 
@@ -583,8 +639,11 @@ def run_training(
             calibrated,
             lambda texts: served_scores(config, base, model, tfidf, part_maps, calibrated, texts),
         )
+    with clock.stage("cascade"):
+        band, cascade = cascade_stage(config, split, val, calibrated, base, model, tfidf, part_maps)
     notify(Progress("write", fitted.best_epoch, config.max_epochs, 0, 0))
     metrics = run_metrics(config, split, train, val, fitted, teacher, evaluation, calibrated, served) | trust
+    metrics["cascade"] = cascade
     # The languages of the labelled rows (given, else detected; "" unknown): which languages
     # the version can serve.
     metrics["languages"] = language_counts([e.text for e in examples], [e.language for e in examples])
@@ -603,6 +662,7 @@ def run_training(
         calibrated=calibrated,
         onnx=onnx,
         metrics=metrics,
+        band=band,
     )
     return TrainingOutcome(
         artifact_path=path,

@@ -1,4 +1,5 @@
-"""New thresholds for a trained model from newer labelled data, without retraining."""
+"""What a trained model gains without retraining: new thresholds from newer labelled data
+(`recalibrate`), or a scoring cascade's band for a model made before cascades (`add_cascade`)."""
 
 import os
 from collections.abc import Sequence
@@ -7,13 +8,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from training.artifacts import derive_artifact
-from training.calibration import calibrate_thresholds
+from training.artifacts import ArtifactError, derive_artifact
+from training.calibration import apply_probability_maps, calibrate_thresholds
+from training.cascade import AUC_LOSS_BUDGET, always_read, choose_band, trust_beside
 from training.config import TrainConfig
 from training.data import DataError, Example, canonical_order, data_hash, label_matrix
 from training.evaluation import evaluate_both
 from training.inference import Scorer
+from training.normalise import normalise
 from training.report import calibration_report
+from training.validation_split import load_validation_split
 
 
 @dataclass(frozen=True)
@@ -90,3 +94,53 @@ def recalibrate(
         },
     )
     return RecalibrationOutcome(path, thresholds, metrics, digest, len(examples))
+
+
+def add_cascade(artifact_path: str | Path, *, out_dir: str | Path, name: str, budget: float = AUC_LOSS_BUDGET) -> Path:
+    """A copy of an artifact made before cascades, sharing its files, with a band chosen on its
+    own validation split scored as it is served (every window), and its bias and robustness
+    reports with the cascade beside (metrics "cascade")."""
+    scorer = Scorer(artifact_path, threads=os.cpu_count() or 1)
+    if not scorer.tfidf_blend:
+        raise ArtifactError(f"artifact {artifact_path} blends no bag of words: a cascade needs one")
+    split = load_validation_split(artifact_path)
+    labels = scorer.labels
+    full, _, parts = scorer.score_with_parts(split.texts)
+    assert parts is not None  # a blend has its parts
+    bag = parts[:, :, 1]
+    substitute = apply_probability_maps(bag, scorer.artifact.probability_maps, labels)
+    substitute[:, [labels.index(label) for label in scorer.unlearned]] = 0.0
+    read = [normalise(text, scorer.normaliser) for text in split.texts]
+    band = choose_band(
+        labels,
+        full=full,
+        substitute=substitute,
+        tfidf=bag,
+        guarded=always_read(split.texts, read),
+        y=split.y,
+        mask=split.mask,
+    )
+    if band is None:
+        raise ArtifactError(f"no cascade band keeps the ranking of {artifact_path} within {budget}")
+    metrics = {**scorer.artifact.metrics(), "cascade": band.to_dict()}
+    thresholds = scorer.artifact.thresholds()
+    if "toxic" in labels:
+        cascaded = Scorer(artifact_path, threads=os.cpu_count() or 1)
+        cascaded.band = band
+        j = labels.index("toxic")
+        is_toxic = (split.mask[:, j] > 0) & (split.y[:, j] > 0.5)
+        metrics["cascade"]["trust"] = trust_beside(
+            lambda texts: scorer.score(texts)[:, j],
+            lambda texts: cascaded.score(texts)[:, j],
+            [text for text, t in zip(split.texts, is_toxic, strict=True) if t],
+            thresholds["toxic"],
+        )
+    return derive_artifact(
+        scorer.artifact.path,
+        Path(out_dir),
+        name,
+        thresholds=thresholds,
+        metrics=metrics,
+        manifest={**scorer.artifact.manifest, "name": name, "created_at": datetime.now(UTC).isoformat()},
+        cascade=band,
+    )

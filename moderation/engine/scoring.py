@@ -110,7 +110,7 @@ class ActiveModel:
         self._checked_at = float("-inf")
 
 
-_scorers: dict[tuple[Path, bool], Scorer] = {}  # by artifact path and int8, least recently used first
+_scorers: dict[tuple[Path, bool, bool], Scorer] = {}  # by artifact path, int8 and cascade, least recent first
 _scorers_lock = threading.Lock()
 SCORERS_KEPT = 3  # the active version, a shadow, a candidate under comparison
 
@@ -120,7 +120,7 @@ def scorer_for(version: ModelVersion) -> Scorer:
     One per artifact path (and int8 choice), the last few used kept, so the active model is not
     loaded twice."""
     path = artifact_materialise(version)  # from this host's cache, fetched on first use
-    key = (path, version.int8)
+    key = (path, version.int8, version.cascade)
     with _scorers_lock:
         scorer = _scorers.pop(key, None)
         if scorer is None:
@@ -129,6 +129,7 @@ def scorer_for(version: ModelVersion) -> Scorer:
                 root=settings.TOXISCOPE_ARTIFACTS_DIR,
                 runtime="onnx-int8" if version.int8 else "onnx",
                 threads=settings.TOXISCOPE_SCORING_THREADS,
+                cascade=version.cascade,
             )
             while len(_scorers) >= SCORERS_KEPT:
                 _scorers.pop(next(iter(_scorers)))
@@ -137,7 +138,7 @@ def scorer_for(version: ModelVersion) -> Scorer:
 
 
 def _identity(version: ModelVersion) -> tuple[object, ...]:
-    return version.pk, version.name, version.int8, version.thresholds
+    return version.pk, version.name, version.int8, version.cascade, version.thresholds
 
 
 active_model = ActiveModel()

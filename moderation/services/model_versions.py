@@ -191,6 +191,26 @@ def model_version_set_int8(*, version: ModelVersion, int8: bool, changed_by) -> 
     return version
 
 
+@transaction.atomic
+def model_version_set_cascade(*, version: ModelVersion, cascade: bool, changed_by) -> ModelVersion:
+    """Score `version` with its cascade (the bag of words alone where it is sure), or read every
+    comment with the transformer. Every serving process picks the change up within seconds."""
+    version = ModelVersion.objects.select_for_update().get(pk=version.pk)
+    if version.cascade == cascade:
+        return version
+    version.cascade = cascade
+    version.save(update_fields=["cascade"])
+    audit_event_record(
+        actor=changed_by,
+        action="model_version.cascade",
+        target=version,
+        before={"cascade": not cascade},
+        after={"cascade": cascade},
+    )
+    transaction.on_commit(active_model.invalidate)
+    return version
+
+
 def comments_shadow_score(*, comment_ids: Sequence[int]) -> int:
     """Score comments with the shadow version, if one is set; returns how many were scored."""
     shadow = ModelVersion.objects.filter(is_shadow=True).first()

@@ -37,6 +37,7 @@ from moderation.services.imports import comments_import
 from moderation.services.model_versions import (
     model_version_measure_later,
     model_version_promote_gated,
+    model_version_set_cascade,
     model_version_set_int8,
     model_version_shadow_set,
 )
@@ -173,6 +174,11 @@ def version_detail(request, version_id: int):
             "shadow": shadow_disagreement(shadow=version, active=active) if version.is_shadow and active else None,
             "run": TrainingRun.objects.filter(model_version=version).first(),
             "int8_change": int8_change(version),
+            "cascade_trust": [
+                (name, values.get("full"), values.get("cascade"))
+                for figure, name in CASCADE_TRUST.items()
+                if (values := ((version.metrics.get("cascade") or {}).get("trust") or {}).get(figure))
+            ],
             "bias_reports": bias_reports,
             "evaluation": evaluation,
             "served_languages": sorted(version.served_languages),
@@ -287,6 +293,27 @@ def int8(request, version_id: int):
     enable = request.POST.get("enable") == "1"
     model_version_set_int8(version=version, int8=enable, changed_by=request.user)
     messages.info(request, f"{version.name} is served {'int8-quantised' if enable else 'at full precision'}.")
+    return redirect("web:version", version.pk)
+
+
+# The figures the cascade is measured beside the full blend by (training/cascade.py trust_beside).
+CASCADE_TRUST = {
+    "final_bias_metric": "final bias metric, identity templates",
+    "caught_as_written": "toxic comments caught as written",
+    "worst_disguise": "still caught under the worst disguise",
+}
+
+
+@require_POST
+@admin_required
+def cascade(request, version_id: int):
+    version = get_object_or_404(ModelVersion, pk=version_id)
+    enable = request.POST.get("enable") == "1"
+    model_version_set_cascade(version=version, cascade=enable, changed_by=request.user)
+    messages.info(
+        request,
+        f"{version.name} {'scores with its cascade' if enable else 'reads every comment with the transformer'}.",
+    )
     return redirect("web:version", version.pk)
 
 

@@ -7,11 +7,12 @@ from training.fairness import (
     bias_report,
     label_evidence,
     mentioned_terms,
+    mentions_identity,
     power_mean,
     robustness_report,
     template_bias,
 )
-from training.templates import IDENTITY_TERMS
+from training.templates import IDENTITY_TERMS, evaluation_templates
 
 
 def _rows(term_scores: dict[str, tuple[list[float], list[float]]]):
@@ -97,3 +98,9 @@ def test_label_evidence_marks_a_label_with_few_positives_not_reliable():
 def test_mentioned_terms_match_whole_words_only():
     assert mentioned_terms("A Gay couple, and an Asian friend") == {"gay", "asian"}
     assert mentioned_terms("gayety and blackboard") == set()
+
+
+def test_one_search_tells_whether_any_identity_is_named_as_the_per_term_searches_do():
+    texts = [text for text, _, _ in evaluation_templates()] + ["thanks for the fix", "Gayle", "a MUSLIM man", ""]
+    assert [mentions_identity(text) for text in texts] == [bool(mentioned_terms(text)) for text in texts]
+    assert not mentions_identity("Gayle") and mentions_identity("a MUSLIM man")

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from moderation.models import AuditEvent, Decision, DriftSnapshot, ModelVersion, RoutingRule, TrainingRun
 from moderation.selectors.model_versions import version_evaluation
-from moderation.services.model_versions import model_version_measure, model_version_promote
+from moderation.services.model_versions import model_version_install, model_version_measure, model_version_promote
 from tests.factories import AdminFactory, CommentFactory, LabelAnnotationFactory, ModeratorFactory, install_version
 from training.config import PRETRAINED_PRESET
 
@@ -339,6 +339,22 @@ def test_int8_serving_is_a_per_version_switch_with_its_measured_change(admin, ac
     admin.post(reverse("web:int8", args=[active_version.pk]), {"enable": "0"})
     active_model.invalidate()
     assert active_model.get().scorer.runtime == "onnx"
+
+
+def test_the_cascade_is_a_per_version_switch_shown_with_its_band_and_figures(admin, cascaded_artifact, artifacts_dir):
+    from moderation.engine.scoring import active_model
+
+    version = model_version_promote(version=model_version_install(source=cascaded_artifact, name="cascaded"))
+    page = admin.get(reverse("web:version", args=[version.pk])).content.decode()
+    assert "Scores with a cascade" in page and "Turn the cascade off" in page
+    assert "final bias metric, identity templates" in page and "Sure not, below" in page
+    assert active_model.get().scorer.band is not None
+    admin.post(reverse("web:cascade", args=[version.pk]), {"enable": "0"})
+    assert not ModelVersion.objects.get(pk=version.pk).cascade
+    assert AuditEvent.objects.filter(action="model_version.cascade", target_id=str(version.pk)).exists()
+    active_model.invalidate()
+    assert active_model.get().scorer.band is None  # every process reads every comment again
+    assert "Turn the cascade on" in admin.get(reverse("web:version", args=[version.pk])).content.decode()
 
 
 def test_simulator_recomputes_and_saves_rules(admin, active_version):

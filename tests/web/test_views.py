@@ -45,7 +45,7 @@ WEB_ACCESS = {
     **dict.fromkeys(
         ["web:models", "web:models-chart", "web:retrain", "web:export", "web:run", "web:run-cancel", "web:version"]
         + ["web:version-plot"]
-        + ["web:compare", "web:promote", "web:shadow", "web:int8", "web:simulator", "web:import"],
+        + ["web:compare", "web:promote", "web:shadow", "web:int8", "web:cascade", "web:simulator", "web:import"],
         "admin",
     ),
 }
