@@ -108,7 +108,7 @@ class ModelVersionFactory(factory.django.DjangoModelFactory):
     data_hash = "0" * 64
 
 
-def install_version(trained_artifact, artifacts_dir, name: str, status: str = "active", thresholds=None):
+def install_version(trained_artifact, artifacts_dir, name: str, status: str = "active", thresholds=None, cascade=True):
     """The session's tiny model, copied into the host's artifact cache, stored, and recorded as a
     version with its files."""
     path = artifacts_dir / name
@@ -123,6 +123,7 @@ def install_version(trained_artifact, artifacts_dir, name: str, status: str = "a
         train_size=trained_artifact.train_size,
         data_hash=trained_artifact.data_hash,
         status=status,
+        cascade=cascade,
     )
 
 

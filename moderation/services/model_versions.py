@@ -177,35 +177,27 @@ def model_version_shadow_set(*, version: ModelVersion | None, changed_by) -> Mod
 
 @transaction.atomic
 def model_version_set_int8(*, version: ModelVersion, int8: bool, changed_by) -> ModelVersion:
-    """Serve `version` with its int8-quantised model, or with the full-precision one. Every
-    serving process picks the change up within seconds, as after a promotion."""
-    version = ModelVersion.objects.select_for_update().get(pk=version.pk)
-    if version.int8 == int8:
-        return version
-    version.int8 = int8
-    version.save(update_fields=["int8"])
-    audit_event_record(
-        actor=changed_by, action="model_version.int8", target=version, before={"int8": not int8}, after={"int8": int8}
-    )
-    transaction.on_commit(active_model.invalidate)
-    return version
+    """Serve `version` with its int8-quantised model, or with the full-precision one."""
+    return _serving_switch(version=version, switch="int8", on=int8, changed_by=changed_by)
 
 
 @transaction.atomic
 def model_version_set_cascade(*, version: ModelVersion, cascade: bool, changed_by) -> ModelVersion:
     """Score `version` with its cascade (the bag of words alone where it is sure), or read every
-    comment with the transformer. Every serving process picks the change up within seconds."""
+    comment with the transformer."""
+    return _serving_switch(version=version, switch="cascade", on=cascade, changed_by=changed_by)
+
+
+def _serving_switch(*, version: ModelVersion, switch: str, on: bool, changed_by) -> ModelVersion:
+    """Turn one way of serving `version` on or off, audited. Every serving process picks the
+    change up within seconds, as after a promotion."""
     version = ModelVersion.objects.select_for_update().get(pk=version.pk)
-    if version.cascade == cascade:
+    if getattr(version, switch) == on:
         return version
-    version.cascade = cascade
-    version.save(update_fields=["cascade"])
+    setattr(version, switch, on)
+    version.save(update_fields=[switch])
     audit_event_record(
-        actor=changed_by,
-        action="model_version.cascade",
-        target=version,
-        before={"cascade": not cascade},
-        after={"cascade": cascade},
+        actor=changed_by, action=f"model_version.{switch}", target=version, before={switch: not on}, after={switch: on}
     )
     transaction.on_commit(active_model.invalidate)
     return version

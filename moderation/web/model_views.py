@@ -286,16 +286,6 @@ def shadow(request, version_id: int):
     return redirect("web:version", version.pk)
 
 
-@require_POST
-@admin_required
-def int8(request, version_id: int):
-    version = get_object_or_404(ModelVersion, pk=version_id)
-    enable = request.POST.get("enable") == "1"
-    model_version_set_int8(version=version, int8=enable, changed_by=request.user)
-    messages.info(request, f"{version.name} is served {'int8-quantised' if enable else 'at full precision'}.")
-    return redirect("web:version", version.pk)
-
-
 # The figures the cascade is measured beside the full blend by (training/cascade.py trust_beside).
 CASCADE_TRUST = {
     "final_bias_metric": "final bias metric, identity templates",
@@ -304,16 +294,22 @@ CASCADE_TRUST = {
 }
 
 
+# How a version is served, each an audited switch on its page: the service, and what each
+# position means.
+SERVING_SWITCHES = {
+    "int8": (model_version_set_int8, ("at full precision", "int8-quantised")),
+    "cascade": (model_version_set_cascade, ("reading every comment with the transformer", "with its cascade")),
+}
+
+
 @require_POST
 @admin_required
-def cascade(request, version_id: int):
+def serving(request, version_id: int, switch: str):
     version = get_object_or_404(ModelVersion, pk=version_id)
     enable = request.POST.get("enable") == "1"
-    model_version_set_cascade(version=version, cascade=enable, changed_by=request.user)
-    messages.info(
-        request,
-        f"{version.name} {'scores with its cascade' if enable else 'reads every comment with the transformer'}.",
-    )
+    service, meanings = SERVING_SWITCHES[switch]
+    service(version=version, changed_by=request.user, **{switch: enable})
+    messages.info(request, f"{version.name} is served {meanings[enable]}.")
     return redirect("web:version", version.pk)
 
 

@@ -39,7 +39,7 @@ urlpatterns = [
     path("models/<int:version_id>/compare/", model_views.compare, name="compare"),
     path("models/<int:version_id>/promote/", model_views.promote, name="promote"),
     path("models/<int:version_id>/shadow/", model_views.shadow, name="shadow"),
-    path("models/<int:version_id>/int8/", model_views.int8, name="int8"),
-    path("models/<int:version_id>/cascade/", model_views.cascade, name="cascade"),
+    path("models/<int:version_id>/int8/", model_views.serving, {"switch": "int8"}, name="int8"),
+    path("models/<int:version_id>/cascade/", model_views.serving, {"switch": "cascade"}, name="cascade"),
     path("models/<int:version_id>/simulate/", model_views.simulator, name="simulator"),
 ]

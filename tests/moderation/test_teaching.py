@@ -129,7 +129,7 @@ def teaching_version(trained_artifact, artifacts_dir):
     """The tiny model, with a toxic threshold that puts these texts' scores just out of the
     auto-approve margin's reach (0.01 here): it approves them alone, but is unsure of them."""
     candidates = not_drawn([f"thanks for the edit number {i}" for i in range(80)])
-    probe = install_version(trained_artifact, artifacts_dir, "probe", status="retired")
+    probe = install_version(trained_artifact, artifacts_dir, "probe", status="retired", cascade=False)
     toxic = scorer_for(probe).score(candidates)[:, list(trained_artifact.thresholds).index("toxic")].tolist()
     typical = float(np.median(toxic))
     chosen = [
@@ -142,7 +142,9 @@ def teaching_version(trained_artifact, artifacts_dir):
     threshold = max(chosen_scores) + 0.011
     assert all(abs(logit(threshold) - logit(score)) < NEAR for score in chosen_scores), chosen_scores
     thresholds = dict.fromkeys(trained_artifact.thresholds, 1.0) | {"toxic": threshold}
-    return install_version(trained_artifact, artifacts_dir, "teaching", thresholds=thresholds), texts
+    # The transformer reads them all (no cascade): its part and the bag of words' differ.
+    version = install_version(trained_artifact, artifacts_dir, "teaching", thresholds=thresholds, cascade=False)
+    return version, texts
 
 
 def test_uncertain_comments_go_to_people_within_the_budget_and_say_why(teaching_version, settings):
@@ -272,6 +274,7 @@ def test_racing_submits_never_exceed_the_budget_on_sqlite(teaching_version, tmp_
         "labels": version.labels,
         "thresholds": version.thresholds,
         "metrics": version.metrics,
+        "cascade": version.cascade,
     }
     subprocess.run([sys.executable, "-c", SETUP, json.dumps(spec)], cwd=REPO, env=env, check=True, capture_output=True)
     racers = [
