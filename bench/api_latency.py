@@ -3,9 +3,11 @@ BERT-tiny-shaped model: one client, then several concurrent ones, each for a bou
 request count, with real Jigsaw comments; then a fixed rate (50 req/s, open loop); then batch
 submits of 1,000 comments.
 
-It runs on `platform_under_test`: its own PostgreSQL database (dropped afterwards), a scratch
-model trained for one epoch on the demo set and promoted, gunicorn on a free loopback port.
-Usage: python bench/api_latency.py [--seconds 20] [--clients 4] [--workers 2]
+It runs on `platform_under_test`: its own PostgreSQL database (dropped afterwards; or, with
+--database sqlite, the SQLite file a new user gets), a scratch model trained for one epoch on
+the demo set and promoted (with its cascade band, where the training chose one), gunicorn on a
+free loopback port.
+Usage: python bench/api_latency.py [--seconds 20] [--clients 4] [--workers 2] [--database sqlite]
 """
 
 import argparse
@@ -97,6 +99,9 @@ def main() -> int:
     parser.add_argument("--batches", type=int, default=5, help="batch submits of 1,000 comments")
     parser.add_argument("--scoring-threads", type=int, default=1, help="TOXISCOPE_SCORING_THREADS")
     parser.add_argument(
+        "--database", choices=("postgres", "sqlite"), default="postgres", help="sqlite: what `make run` gives"
+    )
+    parser.add_argument(
         "--tfidf-blend",
         type=float,
         help="the model's TF-IDF share (default: TrainConfig's); 0 for the transformer alone",
@@ -107,6 +112,7 @@ def main() -> int:
 
     with platform(
         db_name="toxiscope_bench",
+        database=args.database,
         workers=args.workers,
         scoring_threads=args.scoring_threads,
         # Lifted, as the batch size is: the batch phase measures scoring in the request.
@@ -135,9 +141,11 @@ def main() -> int:
     )
     print(f"batch submit of 1,000 (sync, scored + routed + stored): median {np.median(batch_rates):.0f} comments/s")
     blend = "" if args.tfidf_blend is None else f"_blend{args.tfidf_blend:g}"
+    database = "" if args.database == "postgres" else f"_{args.database}"
     write_result(
-        f"api_latency_threads{args.scoring_threads}{blend}",
+        f"api_latency_threads{args.scoring_threads}{blend}{database}",
         {
+            "database": args.database,
             "tfidf_blend": args.tfidf_blend,
             "data": source,
             "gunicorn_workers": args.workers,

@@ -7,14 +7,14 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from moderation.models import ArtifactBlob, ArtifactChunk, ArtifactFile, ModelVersion, TrainingRun
+from moderation.models import ArtifactBlob, ArtifactChunk, ArtifactFile, ModelVersion
 from moderation.services.artifacts import artifact_blobs_prune, artifact_upload
-from moderation.services.training import training_run_execute, training_run_start
+from moderation.services.model_versions import model_version_install
 from moderation.storage import DatabaseBlobStore, artifact_materialise, file_sha256
 from tests.factories import install_version
-from tests.tiny import tiny_config
 from training.artifacts import ArtifactError
 from training.inference import Scorer
 
@@ -85,23 +85,28 @@ def test_pruning_deletes_only_old_bytes_that_no_version_names(trained_artifact, 
     assert artifact_materialise(version)  # every named blob is still there
 
 
-@pytest.mark.slow
-def test_a_run_whose_upload_dies_leaves_no_version_and_fails(demo_data, artifacts_dir, monkeypatch):
+def test_an_install_whose_upload_dies_leaves_no_version_and_only_whole_unnamed_blobs(
+    trained_artifact, artifacts_dir, monkeypatch
+):
+    """As a training run's upload (the worker killed mid-upload: tests/integration/test_multi_host.py)."""
     stored = []
     put = DatabaseBlobStore.put
 
     def dying_put(self, sha256, path):
         if len(stored) == 3:
-            raise OSError("the worker's disk went away mid-upload")
+            raise OSError("the disk went away mid-upload")
         put(self, sha256, path)
         stored.append(sha256)
 
     monkeypatch.setattr(DatabaseBlobStore, "put", dying_put)
-    config = {k: v for k, v in tiny_config().to_dict().items() if k not in ("labels", "base_model")}
-    run = training_run_execute(run_id=training_run_start(config=config, enqueue=False).pk)
-    assert run.status == TrainingRun.Status.FAILED and "mid-upload" in run.error
+    with pytest.raises(ValidationError, match="mid-upload"):
+        model_version_install(source=trained_artifact.artifact_path, name="dying")
     assert not ModelVersion.objects.exists() and not ArtifactFile.objects.exists()
-    assert ArtifactBlob.objects.count() == 3  # whole blobs, named by nothing: pruned after a day
+    assert not (artifacts_dir / "dying").exists()
+    blobs = ArtifactBlob.objects.all()
+    assert len(blobs) == 3
+    for blob in blobs:  # each whole
+        assert hashlib.sha256(b"".join(DatabaseBlobStore().read(blob.sha256))).hexdigest() == blob.sha256
     ArtifactBlob.objects.update(touched_at=timezone.now() - timedelta(days=2))
     assert artifact_blobs_prune() == 3 and not ArtifactChunk.objects.exists()
 
