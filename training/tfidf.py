@@ -92,7 +92,10 @@ class TfidfModel:
             values = (1.0 + np.log(counts)) * idf[columns]
             norms = np.sqrt(np.bincount(rows, values * values, minlength=len(texts)))
             values /= norms[rows]
-            logits += _sparse_rows(values, rows, columns, (len(texts), len(idf))) @ weights
+            # Each row's sum of value × weight, over its run of entries (rows come sorted).
+            present, starts = np.unique(rows, return_index=True)
+            if len(present):
+                logits[present] += np.add.reduceat(values[:, None] * weights[columns], starts, axis=0)
         probs = 1.0 / (1.0 + np.exp(-logits))
         constant = ~np.isnan(self.constant)
         probs[:, constant] = self.constant[constant]
@@ -157,9 +160,3 @@ def _feature_ids(vectorizer: Any) -> Callable[[str], list[int]]:
         return found
 
     return feature_ids
-
-
-def _sparse_rows(values: np.ndarray, rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int]) -> Any:
-    from scipy import sparse
-
-    return sparse.csr_matrix((values, (rows, columns)), shape=shape)
