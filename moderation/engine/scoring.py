@@ -89,7 +89,8 @@ class ActiveModel:
             self._current = None
             return
         current = self._current
-        # The name as well as the id: SQLite reuses the id of a deleted row.
+        # The name and creation time as well as the id: SQLite reuses the id of a deleted row,
+        # and a new version may take a deleted one's name.
         if current is not None and _identity(current.version) == _identity(version):
             return
         try:
@@ -138,7 +139,7 @@ def scorer_for(version: ModelVersion) -> Scorer:
 
 
 def _identity(version: ModelVersion) -> tuple[object, ...]:
-    return version.pk, version.name, version.int8, version.cascade, version.thresholds
+    return version.pk, version.name, version.created_at, version.int8, version.cascade, version.thresholds
 
 
 active_model = ActiveModel()

@@ -145,6 +145,21 @@ def test_promotion_reaches_a_serving_process_without_a_restart(
     assert api.post(URL, {"text": "two"}, format="json").json()["model_version"] == "tiny-newer"
 
 
+def test_a_new_version_under_a_deleted_ones_id_and_name_is_loaded_afresh(trained_artifact, artifacts_dir):
+    """SQLite gives a new row a deleted row's id; a restored backup can bring back a name."""
+    first = install_version(trained_artifact, artifacts_dir, "reused", thresholds={"toxic": 0.3})
+    assert active_model.get().version.metrics == first.metrics
+    pk, created_at = first.pk, first.created_at
+    first.delete()
+    shutil.rmtree(artifacts_dir / "reused")
+    again = install_version(trained_artifact, artifacts_dir, "reused", thresholds={"toxic": 0.3})
+    ModelVersion.objects.filter(pk=again.pk).update(id=pk, metrics={"languages": {"de": 500}})
+    ArtifactFile.objects.filter(version_id=again.pk).update(version_id=pk)
+    assert ModelVersion.objects.get(pk=pk).created_at != created_at
+    active_model.invalidate()
+    assert active_model.get().version.metrics == {"languages": {"de": 500}}
+
+
 def test_promotion_keeps_one_active_audits_and_rolls_back(active_version, trained_artifact, artifacts_dir):
     candidate = install_version(trained_artifact, artifacts_dir, "candidate", status="candidate")
     model_version_promote(version=candidate)
