@@ -118,8 +118,8 @@ SCORERS_KEPT = 3  # the active version, a shadow, a candidate under comparison
 
 def scorer_for(version: ModelVersion) -> Scorer:
     """A loaded scorer for any version: the active one, a shadow, a candidate being compared.
-    One per artifact path (and int8 choice), the last few used kept, so the active model is not
-    loaded twice."""
+    One per artifact path (and int8 and cascade choices), the last few used kept, so the active
+    model is not loaded twice."""
     path = artifact_materialise(version)  # from this host's cache, fetched on first use
     key = (path, version.int8, version.cascade)
     with _scorers_lock:

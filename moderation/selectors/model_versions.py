@@ -36,6 +36,12 @@ EVALUATION_SET_CACHE_S = 300
 PENDING = "pending"
 
 
+def _served_as(version: ModelVersion) -> list[object]:
+    """What a version's scores depend on, for cache keys: the row (SQLite reuses a deleted
+    row's id, a name can come back) and how it is served."""
+    return [version.pk, version.name, str(version.created_at), version.int8, version.cascade]
+
+
 def validation_split_of(version: ModelVersion) -> ValidationSplit | None:
     """The version's validation split; None for an artifact made before it was kept, or one the
     store cannot give (logged: the pages show the version without its split's figures)."""
@@ -233,7 +239,7 @@ def version_evaluation(version: ModelVersion, *, compute: bool = True) -> Evalua
     with `compute` false, while the version has not been measured yet: no scoring then)."""
     labels = list(version.labels)
     texts, matrix, digest, languages = _evaluation_rows(labels)
-    key = f"evaluation:{_digest([version.pk, version.name, version.thresholds, digest])}"
+    key = f"evaluation:{_digest([*_served_as(version), version.thresholds, digest])}"
     cached = cache.get(key)
     if cached is not None or not compute:
         return cached
@@ -278,7 +284,7 @@ def evaluation_reference(version: ModelVersion) -> EvaluationReference | None:
     reads the set once a day (cached): for a worker, never a request."""
     labels = list(version.labels)
     texts, _, digest, languages = _evaluation_rows(labels)
-    key = f"evaluation-reference:{_digest([version.pk, version.name, digest])}"
+    key = f"evaluation-reference:{_digest([*_served_as(version), digest])}"
     cached = cache.get(key)
     if cached is not None:
         return cached

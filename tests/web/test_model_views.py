@@ -341,10 +341,13 @@ def test_int8_serving_is_a_per_version_switch_with_its_measured_change(admin, ac
     assert active_model.get().scorer.runtime == "onnx"
 
 
-def test_the_cascade_is_a_per_version_switch_shown_with_its_band_and_figures(admin, cascaded_artifact, artifacts_dir):
+def test_the_cascade_is_a_per_version_switch_shown_with_its_band_and_figures(
+    admin, cascaded_artifact, artifacts_dir, demo_data
+):
     from moderation.engine.scoring import active_model
 
     version = model_version_promote(version=model_version_install(source=cascaded_artifact, name="cascaded"))
+    assert version_evaluation(version) is not None
     page = admin.get(reverse("web:version", args=[version.pk])).content.decode()
     assert "Scores with a cascade" in page and "Turn the cascade off" in page
     assert "final bias metric, identity templates" in page and "Sure not, below" in page
@@ -354,6 +357,8 @@ def test_the_cascade_is_a_per_version_switch_shown_with_its_band_and_figures(adm
     assert AuditEvent.objects.filter(action="model_version.cascade", target_id=str(version.pk)).exists()
     active_model.invalidate()
     assert active_model.get().scorer.band is None  # every process reads every comment again
+    # Its figures on the evaluation set were measured with the cascade: measured afresh without.
+    assert version_evaluation(ModelVersion.objects.get(pk=version.pk), compute=False) is None
     assert "Turn the cascade on" in admin.get(reverse("web:version", args=[version.pk])).content.decode()
 
 
