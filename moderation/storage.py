@@ -19,8 +19,9 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
-from datetime import datetime
+import time
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -131,7 +132,26 @@ def artifact_materialise(version: ModelVersion) -> Path:
         verify_artifact(path)
     with _verified_lock:
         _verified.add(key)
+    os.utime(path)  # its last use on this host, for cache_prune
     return path
+
+
+def cache_prune(*, keep: Iterable[str], unused_for: timedelta) -> list[str]:
+    """Remove this host's cached copies of versions outside `keep` that no process here has
+    used for `unused_for`: the store still holds them, and a later use fetches them again.
+    Returns the names removed."""
+    cache = Path(settings.TOXISCOPE_ARTIFACTS_DIR)
+    if not cache.is_dir():
+        return []
+    kept, cutoff, removed = set(keep), time.time() - unused_for.total_seconds(), []
+    for path in cache.iterdir():
+        # A name starting with "." is a fetch, a discard or the plots' cache, not a version.
+        if path.name.startswith(".") or path.name in kept or not path.is_dir():
+            continue
+        if path.stat().st_mtime < cutoff:
+            cache_discard(path)
+            removed.append(path.name)
+    return removed
 
 
 def _manifest_matches(path: Path, sha256: str) -> bool:

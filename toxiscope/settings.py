@@ -359,6 +359,9 @@ CELERY_BEAT_SCHEDULE = {
 # This host's cache of model artifacts: the database holds every version's files (the artifact
 # store, moderation/storage.py); a process materialises a version here on first use.
 TOXISCOPE_ARTIFACTS_DIR = Path(os.environ.get("TOXISCOPE_ARTIFACTS_DIR", VAR_DIR / "artifacts"))
+# A host's copy of a retired version no process there has used for this many days is removed
+# when the host's active version changes (the database keeps it).
+TOXISCOPE_ARTIFACT_CACHE_DAYS = env_number("TOXISCOPE_ARTIFACT_CACHE_DAYS", 7, minimum=0)
 # Where artifacts' bytes are kept: a class implementing moderation.storage.BlobStore.
 TOXISCOPE_ARTIFACT_STORE = os.environ.get("TOXISCOPE_ARTIFACT_STORE", "moderation.storage.DatabaseBlobStore")
 # The database store's chunk size: one row's bytes (PostgreSQL takes up to 1 GB a value; a few

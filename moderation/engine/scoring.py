@@ -11,12 +11,13 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 
 from moderation.models import ModelVersion, TrainingRun
-from moderation.storage import artifact_materialise
+from moderation.storage import artifact_materialise, cache_prune
 from training.artifacts import ArtifactError
 from training.inference import Scorer, by_label
 
@@ -105,6 +106,12 @@ class ActiveModel:
             torch.set_num_threads(settings.TOXISCOPE_SCORING_THREADS)
         self._current = LoadedVersion(version, scorer, teacher_of(version))
         logger.info("serving model version %s", version.name)
+        # The moment this host's cache changes: the copies of retired versions unused for
+        # TOXISCOPE_ARTIFACT_CACHE_DAYS go (the store keeps them; a rollback fetches again).
+        unretired = ModelVersion.objects.exclude(status=ModelVersion.Status.RETIRED).values_list("name", flat=True)
+        removed = cache_prune(keep=unretired, unused_for=timedelta(days=settings.TOXISCOPE_ARTIFACT_CACHE_DAYS))
+        if removed:
+            logger.info("removed this host's unused copies of %s", ", ".join(sorted(removed)))
 
     def invalidate(self) -> None:
         """Check the database on the next call (after a promotion in this process)."""

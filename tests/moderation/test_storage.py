@@ -2,7 +2,9 @@
 
 import hashlib
 import json
+import os
 import shutil
+import time
 from datetime import timedelta
 
 import numpy as np
@@ -10,6 +12,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from moderation.engine.scoring import active_model
 from moderation.models import ArtifactBlob, ArtifactChunk, ArtifactFile, ModelVersion
 from moderation.services.artifacts import artifact_blobs_prune, artifact_upload
 from moderation.services.model_versions import model_version_install
@@ -117,3 +120,21 @@ def test_an_upload_refuses_a_damaged_directory(trained_artifact, tmp_path):
     with pytest.raises(ArtifactError, match="does not match its checksum"):
         artifact_upload(path=damaged)
     assert not ArtifactBlob.objects.exists()
+
+
+def test_a_hosts_unused_copies_of_retired_versions_go_when_its_active_version_changes(
+    trained_artifact, artifacts_dir, settings
+):
+    settings.TOXISCOPE_ARTIFACT_CACHE_DAYS = 7
+    old = install_version(trained_artifact, artifacts_dir, "old", status="retired")
+    install_version(trained_artifact, artifacts_dir, "recent", status="retired")
+    install_version(trained_artifact, artifacts_dir, "candidate", status="candidate")
+    eight_days_ago = time.time() - 8 * 86400
+    for name in ("old", "candidate"):
+        os.utime(artifacts_dir / name, (eight_days_ago, eight_days_ago))
+    (artifacts_dir / ".plots").mkdir()
+    install_version(trained_artifact, artifacts_dir, "active")
+    active_model.invalidate()
+    assert active_model.get().name == "active"
+    assert sorted(path.name for path in artifacts_dir.iterdir()) == [".plots", "active", "candidate", "recent"]
+    assert artifact_materialise(old).is_dir()  # the store keeps it: fetched again on use
