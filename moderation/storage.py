@@ -31,9 +31,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from moderation.models import ArtifactBlob, ArtifactChunk, ArtifactFile, ModelVersion
-from training.artifacts import MANIFEST, ArtifactError, verify_artifact
-
-READ_BYTES = 1 << 20
+from training.artifacts import MANIFEST, ArtifactError, file_sha256, verify_artifact
 
 
 class BlobStore(Protocol):
@@ -89,14 +87,6 @@ class DatabaseBlobStore:
 def blob_store() -> BlobStore:
     store: BlobStore = import_string(settings.TOXISCOPE_ARTIFACT_STORE)()
     return store
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(READ_BYTES), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def cache_path(version: ModelVersion) -> Path:

@@ -71,7 +71,7 @@ class ArtifactError(RuntimeError):
     pass
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -135,7 +135,7 @@ def _staging(out_dir: Path, name: str) -> Path:
 
 def _seal(tmp: Path, final: Path, manifest: dict[str, Any]) -> Path:
     """Checksum every file, write the manifest, and rename the staging directory into place."""
-    files = {file: _sha256(tmp / file) for file in FILES if (tmp / file).is_file()}
+    files = {file: file_sha256(tmp / file) for file in FILES if (tmp / file).is_file()}
     _write_json(tmp / MANIFEST, {**manifest, "files": files})
     for path in (tmp, *tmp.iterdir()):
         os.chmod(path, 0o700 if path.is_dir() else 0o600)  # readable by the platform's user only
@@ -315,7 +315,7 @@ def verify_artifact(path: str | Path, root: str | Path | None = None) -> dict[st
         target = path / file
         if not target.is_file():
             raise ArtifactError(f"artifact {path} is missing {file}")
-        if _sha256(target) != expected:
+        if file_sha256(target) != expected:
             raise ArtifactError(f"artifact {path}: {file} does not match its checksum (corrupt or modified)")
     return manifest
 

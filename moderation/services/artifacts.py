@@ -7,8 +7,8 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from moderation.storage import blob_store, file_sha256
-from training.artifacts import MANIFEST, verify_artifact
+from moderation.storage import blob_store
+from training.artifacts import MANIFEST, file_sha256, verify_artifact
 
 # How long a blob no version names is kept: long enough for the upload that stored it to record
 # its version (a run's files are stored one by one, then recorded together).

@@ -17,11 +17,12 @@ from moderation.models import ArtifactBlob, ArtifactFile, ModelVersion, Training
 from moderation.services import api_key_create
 from moderation.services.artifacts import artifact_blobs_prune
 from moderation.services.training import training_run_start, training_runs_reap_stale
-from moderation.storage import artifact_materialise, file_sha256
+from moderation.storage import artifact_materialise
 from tests.factories import PASSWORD, AdminFactory, ApiClientFactory, install_version
 from tests.integration.conftest import wait_for
 from tests.servers import gunicorn, server_env
 from tests.tiny import DEMO_CSV, tiny_config
+from training.artifacts import file_sha256
 
 pytestmark = [
     pytest.mark.integration,

@@ -26,8 +26,8 @@ from moderation.models import (
     RoutingRule,
 )
 from moderation.services import api_key_create, comments_triage_waiting, model_version_promote
-from moderation.storage import file_sha256
 from tests.factories import ApiClientFactory, install_version
+from training.artifacts import file_sha256
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/comments/"

@@ -16,9 +16,9 @@ from moderation.engine.scoring import active_model
 from moderation.models import ArtifactBlob, ArtifactChunk, ArtifactFile, ModelVersion
 from moderation.services.artifacts import artifact_blobs_prune, artifact_upload
 from moderation.services.model_versions import model_version_install
-from moderation.storage import DatabaseBlobStore, artifact_materialise, file_sha256
+from moderation.storage import DatabaseBlobStore, artifact_materialise
 from tests.factories import install_version
-from training.artifacts import ArtifactError
+from training.artifacts import ArtifactError, file_sha256
 from training.inference import Scorer
 
 pytestmark = pytest.mark.django_db

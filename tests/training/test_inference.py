@@ -143,9 +143,9 @@ def test_an_artifact_made_before_the_normaliser_reads_text_as_it_is(trained_arti
     del config["training"]["normaliser"]
     (old / "config.json").write_text(json.dumps(config))
     manifest = json.loads((old / "manifest.json").read_text())
-    from training.artifacts import _sha256
+    from training.artifacts import file_sha256
 
-    manifest["files"]["config.json"] = _sha256(old / "config.json")
+    manifest["files"]["config.json"] = file_sha256(old / "config.json")
     del manifest["format"]
     (old / "manifest.json").write_text(json.dumps(manifest))
     scorer = Scorer(old)
