@@ -4,7 +4,7 @@ Every web and worker process keeps one `ActiveModel`. At most every
 `TOXISCOPE_MODEL_CHECK_INTERVAL_S` seconds it asks the database which version is active (one
 indexed query); when the answer changes it loads the new artifact and swaps it in, so a
 promotion or rollback reaches every process within seconds, without a restart. The last few
-loaded scorers are kept by artifact path, so switching back (a rollback) reads nothing again.
+loaded scorers are kept by version, so switching back (a rollback) reads nothing again.
 """
 
 import logging
@@ -12,7 +12,6 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 from django.conf import settings
 
@@ -90,8 +89,6 @@ class ActiveModel:
             self._current = None
             return
         current = self._current
-        # The name and creation time as well as the id: SQLite reuses the id of a deleted row,
-        # and a new version may take a deleted one's name.
         if current is not None and _identity(current.version) == _identity(version):
             return
         try:
@@ -118,22 +115,22 @@ class ActiveModel:
         self._checked_at = float("-inf")
 
 
-_scorers: dict[tuple[Path, bool, bool], Scorer] = {}  # by artifact path, int8 and cascade, least recent first
+_scorers: dict[tuple[object, ...], Scorer] = {}  # by _scorer_key, least recently used first
 _scorers_lock = threading.Lock()
 SCORERS_KEPT = 3  # the active version, a shadow, a candidate under comparison
 
 
 def scorer_for(version: ModelVersion) -> Scorer:
     """A loaded scorer for any version: the active one, a shadow, a candidate being compared.
-    One per artifact path (and int8 and cascade choices), the last few used kept, so the active
-    model is not loaded twice."""
-    path = artifact_materialise(version)  # from this host's cache, fetched on first use
-    key = (path, version.int8, version.cascade)
+    One per version (and int8 and cascade choices), the last few used kept, so the active model
+    is not loaded twice. A kept scorer is served without asking the store or the disk again:
+    it holds its model in memory."""
+    key = _scorer_key(version)
     with _scorers_lock:
         scorer = _scorers.pop(key, None)
         if scorer is None:
             scorer = Scorer(
-                path,
+                artifact_materialise(version),  # from this host's cache, fetched on first use
                 root=settings.TOXISCOPE_ARTIFACTS_DIR,
                 runtime="onnx-int8" if version.int8 else "onnx",
                 threads=settings.TOXISCOPE_SCORING_THREADS,
@@ -145,8 +142,14 @@ def scorer_for(version: ModelVersion) -> Scorer:
         return scorer
 
 
+def _scorer_key(version: ModelVersion) -> tuple[object, ...]:
+    """What a loaded scorer depends on. The name and creation time as well as the id: SQLite
+    reuses the id of a deleted row, and a new version may take a deleted one's name."""
+    return version.pk, version.name, version.created_at, version.int8, version.cascade
+
+
 def _identity(version: ModelVersion) -> tuple[object, ...]:
-    return version.pk, version.name, version.created_at, version.int8, version.cascade, version.thresholds
+    return (*_scorer_key(version), version.thresholds)
 
 
 active_model = ActiveModel()
