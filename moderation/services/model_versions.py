@@ -44,15 +44,26 @@ def model_version_create(*, artifact: StoredArtifact, **fields) -> ModelVersion:
     return version
 
 
-@transaction.atomic
 def model_version_promote(*, version: ModelVersion, promoted_by=None) -> ModelVersion:
     """Make `version` the one active version, in one transaction: the previous active one is
     retired in the same commit, so exactly one is active at every instant. Promoting a retired
     version is a rollback. Every serving process picks the change up within seconds."""
+    _fetch_for_promotion(version)
+    return _promote(version=version, promoted_by=promoted_by)
+
+
+def _fetch_for_promotion(version: ModelVersion) -> None:
+    """This host serves it next: its artifact fetched and verified, before any transaction opens
+    (a fetch takes a second or more, and on SQLite an open transaction holds every writer back).
+    A version the store cannot give is refused."""
     try:
-        artifact_materialise(version)  # this host serves it next: fetched and verified now
+        artifact_materialise(version)
     except ArtifactError as exc:
         raise ValidationError(f"model version {version.name} cannot be promoted: {exc}") from None
+
+
+@transaction.atomic
+def _promote(*, version: ModelVersion, promoted_by) -> ModelVersion:
     # Lock every version row this promotion touches, so two concurrent promotions serialize.
     locked = list(ModelVersion.objects.select_for_update().filter(status=ModelVersion.Status.ACTIVE))
     version = ModelVersion.objects.select_for_update().get(pk=version.pk)
@@ -127,8 +138,9 @@ def model_version_promote_gated(
         raise ValidationError(f"{version.name} is worse than the active version: {numbers}.")
     if not reason.strip():
         raise ValidationError({"reason": "Say why you override the promotion gate."})
+    _fetch_for_promotion(version)
     with transaction.atomic():
-        promoted = model_version_promote(version=version, promoted_by=promoted_by)
+        promoted = _promote(version=version, promoted_by=promoted_by)
         audit_event_record(
             actor=promoted_by,
             action="model_version.promote_override",

@@ -188,6 +188,30 @@ def test_a_corrupt_or_missing_artifact_is_refused_at_promotion(active_version, t
     assert ModelVersion.objects.get(status="active") == active_version
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_promotion_fetches_its_artifact_before_any_transaction_opens(
+    active_version, trained_artifact, artifacts_dir, monkeypatch, settings, demo_data
+):
+    """On SQLite an open transaction holds every other writer back; a fetch takes seconds."""
+    from moderation.services import model_versions
+
+    materialise, in_transaction = model_versions.artifact_materialise, []
+
+    def recording(version):
+        in_transaction.append(connection.in_atomic_block)
+        return materialise(version)
+
+    monkeypatch.setattr(model_versions, "artifact_materialise", recording)
+    settings.TOXISCOPE_PROMOTION_MARGIN = settings.TOXISCOPE_PROMOTION_LABEL_MARGIN = -1.0  # the gate fails
+    candidate = install_version(trained_artifact, artifacts_dir, "overridden", status="candidate")
+    model_versions.model_version_promote_gated(
+        version=candidate, promoted_by=None, override=True, reason="the test's", compute=True
+    )
+    assert AuditEvent.objects.filter(action="model_version.promote_override").exists()  # the gated path
+    model_version_promote(version=active_version)
+    assert in_transaction == [False, False]
+
+
 def test_a_damaged_cached_copy_is_fetched_again(active_version, artifacts_dir):
     """The store is the truth: a cached copy that no longer verifies is replaced, not served."""
     cached = artifacts_dir / active_version.name / "model.onnx"
