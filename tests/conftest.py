@@ -10,6 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connections
+from django.test.utils import override_settings
 
 from moderation.engine import api_keys
 from moderation.engine.config import routing_config
@@ -79,6 +80,12 @@ def demo_data(db):
 def artifacts_dir(settings, tmp_path) -> Path:
     settings.TOXISCOPE_ARTIFACTS_DIR = tmp_path / "artifacts"
     return settings.TOXISCOPE_ARTIFACTS_DIR
+
+
+@pytest.fixture(autouse=True, scope="session")
+def quick_password_checks():
+    with override_settings(PASSWORD_HASHERS=["tests.factories.FewIterationsHasher"]):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,7 @@ from functools import cache
 
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
 from django.contrib.auth.models import Group
 
 from moderation import models
@@ -15,11 +15,18 @@ from moderation.services.model_versions import model_version_create
 PASSWORD = "correct horse battery staple"  # every factory user's
 
 
+class FewIterationsHasher(PBKDF2PasswordHasher):
+    """Production's algorithm (pbkdf2_sha256) at 1,000 iterations rather than 1,000,000: one
+    check costs 0.5 s there, and the suite logs in hundreds of times. The test process hashes
+    with it (conftest); its hashes are ordinary pbkdf2_sha256 ones, which the servers the tests
+    start check, and upgrade on a log-in, as production does."""
+
+    iterations = 1_000
+
+
 @cache
 def _password_hash() -> str:
-    """The production hasher's hash of PASSWORD, made once: at its 1,000,000 PBKDF2 iterations
-    one costs 0.3 s, and the suite creates hundreds of users. Logging in still checks it the
-    production way, in this process and in the servers the tests start."""
+    """PASSWORD's hash, made once: the suite creates hundreds of users."""
     return make_password(PASSWORD)
 
 

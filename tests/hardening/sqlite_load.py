@@ -1,5 +1,5 @@
 """Load on the SQLite default, run by test_sqlite_default.py in a process of its own (its settings
-must be the SQLite ones): prints what every request answered, as JSON.
+must be the SQLite ones, its database migrated): prints what every request answered, as JSON.
 
 Web requests go through Django's whole request handler, each thread with its own connection, as
 gunicorn's workers and threads would: 20 clients submit one external_id at once while a
@@ -49,7 +49,6 @@ def at_once(calls) -> list:
 
 def main() -> int:
     assert connection.vendor == "sqlite", connection.vendor
-    call_command("migrate", "--no-input", verbosity=0)
     call_command("install_starter_model", verbosity=0)
     from django.contrib.auth import get_user_model
 

@@ -18,7 +18,7 @@ from django.db import connection
 from moderation.models import Comment
 from moderation.services import api_key_create
 from tests.factories import ApiClientFactory
-from tests.servers import celery_worker, gunicorn, server_env, sqlite_env
+from tests.servers import celery_worker, gunicorn, migrated_sqlite_env, server_env
 from tests.tiny import REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -37,9 +37,9 @@ print(api_key_create(user=user, name="big")[1])
 def sqlite_install(tmp_path_factory) -> tuple[dict, str]:
     """One install of the SQLite default (migrated, the starter model, an API key), shared by
     this module's tests: each starts its own server on it, and counts only its own comments."""
-    env = sqlite_env(tmp_path_factory.mktemp("sqlite") / "var", ALLOWED_HOSTS="127.0.0.1")
-    for args in (["migrate", "--no-input"], ["install_starter_model"]):
-        subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, check=True)
+    env = migrated_sqlite_env(tmp_path_factory.mktemp("sqlite") / "var", ALLOWED_HOSTS="127.0.0.1")
+    install = [sys.executable, "manage.py", "install_starter_model"]
+    subprocess.run(install, cwd=REPO, env=env, capture_output=True, check=True)
     shell = [sys.executable, "manage.py", "shell", "-c", KEY_SCRIPT]
     key = subprocess.run(shell, cwd=REPO, env=env, capture_output=True, text=True, check=True).stdout.split()[-1]
     return env, key

@@ -4,15 +4,12 @@ what gunicorn answers itself is JSON."""
 
 import json
 import socket
-import subprocess
-import sys
 import time
 
 import pytest
 import requests
 
-from tests.servers import gunicorn, sqlite_env
-from tests.tiny import REPO
+from tests.servers import gunicorn, migrated_sqlite_env
 
 pytestmark = pytest.mark.slow
 HALF_OPEN = 50
@@ -20,10 +17,7 @@ HALF_OPEN = 50
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    env = sqlite_env(tmp_path_factory.mktemp("slow") / "var", ALLOWED_HOSTS="127.0.0.1")
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--no-input"], cwd=REPO, env=env, check=True, capture_output=True
-    )
+    env = migrated_sqlite_env(tmp_path_factory.mktemp("slow") / "var", ALLOWED_HOSTS="127.0.0.1")
     with gunicorn(env) as base:
         yield base
 

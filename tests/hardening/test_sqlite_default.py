@@ -6,14 +6,14 @@ import sys
 
 import pytest
 
-from tests.servers import sqlite_env
+from tests.servers import migrated_sqlite_env
 from tests.tiny import REPO
 
 pytestmark = pytest.mark.slow
 
 
 def test_concurrent_submits_and_decisions_on_sqlite_never_fail(tmp_path):
-    env = sqlite_env(tmp_path / "var", PYTHONPATH=str(REPO))
+    env = migrated_sqlite_env(tmp_path / "var", PYTHONPATH=str(REPO))
     done = subprocess.run(
         [sys.executable, str(REPO / "tests" / "hardening" / "sqlite_load.py")],
         cwd=REPO,

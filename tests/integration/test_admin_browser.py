@@ -29,6 +29,7 @@ TINY = {
     "scratch_intermediate": 64,
     "baseline": False,
     "num_threads": 1,
+    "augment": False,
 }
 
 

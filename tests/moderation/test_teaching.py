@@ -40,7 +40,7 @@ from moderation.services import comments_submit_many
 from moderation.services.review import review_item_claim_next
 from moderation.services.triage import analyze, comments_triage
 from tests.factories import ApiClientFactory, ModeratorFactory, TrainingRunFactory, install_version
-from tests.servers import sqlite_env
+from tests.servers import migrated_sqlite_env
 from tests.tiny import REPO
 
 pytestmark = pytest.mark.django_db
@@ -262,12 +262,9 @@ RoutingRule.objects.filter(action="auto_approve").update(margin=0.01)  # as teac
 def test_racing_submits_never_exceed_the_budget_on_sqlite(teaching_version, tmp_path):
     """Four processes submit at once to one SQLite file, as gunicorn's workers would."""
     version, texts = teaching_version
-    env = sqlite_env(tmp_path / "var", TOXISCOPE_TEACH_DAILY_BUDGET="3", TOXISCOPE_TEACH_RANDOM_SHARE="0")
+    env = migrated_sqlite_env(tmp_path / "var", TOXISCOPE_TEACH_DAILY_BUDGET="3", TOXISCOPE_TEACH_RANDOM_SHARE="0")
     env["TOXISCOPE_ARTIFACTS_DIR"] = str(tmp_path / "artifacts")
     env["DJANGO_SETTINGS_MODULE"] = "toxiscope.settings"
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--no-input"], cwd=REPO, env=env, check=True, capture_output=True
-    )
     spec = {
         "name": "teaching",
         "path": str(tmp_path / "artifacts" / version.name),  # the test's cache: artifacts_dir

@@ -4,7 +4,15 @@ import sys
 
 import pytest
 
-from tests.tiny import DEMO_CSV, REPO
+from tests.tiny import DEMO_CSV, REPO, tiny_config
+
+
+# tests/tiny.py's model, as flags: what is tested is the command, not the model.
+TINY_ARGS = [
+    f"--{name.replace('_', '-')}={value}"
+    for name, value in tiny_config().to_dict().items()
+    if name in ("vocab_size", "scratch_hidden", "scratch_layers", "scratch_intermediate", "max_len", "batch_size")
+] + ["--no-augment"]
 
 
 def run_cli(*args, **env):
@@ -21,7 +29,17 @@ def run_cli(*args, **env):
 @pytest.mark.slow
 def test_cli_trains_and_prints_the_reference_table_with_the_baseline(tmp_path):
     result = run_cli(
-        "--data", str(DEMO_CSV), "--base-model", "scratch", "--out", str(tmp_path), "--name", "cli", "--max-epochs", "2"
+        "--data",
+        str(DEMO_CSV),
+        "--base-model",
+        "scratch",
+        "--out",
+        str(tmp_path),
+        "--name",
+        "cli",
+        "--max-epochs",
+        "2",
+        *TINY_ARGS,
     )
     assert result.returncode == 0, result.stderr
     assert "label" in result.stdout and "TF-IDF F1" in result.stdout
