@@ -221,7 +221,10 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "moderation.messages": ("validation messages shared by the CLI and the web", ()),
     "moderation.text": ("text rules shared by every way in: blank text, language codes, a comment's sentences", ()),
     "moderation": ("the app's package", ()),
-    "toxiscope": ("settings from the environment, the Celery app, gunicorn's settings and access log", ()),
+    "toxiscope": (
+        "settings from the environment, the Celery app, gunicorn's settings and access log, SQLite's pool",
+        (),
+    ),
     "training": ("the classifier, pure Python + torch: never Django", ()),
 }
 

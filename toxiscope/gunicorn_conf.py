@@ -26,8 +26,8 @@ worker_class = "gevent"
 worker_connections = 1000
 keepalive = 5
 # Each request runs in a greenlet of its own: a database connection kept after the request
-# would be kept per greenlet, and leak. On PostgreSQL a pool per worker lends each request one
-# (toxiscope/settings.py); SQLite opens its file per request, which costs next to nothing.
+# would be kept per greenlet, and leak. Instead each worker keeps a pool that lends each request
+# one: psycopg's on PostgreSQL, toxiscope/sqlite/base.py on SQLite (toxiscope/settings.py).
 raw_env = ["DATABASE_CONN_MAX_AGE=0", "DATABASE_POOL=1"]
 # gunicorn's largest request line (its default is 4,094 bytes): long filter URLs reach Django,
 # which answers them; beyond this gunicorn still answers its own plain 414.

@@ -186,6 +186,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": int(os.environ.get("TOXISCOPE_SQLITE_TIMEOUT_S", 30)),
     }
+    if env_bool("DATABASE_POOL", False):
+        # The web workers close their connection after each request (below): keep the closed
+        # ones to lend again, as PostgreSQL's pool does (toxiscope/sqlite/base.py).
+        DATABASES["default"]["ENGINE"] = "toxiscope.sqlite"
+        DATABASES["default"]["OPTIONS"]["pool"] = {"max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", 8))}
 elif env_bool("DATABASE_POOL", False):
     # The web workers (toxiscope/gunicorn_conf.py): each request runs in a greenlet of its own,
     # so a connection cannot be kept per thread; a pool per worker process lends one per request
