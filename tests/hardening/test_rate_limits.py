@@ -29,6 +29,22 @@ def test_per_key_limit_answers_429_with_retry_after(low_limits):
     assert keyed_client().get("/api/v1/comments/").status_code == 200  # another key has its own count
 
 
+def test_the_count_slides_with_the_clock_and_refusals_do_not_count(low_limits, monkeypatch):
+    """3 a minute: the last minute's requests weigh by how much of that minute is still inside
+    the last 60 seconds, and Retry-After says when there is room again."""
+    now = [6000.0]  # a minute's start
+    monkeypatch.setattr(SimpleRateThrottle, "timer", lambda self: now[0])
+    client = keyed_client()
+    assert [client.get("/api/v1/comments/").status_code for _ in range(4)] == [200, 200, 200, 429]
+    now[0] = 6060.0  # the next minute: the last one's 3 weigh in full
+    refused = client.get("/api/v1/comments/")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) in (20, 21)  # their weight falls to 2
+    now[0] = 6080.0
+    assert [client.get("/api/v1/comments/").status_code for _ in range(2)] == [200, 429]
+    now[0] = 6100.0  # the weight is 1: room for one more, had the refusal above not been counted
+    assert [client.get("/api/v1/comments/").status_code for _ in range(2)] == [200, 429]
+
+
 def test_the_limit_is_per_key_not_per_account(low_limits):
     user = ApiClientFactory()
     first, second = keyed_client(user), keyed_client(user)
