@@ -6,7 +6,6 @@ import pytest
 
 from tests.tiny import DEMO_CSV, REPO, tiny_config
 
-
 # tests/tiny.py's model, as flags: what is tested is the command, not the model.
 TINY_ARGS = [
     f"--{name.replace('_', '-')}={value}"
