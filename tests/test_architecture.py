@@ -144,7 +144,10 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
             "training",
         ),
     ),
-    "moderation.http": ("request framing the WSGI stack cannot read (chunked bodies)", ("moderation.api.errors",)),
+    "moderation.http": (
+        "request framing the WSGI stack cannot read (chunked bodies), the content security policy's reach",
+        ("moderation.api.errors",),
+    ),
     "moderation.apps": (
         "the app config: registers the schema extensions and the post-migrate service",
         (

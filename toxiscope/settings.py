@@ -103,7 +103,7 @@ MIDDLEWARE = [
     "moderation.metrics.MetricsMiddleware",
     "moderation.http.RefuseChunkedBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "moderation.http.DocumentCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

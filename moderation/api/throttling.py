@@ -7,6 +7,9 @@ request, over two round trips. That was a quarter of a submit's time (docs/bench
 keep two counts a client instead, the current window's and the last one's, and estimate the last
 `duration` seconds from them (the last window's count weighted by how much of it is still inside
 those seconds): one round trip, one script that reads both and counts only an allowed request.
+The estimate assumes the last window's requests were spread evenly: after a burst at its start
+a client waits longer than an exact count would make it, by up to duration / limit (0.01 s at
+the default 6,000 a minute); Retry-After says how long.
 """
 
 import logging

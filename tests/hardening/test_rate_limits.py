@@ -25,7 +25,8 @@ def test_per_key_limit_answers_429_with_retry_after(low_limits):
     assert statuses == [201, 201, 201, 429]
     response = client.get("/api/v1/comments/")
     assert response.status_code == 429
-    assert 0 < int(response["Retry-After"]) <= 60
+    # Up to two minutes: after a burst, the last minute's count weighs until it is all outside.
+    assert 0 < int(response["Retry-After"]) <= 120
     assert keyed_client().get("/api/v1/comments/").status_code == 200  # another key has its own count
 
 

@@ -18,6 +18,13 @@ def test_every_page_has_a_content_security_policy_without_inline_script():
         assert directives["object-src"] == "'none'" and directives["frame-ancestors"] == "'none'"
 
 
+def test_json_answers_carry_no_policy_and_svg_documents_do(admin_client, active_version):
+    assert "Content-Security-Policy" not in Client().get("/healthz")
+    assert "Content-Security-Policy" not in admin_client.get("/api/v1/comments/")
+    plot = admin_client.get(f"/models/{active_version.pk}/plots/learning-curve.svg")
+    assert plot["Content-Type"] == "image/svg+xml" and "script-src 'self'" in plot["Content-Security-Policy"]
+
+
 def test_pages_carry_no_inline_script():
     client = Client()
     client.force_login(ModeratorFactory())
