@@ -98,6 +98,9 @@ class Comment(models.Model):
     # False for a comment its client moderates in its own tool (one stored by the Perspective
     # endpoint, or by its feedback): never routed to this platform's queues.
     moderated_here = models.BooleanField(default=True)
+    # The text's SHA-256, for such a comment stored without an id of its client's: a later call
+    # about the same text finds it through an index (a text is too long for one); "" otherwise.
+    text_sha256 = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         constraints = [
@@ -118,7 +121,14 @@ class Comment(models.Model):
                 condition=Q(status__in=["pending", "approved", "rejected"]), name="comment_status_valid"
             ),
         ]
-        indexes = [models.Index(fields=["source", "created_at"])]
+        indexes = [
+            models.Index(fields=["source", "created_at"]),
+            models.Index(
+                fields=["client", "text_sha256"],
+                condition=Q(external_id__isnull=True, moderated_here=False),
+                name="comment_found_by_text",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk}: {self.text[:60]}"

@@ -5,6 +5,7 @@ comments it asks about, unless it says `doNotStore`, and its moderators' decisio
 Such a comment is moderated in the client's tool, not here: it is stored unrouted
 (`Comment.moderated_here` false) and never reaches this platform's queues."""
 
+import hashlib
 from collections.abc import Mapping
 from datetime import timedelta
 
@@ -31,9 +32,10 @@ def _find(*, client, text: str, external_id: str | None) -> Comment | None:
     found = (
         Comment.objects.filter(
             client=client,
-            text=text,
+            text_sha256=_sha256(text),  # the index (comment_found_by_text) on this and the next two
             external_id__isnull=True,
             moderated_here=False,
+            text=text,
             created_at__gte=timezone.now() - timedelta(days=TEXT_MATCH_DAYS),
         )
         .order_by("-pk")
@@ -45,11 +47,17 @@ def _find(*, client, text: str, external_id: str | None) -> Comment | None:
     return found
 
 
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _find_or_create(*, client, text: str, external_id: str | None, source: str, language: str) -> tuple[Comment, bool]:
     found = _find(client=client, text=text, external_id=external_id)
     if found is not None:
         return found, False
     item = {"text": text, "external_id": external_id, "source": source, "language": language, "moderated_here": False}
+    if external_id is None:
+        item["text_sha256"] = _sha256(text)
     stored = comment_store_once(client=client, item=item)
     return stored.comment, stored.created
 

@@ -1,8 +1,13 @@
 """The Perspective-compatible endpoint, called the way Perspective's users call Perspective."""
 
+import hashlib
+import importlib
 import json
 
 import pytest
+from django.apps import apps as django_apps
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from googleapiclient import discovery
 from googleapiclient.errors import HttpError
 from rest_framework.test import APIClient
@@ -227,6 +232,37 @@ def test_suggestscore_finds_the_comment_analyze_stored(key, active_version):
     comment = Comment.objects.get()  # found by its text, and given the client's id
     assert comment.external_id == "comment:c-9" and comment.predictions.exists()
     assert LabelAnnotation.objects.get(comment=comment).value is True
+
+
+def test_a_comment_stored_without_an_id_is_found_again_through_its_texts_index(key, active_version):
+    """A client's later call about the same text finds its comment by the text's hash, through
+    the partial index comment_found_by_text: not by reading the texts of the client's week."""
+    body = {"comment": {"text": "go away, troll"}, "requestedAttributes": {"TOXICITY": {}}}
+    assert analyze(key, body).status_code == 200
+    assert Comment.objects.get().text_sha256 == hashlib.sha256(b"go away, troll").hexdigest()
+    with CaptureQueriesContext(connection) as queries:
+        assert analyze(key, body).status_code == 200
+    assert Comment.objects.count() == 1  # found, not stored again
+    (lookup,) = [q["sql"] for q in queries if q["sql"].startswith("SELECT") and "text_sha256" in q["sql"]]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")  # a handful of rows: make the choice visible
+            cursor.execute(f"EXPLAIN {lookup}")
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {lookup}")
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "comment_found_by_text" in plan, plan
+
+
+def test_comments_stored_before_the_index_are_hashed_by_its_migration(key):
+    hash_texts = importlib.import_module("moderation.migrations.0029_comment_found_by_text").hash_texts
+    client = ApiClientFactory()
+    unhashed = Comment.objects.create(client=client, text="old", moderated_here=False)
+    with_id = Comment.objects.create(client=client, text="old", moderated_here=False, external_id="c-1")
+    hash_texts(django_apps, None)
+    unhashed.refresh_from_db()
+    with_id.refresh_from_db()
+    assert unhashed.text_sha256 == hashlib.sha256(b"old").hexdigest() and with_id.text_sha256 == ""
 
 
 @pytest.mark.django_db
