@@ -13,7 +13,9 @@ pytestmark = pytest.mark.slow
 
 
 def test_concurrent_submits_and_decisions_on_sqlite_never_fail(tmp_path):
-    env = migrated_sqlite_env(tmp_path / "var", PYTHONPATH=str(REPO))
+    # The web workers' database settings (toxiscope/gunicorn_conf.py): each request's connection
+    # closed after it and kept by the worker's pool for the next.
+    env = migrated_sqlite_env(tmp_path / "var", PYTHONPATH=str(REPO), DATABASE_CONN_MAX_AGE="0", DATABASE_POOL="1")
     done = subprocess.run(
         [sys.executable, str(REPO / "tests" / "hardening" / "sqlite_load.py")],
         cwd=REPO,
