@@ -29,24 +29,6 @@ os.environ["TOXISCOPE_AUDIT_SAMPLE_RATE"] = "0"
 os.environ["TOXISCOPE_TEACH_DAILY_BUDGET"] = "0"
 
 
-def _django_group(item: pytest.Item) -> int:
-    """pytest-django's order: database tests (0), transactional ones (1), the rest (2)."""
-    marker = item.get_closest_marker("django_db")
-    fixtures = getattr(item, "fixturenames", ())
-    if (marker and marker.kwargs.get("transaction")) or "transactional_db" in fixtures or "live_server" in fixtures:
-        return 1
-    return 0 if marker or "db" in fixtures else 2
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests marked slow go out first within each of pytest-django's groups (whose order
-    stays: a transactional test's flush empties the seeded tables for any database test after
-    it). The two test processes then finish together, rather than one running the slowest
-    tests alone at the end."""
-    items.sort(key=lambda item: (_django_group(item), item.get_closest_marker("slow") is None))
-
-
 def shared_file(name: str) -> Path:
     """A file of ../shared/data, or a loud skip where this machine has none."""
     path = JIGSAW_CSV.parent / name
