@@ -56,12 +56,13 @@ def sqlite_env(var_dir, **extra) -> dict:
 
 
 def migrated_sqlite_env(var_dir: Path, **extra) -> dict:
-    """sqlite_env with its database already migrated: a copy of one file migrated per set of
-    migrations and requirements (migrating SQLite takes 7 s, and five modules need one each).
-    The copy is made under a lock, so parallel test processes migrate once between them."""
+    """sqlite_env with its database already migrated: a copy of one file migrated per state of
+    the code and requirements (migrating SQLite takes 7 s, and four modules need one each). The
+    code counts whole, not only the migrations: what migrating leaves also depends on the
+    post-migrate service. The copy is made under a lock: parallel test processes migrate once."""
     key = hashlib.sha256((REPO / "requirements.txt").read_bytes())
-    for migration in sorted((REPO / "moderation" / "migrations").glob("*.py")):
-        key.update(migration.name.encode() + migration.read_bytes())
+    for source in sorted([*(REPO / "moderation").rglob("*.py"), *(REPO / "toxiscope").rglob("*.py")]):
+        key.update(str(source.relative_to(REPO)).encode() + source.read_bytes())
     template = Path(tempfile.gettempdir()) / f"toxiscope-migrated-{key.hexdigest()[:16]}.sqlite3"
     with open(f"{template}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
