@@ -115,7 +115,7 @@ class ActiveModel:
         self._checked_at = float("-inf")
 
 
-_scorers: dict[tuple[object, ...], Scorer] = {}  # by _scorer_key, least recently used first
+_scorers: dict[tuple[object, ...], Scorer] = {}  # by serving_key, least recently used first
 _scorers_lock = threading.Lock()
 SCORERS_KEPT = 3  # the active version, a shadow, a candidate under comparison
 
@@ -125,7 +125,7 @@ def scorer_for(version: ModelVersion) -> Scorer:
     One per version (and int8 and cascade choices), the last few used kept, so the active model
     is not loaded twice. A kept scorer is served without asking the store or the disk again:
     it holds its model in memory."""
-    key = _scorer_key(version)
+    key = serving_key(version)
     with _scorers_lock:
         scorer = _scorers.pop(key, None)
         if scorer is None:
@@ -142,14 +142,15 @@ def scorer_for(version: ModelVersion) -> Scorer:
         return scorer
 
 
-def _scorer_key(version: ModelVersion) -> tuple[object, ...]:
-    """What a loaded scorer depends on. The name and creation time as well as the id: SQLite
-    reuses the id of a deleted row, and a new version may take a deleted one's name."""
+def serving_key(version: ModelVersion) -> tuple[object, ...]:
+    """What a version's scores depend on: its loaded scorer here, and the figures the model pages
+    cache from them. The name and creation time as well as the id: SQLite reuses the id of a
+    deleted row, and a new version may take a deleted one's name."""
     return version.pk, version.name, version.created_at, version.int8, version.cascade
 
 
 def _identity(version: ModelVersion) -> tuple[object, ...]:
-    return (*_scorer_key(version), version.thresholds)
+    return (*serving_key(version), version.thresholds)
 
 
 active_model = ActiveModel()

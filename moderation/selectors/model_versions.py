@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from moderation.engine.analysis import comment_languages, decide_routes
 from moderation.engine.config import routing_config
-from moderation.engine.scoring import scorer_for
+from moderation.engine.scoring import scorer_for, serving_key
 from moderation.models import AuditEvent, Comment, Decision, ModelVersion, Prediction, TrainingRun
 from moderation.selectors import training_data
 from moderation.storage import artifact_materialise
@@ -34,12 +34,6 @@ EVALUATION_SET_CACHE_S = 300
 # What the model pages get for a comparison not measured yet: a worker measures it
 # (services.model_versions.model_version_measure), never the request.
 PENDING = "pending"
-
-
-def _served_as(version: ModelVersion) -> list[object]:
-    """What a version's scores depend on, for cache keys: the row (SQLite reuses a deleted
-    row's id, a name can come back) and how it is served."""
-    return [version.pk, version.name, str(version.created_at), version.int8, version.cascade]
 
 
 def validation_split_of(version: ModelVersion) -> ValidationSplit | None:
@@ -239,7 +233,7 @@ def version_evaluation(version: ModelVersion, *, compute: bool = True) -> Evalua
     with `compute` false, while the version has not been measured yet: no scoring then)."""
     labels = list(version.labels)
     texts, matrix, digest, languages = _evaluation_rows(labels)
-    key = f"evaluation:{_digest([*_served_as(version), version.thresholds, digest])}"
+    key = f"evaluation:{_digest([*serving_key(version), version.thresholds, digest])}"
     cached = cache.get(key)
     if cached is not None or not compute:
         return cached
@@ -284,7 +278,7 @@ def evaluation_reference(version: ModelVersion) -> EvaluationReference | None:
     reads the set once a day (cached): for a worker, never a request."""
     labels = list(version.labels)
     texts, _, digest, languages = _evaluation_rows(labels)
-    key = f"evaluation-reference:{_digest([*_served_as(version), digest])}"
+    key = f"evaluation-reference:{_digest([*serving_key(version), digest])}"
     cached = cache.get(key)
     if cached is not None:
         return cached
