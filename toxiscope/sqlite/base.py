@@ -55,7 +55,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return params
 
     def _kept(self) -> _Idle:
-        return self._idle.setdefault(self.settings_dict["NAME"], _Idle(self.pool_size))
+        name = self.settings_dict["NAME"]
+        if name not in self._idle:  # once per file and process, not a lock's worth every request
+            self._idle.setdefault(name, _Idle(self.pool_size))
+        return self._idle[name]
 
     def get_new_connection(self, conn_params):
         return self._kept().take() or super().get_new_connection(conn_params)
