@@ -11,7 +11,7 @@ TEST_CACHE_URL ?= redis://127.0.0.1:6379/14
 # Redis database below the last for its cache (tests/parallel.py).
 TEST_WORKERS ?= 2
 
-.PHONY: install chromium run setup starter-model starter-cascade lint test test-fast screenshots bench clean
+.PHONY: install chromium run setup starter-model starter-cascade span-tagger lint test test-fast screenshots bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,10 @@ starter-cascade: install
 	HF_HUB_OFFLINE=1 $(PY) -c "from training.recalibration import add_cascade; \
 		add_cascade('moderation/fixtures/starter/model', out_dir='var/starter-cascade', name='starter')"
 	rm -rf moderation/fixtures/starter/model && cp -a var/starter-cascade/starter moderation/fixtures/starter/model
+
+# Relearn the work page's span tagger from the annotators' marked spans in ../shared/data.
+span-tagger: install
+	$(PY) -m training.span_tagger --data ../shared/data/toxic_spans_train.csv --out moderation/fixtures/spans
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -3,14 +3,15 @@
 German tweets (GermEval 2018). Each is split once into a fixed test part (a hash of the text:
 no model, threshold or setting sees it) and the rest, on which:
 
-- the platform's trainer learns (`scratch`: a WordPiece vocabulary from the community's own
-  text, the BERT-tiny shape, default settings, the TF-IDF blend: what a retrain with this base
-  gives);
+- the platform's trainer learns (by default `scratch`: a WordPiece vocabulary from the
+  community's own text, the BERT-tiny shape, default settings, the TF-IDF blend: what a retrain
+  with this base gives; `--base-model minilm`: the pretrained English MiniLM, its preset);
 - TF-IDF + logistic regression learns from the same rows (the floor);
 - the shipped English starter model scores the test part as it is.
 
 Reported: toxic ROC-AUC on the test part, and F1 at each model's own threshold.
-Usage: python bench/communities.py [--max-epochs N]
+Usage: python bench/communities.py [--max-epochs N] [--base-model NAME] [--only NAME]
+(a base other than `scratch` writes bench/results/communities_<base>.json)
 """
 
 import argparse
@@ -68,14 +69,16 @@ def figures(scores: np.ndarray, truth: np.ndarray, threshold: float) -> dict:
     }
 
 
-def community(name: str, file: str, mapping: ColumnMapping, header: bool, max_epochs: int | None) -> dict:
+def community(
+    name: str, file: str, mapping: ColumnMapping, header: bool, max_epochs: int | None, base_model: str
+) -> dict:
     examples = read(file, mapping, header)
     train = [e for e in examples if not in_test_part(e.text)]
     test = [e for e in examples if in_test_part(e.text)]
     texts, truth = [e.text for e in test], np.array([e.labels["toxic"] for e in test])
     result = {"rows": len(examples), "train": len(train), "test": len(test), "test_positives": int(truth.sum())}
 
-    values = {"base_model": "scratch", **({"max_epochs": max_epochs} if max_epochs else {})}
+    values = {"base_model": base_model, **({"max_epochs": max_epochs} if max_epochs else {})}
     config = TrainConfig.for_base(values)
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
@@ -101,13 +104,17 @@ def community(name: str, file: str, mapping: ColumnMapping, header: bool, max_ep
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--max-epochs", type=int, help="default: the trainer's own")
+    parser.add_argument("--base-model", default="scratch", help="the platform's base model (default: scratch)")
+    parser.add_argument("--only", choices=sorted(COMMUNITIES), help="one community only")
     args = parser.parse_args()
     if not SHARED.is_dir():
         print(f"no shared data at {SHARED}", file=sys.stderr)
         return 2
     results = {}
     for name, (file, mapping, header) in COMMUNITIES.items():
-        results[name] = community(name, file, mapping, header, args.max_epochs)
+        if args.only and name != args.only:
+            continue
+        results[name] = community(name, file, mapping, header, args.max_epochs, args.base_model)
         r = results[name]
         print(
             f"{name}: {r['train']} train / {r['test']} test ({r['test_positives']} offensive); toxic ROC-AUC "
@@ -115,7 +122,9 @@ def main() -> int:
             f"English starter {r['english_starter']['roc_auc']:.3f} (platform − TF-IDF "
             f"{r['platform_minus_tfidf_auc']:+.3f}; {r['platform']['train_s']:.0f} s to train)"
         )
-    write_result("communities", results)
+    base = "".join(c if c.isalnum() else "_" for c in args.base_model)
+    name = "communities" if args.base_model == "scratch" else f"communities_{base}"
+    write_result(name, {"base_model": args.base_model, **results})
     return 0
 
 

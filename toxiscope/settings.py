@@ -377,6 +377,9 @@ TOXISCOPE_ARTIFACT_CHUNK_BYTES = env_number(
 # The base model new training runs start from. The reference is the hub's prajjwal1/bert-tiny;
 # `scratch` needs no download (see README: base models).
 TOXISCOPE_BASE_MODEL = os.environ.get("TOXISCOPE_BASE_MODEL", "scratch")
+# The word tagger whose marks the work page highlights (training/span_tagger.py: learnt from
+# annotators' marked spans); empty: the model's own driving words only.
+TOXISCOPE_SPAN_TAGGER = os.environ.get("TOXISCOPE_SPAN_TAGGER", str(BASE_DIR / "moderation" / "fixtures" / "spans"))
 # How often each process asks which model version is active (a promotion reaches it this fast).
 TOXISCOPE_MODEL_CHECK_INTERVAL_S = float(os.environ.get("TOXISCOPE_MODEL_CHECK_INTERVAL_S", 2.0))
 # Threads ONNX Runtime (or torch, for an artifact without ONNX) scores with in each process: web

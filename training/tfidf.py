@@ -27,12 +27,23 @@ JSON_FILE, WEIGHTS_FILE = "tfidf.json", "tfidf.safetensors"
 
 
 class TfidfModel:
-    def __init__(self, labels: Sequence[str], seed: int):
+    """`vectorizers` names the features (a comment's words and character n-grams by default;
+    the span tagger's are a word in its context); `regularisation` is LogisticRegression's C."""
+
+    def __init__(
+        self,
+        labels: Sequence[str],
+        seed: int,
+        *,
+        vectorizers: dict[str, dict[str, Any]] = VECTORIZERS,
+        regularisation: float = 4.0,
+    ):
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         self.labels = list(labels)
         self.seed = seed
-        self.vectorizers = {name: TfidfVectorizer(**settings) for name, settings in VECTORIZERS.items()}
+        self.regularisation = regularisation
+        self.vectorizers = {name: TfidfVectorizer(**settings) for name, settings in vectorizers.items()}
         # A label with one class only (or unknown everywhere) gets a constant prior, not a model.
         self.constant = np.full(len(self.labels), np.nan, dtype=np.float32)
         self.coef = np.zeros((len(self.labels), 0), dtype=np.float32)
@@ -56,7 +67,9 @@ class TfidfModel:
             if len(np.unique(truth)) < 2:
                 self.constant[j] = float(truth.mean()) if len(truth) else 0.0
                 continue
-            classifier = LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000, random_state=self.seed)
+            classifier = LogisticRegression(
+                C=self.regularisation, class_weight="balanced", max_iter=2000, random_state=self.seed
+            )
             classifier.fit(features[known], truth)
             self.coef[j], self.intercept[j] = classifier.coef_[0], classifier.intercept_[0]
         self.__dict__.pop("_scoring_tables", None)  # the new weights
@@ -117,13 +130,14 @@ class TfidfModel:
         )
 
     @classmethod
-    def load(cls, directory: Path) -> "TfidfModel":
+    def load(cls, directory: Path, *, vectorizers: dict[str, dict[str, Any]] = VECTORIZERS) -> "TfidfModel":
+        """`vectorizers`: the settings it was built with (the files hold vocabularies and weights)."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         record = json.loads((directory / JSON_FILE).read_text())
         arrays = load_file(directory / WEIGHTS_FILE)
-        baseline = cls(record["labels"], record["seed"])
-        for name, settings in VECTORIZERS.items():
+        baseline = cls(record["labels"], record["seed"], vectorizers=vectorizers)
+        for name, settings in vectorizers.items():
             vectorizer = TfidfVectorizer(**settings, vocabulary=record["vocabularies"][name])
             vectorizer.idf_ = arrays[f"idf_{name}"].astype(np.float64)
             baseline.vectorizers[name] = vectorizer

@@ -7,6 +7,7 @@ promotion or rollback reaches every process within seconds, without a restart. T
 loaded scorers are kept by version, so switching back (a rollback) reads nothing again.
 """
 
+import functools
 import logging
 import threading
 import time
@@ -14,11 +15,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from safetensors import SafetensorError
 
 from moderation.models import ModelVersion, TrainingRun
 from moderation.storage import artifact_materialise, cache_prune
 from training.artifacts import ArtifactError
 from training.inference import Scorer, by_label
+from training.span_tagger import SpanTagger
 
 logger = logging.getLogger(__name__)
 
@@ -140,6 +143,22 @@ def scorer_for(version: ModelVersion) -> Scorer:
                 _scorers.pop(next(iter(_scorers)))
         _scorers[key] = scorer
         return scorer
+
+
+def span_tagger() -> SpanTagger | None:
+    """The word tagger the work page highlights with (settings.TOXISCOPE_SPAN_TAGGER); None where
+    it is off or unreadable (the model's driving words then)."""
+    return _span_tagger(settings.TOXISCOPE_SPAN_TAGGER) if settings.TOXISCOPE_SPAN_TAGGER else None
+
+
+@functools.cache
+def _span_tagger(path: str) -> SpanTagger | None:
+    """Loaded once per process and path (an unreadable one is logged once)."""
+    try:
+        return SpanTagger.load(path)
+    except (OSError, ValueError, KeyError, SafetensorError) as exc:
+        logger.warning("no span tagger at %s: %s", path, exc)
+        return None
 
 
 def serving_key(version: ModelVersion) -> tuple[object, ...]:

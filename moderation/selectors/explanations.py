@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from moderation.engine.config import routing_config
 from moderation.engine.rules import review_thresholds, rules_for_source
-from moderation.engine.scoring import scorer_for
+from moderation.engine.scoring import scorer_for, span_tagger
 from moderation.models import Comment, ReviewItem
 from training.artifacts import ArtifactError
 
@@ -80,20 +80,23 @@ def driving_passage(item: ReviewItem, scores: list[LabelScore]) -> Passage | Non
 @dataclass(frozen=True)
 class Segment:
     text: str
-    driving: bool  # leaving this word out lowers the score most
+    driving: bool  # a word to highlight
 
 
 def driving_words(item: ReviewItem, scores: list[LabelScore], passage: Passage | None) -> list[Segment]:
     """For a flagged comment of one window (a longer one shows its driving window instead): the
-    few words whose leaving out lowers its top flagged label's score most (token occlusion),
-    as text segments to highlight. Computed on the work page only."""
+    words a person would mark (the span tagger), else the few whose leaving out lowers its top
+    flagged label's score most (token occlusion), as text segments to highlight. Computed on
+    the work page only (bench/spans.py measures both against annotators' marks)."""
     comment = item.comment
     flagged = [score for score in scores if score.flagged]
     scorer = _routing_scorer(comment) if passage is None and flagged else None
     if scorer is None:
         return []
-    top = max(flagged, key=lambda score: score.score)
-    chosen = scorer.driving_words(comment.text, top.label)
+    tagger = span_tagger()
+    chosen = tagger.spans(comment.text) if tagger else []
+    if not chosen:
+        chosen = scorer.driving_words(comment.text, max(flagged, key=lambda score: score.score).label)
     segments, cursor = [], 0
     for start, end in chosen:
         segments += [Segment(comment.text[cursor:start], False), Segment(comment.text[start:end], True)]

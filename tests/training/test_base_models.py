@@ -70,3 +70,29 @@ def test_minilm_loads_from_the_installed_package_offline(monkeypatch):
     assert base.encoder.config.num_hidden_layers == 6
     assert base.encoder.config.hidden_size == 384
     assert base.tokenizer.encode("hello").tokens == ["[CLS]", "hello", "[SEP]"]
+
+
+@pytest.mark.slow
+def test_minilm_tiny_is_the_bert_tiny_shape_with_minilms_words(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    base = load_base_model(tiny_config(base_model="minilm-tiny", scratch_hidden=128, scratch_layers=2), TEXTS)
+    config = base.encoder.config
+    assert (config.hidden_size, config.num_hidden_layers, config.vocab_size) == (128, 2, 30522)
+    assert base.tokenizer.encode("hello").tokens == ["[CLS]", "hello", "[SEP]"]
+
+    words = base.encoder.embeddings.word_embeddings.weight
+
+    def similarity(a: str, b: str) -> float:
+        first, second = (words[base.tokenizer.token_to_id(word)].detach() for word in (a, b))
+        return float(torch.cosine_similarity(first, second, dim=0))
+
+    # The projection keeps what MiniLM knows of words (random embeddings would not).
+    assert similarity("idiot", "stupid") > similarity("idiot", "table") + 0.3
+    assert similarity("kill", "murder") > similarity("kill", "garden") + 0.3
+
+
+def test_minilm_tiny_refuses_a_width_past_minilms():
+    with pytest.raises(BaseModelError, match="at most MiniLM's width, 384"):
+        load_base_model(tiny_config(base_model="minilm-tiny", scratch_hidden=512, scratch_heads=2), TEXTS)

@@ -22,6 +22,7 @@ from training.config import (
         ("scratch", {}),
         ("prajjwal1/bert-tiny", {}),
         ("minilm", PRETRAINED_PRESET),
+        ("minilm-tiny", {}),  # BERT-tiny-shaped layers that start random
         ("sentence-transformers/all-MiniLM-L6-v2", PRETRAINED_PRESET),
     ],
 )
