@@ -132,15 +132,18 @@ class SpanTagger:
         return statistics.mean(character_f1(offsets(self.spans(text)), gold) for text, gold in posts)
 
     def save(self, directory: str | Path) -> None:
-        """Written whole or not at all: into a folder beside it, then renamed over it."""
+        """Written whole or not at all: into a folder beside it, then renamed into place (the one
+        it replaces is first renamed aside, so its name never holds a half-written tagger)."""
         directory = Path(directory)
         directory.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
         self.model.save(staging)
         (staging / TAGGER_FILE).write_text(json.dumps(self.record, indent=1))
+        retired = staging.with_name(f"{staging.name}-replaced")
         if directory.exists():
-            shutil.rmtree(directory)
+            os.replace(directory, retired)
         os.replace(staging, directory)
+        shutil.rmtree(retired, ignore_errors=True)
 
     @classmethod
     def load(cls, directory: str | Path) -> "SpanTagger":
