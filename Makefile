@@ -41,8 +41,8 @@ setup: install
 	HF_HUB_OFFLINE=1 $(PY) manage.py install_starter_model
 	HF_HUB_OFFLINE=1 $(PY) manage.py train --if-missing --promote
 
-# Reproduce the starter model from the starter set: a MiniLM teacher (about 12 minutes on 2 cores),
-# then the BERT-tiny-shaped student distilled from it (about 10 minutes).
+# Reproduce the starter model from the starter set: a MiniLM teacher (about 32 minutes on 2 cores),
+# then the BERT-tiny-shaped student distilled from it (about 16 minutes).
 starter-model: install
 	rm -rf var/starter && mkdir -p var/starter
 	HF_HUB_OFFLINE=1 $(PY) -m training.starter model --data moderation/fixtures/starter/jigsaw_starter.csv --out var/starter --name starter

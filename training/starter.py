@@ -9,7 +9,8 @@ threshold or preset choice made from the starter set has seen a test row.
     python -m training.starter model --data moderation/fixtures/starter/jigsaw_starter.csv --out DIR
 
 `model` reproduces the starter model: a MiniLM teacher fine-tuned on the whole starter set (its
-unknown labels masked), then a BERT-tiny-shaped student distilled from it on the same rows. Both
+unknown labels masked), then a BERT-tiny-shaped student (MiniLM's vocabulary and projected
+embeddings) distilled from it on the same rows. Both
 read normalised text and learn from augmented training rows (TrainConfig.augment).
 """
 
@@ -108,7 +109,10 @@ def build(shared_dir: str | Path, out_csv: str | Path) -> int:
 # The teacher reads 64 tokens (most comments' whole text; a longer one is scored window by
 # window): half of 128's cost, so that it learns from every starter row on 2 cores.
 TEACHER = {"base_model": "minilm", "max_epochs": 2, "baseline": False, "tfidf_blend": 0.0, "max_len": 64}
-STUDENT = {"base_model": "scratch", "max_epochs": 8}
+# The student starts from MiniLM's vocabulary and embeddings (base_models.py: `minilm-tiny`) at
+# BERT-tiny's cost: on the validation split its transformer ranked 0.933 where `scratch`'s did
+# 0.917, and it flagged 1.2 % of the non-toxic identity templates where `scratch`'s flagged 10.7 %.
+STUDENT = {"base_model": "minilm-tiny", "max_epochs": 8}
 
 
 def starter_examples(data: str | Path) -> list[Example]:
