@@ -56,6 +56,7 @@ def test_the_shipped_tagger_marks_insults_and_threats_not_identities():
 
     assert marked("You are a pathetic idiot.") == ["pathetic", "idiot"]
     assert "stupid" in marked("what a stupid thing to say")
+    assert "kill" in marked("I will find you and kill you")
     assert marked("I am a gay man and a proud Muslim") == []
     assert marked("Thanks for fixing the citation on this page.") == []
     assert offsets(tagger.spans("shut up, moron")) >= set(range(9, 14))
