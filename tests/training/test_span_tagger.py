@@ -2,6 +2,8 @@ import csv
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from training import span_tagger
 from training.span_tagger import SpanTagger, build, character_f1, read_posts, word_documents
@@ -90,3 +92,20 @@ def test_an_identity_word_is_never_marked_whatever_people_marked():
     assert [text[a:b] for text in ["stupid idiot"] for a, b in tagger.spans(text)] == ["stupid", "idiot"]
     assert {"gay", "muslim", "muslims", "jews", "black", "trans"} <= span_tagger.IDENTITY_WORDS
     assert "people" not in span_tagger.IDENTITY_WORDS
+
+
+@pytest.fixture(scope="module")
+def tagger():
+    return SpanTagger.fit(_posts(), regularisation=1.0, threshold=0.3)
+
+
+WORDY = st.from_regex(r"(\w{1,12}[\s.,!?*'’-]{1,3}){0,30}", fullmatch=True)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.characters(), max_size=300) | WORDY)
+def test_any_text_gets_whole_words_in_order_and_never_an_error(tagger, text):
+    spans = tagger.spans(text)
+    assert spans == sorted(spans)
+    words = {match.span() for match in span_tagger.WORD.finditer(text)}
+    assert all(span in words for span in spans)
