@@ -104,14 +104,18 @@ class SpanTagger:
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """The character spans of the words a person would mark, in order (identity words never)."""
+        return _marked(self.chances(text), self.threshold)
+
+    def chances(self, text: str) -> list[tuple[tuple[int, int], float]]:
+        """Each word's span and the chance that a person marks it, identity words left out."""
         spans, documents = word_documents(text)
         if not documents:
             return []
         chances = self.model.predict_proba(documents)[:, 0]
         return [
-            span
+            (span, float(chance))
             for span, document, chance in zip(spans, documents, chances, strict=True)
-            if chance >= self.threshold and _word(document) not in IDENTITY_WORDS
+            if _word(document) not in IDENTITY_WORDS
         ]
 
     @classmethod
@@ -127,9 +131,6 @@ class SpanTagger:
         model = TfidfModel(("marked",), seed, vectorizers=VECTORIZERS, regularisation=regularisation)
         model.fit(documents, matrix)
         return cls(model, threshold, {"regularisation": regularisation, "threshold": threshold, "seed": seed})
-
-    def f1(self, posts: Sequence[Post]) -> float:
-        return statistics.mean(character_f1(offsets(self.spans(text)), gold) for text, gold in posts)
 
     def save(self, directory: str | Path) -> None:
         """Written whole or not at all: into a folder beside it, then renamed into place (the one
@@ -152,6 +153,10 @@ class SpanTagger:
         return cls(TfidfModel.load(directory, vectorizers=VECTORIZERS), record["threshold"], record)
 
 
+def _marked(chances: list[tuple[tuple[int, int], float]], threshold: float) -> list[tuple[int, int]]:
+    return [span for span, chance in chances if chance >= threshold]
+
+
 def in_tune_part(text: str) -> bool:
     digest = hashlib.sha256(f"toxiscope-span-tune:{text}".encode()).digest()
     return int.from_bytes(digest[:4], "big") / 2**32 < TUNE_SHARE
@@ -165,9 +170,10 @@ def build(posts: Sequence[Post], *, seed: int = 13) -> SpanTagger:
     tried = []
     for regularisation in REGULARISATIONS:
         tagger = SpanTagger.fit(fit, regularisation=regularisation, threshold=0.5, seed=seed)
+        scored = [(tagger.chances(text), gold) for text, gold in tune]  # once, for every threshold
         for threshold in THRESHOLDS:
-            tagger.threshold = threshold
-            tried.append((tagger.f1(tune), regularisation, threshold))
+            f1 = statistics.mean(character_f1(offsets(_marked(words, threshold)), gold) for words, gold in scored)
+            tried.append((f1, regularisation, threshold))
     tune_f1, regularisation, threshold = max(tried)
     tagger = SpanTagger.fit(posts, regularisation=regularisation, threshold=threshold, seed=seed)
     digest = hashlib.sha256("\0".join(f"{text}\0{sorted(gold)}" for text, gold in posts).encode()).hexdigest()
