@@ -153,23 +153,37 @@ class _Aligned:
         return _Aligned("".join(pieces), origin)
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
 def _clusters(text: str) -> _Aligned:
-    """Step 1: NFKC per character with its combining marks, invisible characters removed."""
-    pieces, origin = [], []
-    i, n = 0, len(text)
-    while i < n:
-        j = i + 1
-        while j < n and unicodedata.combining(text[j]):
-            j += 1
-        cluster = text[i:j]
-        if unicodedata.category(cluster[0]) == "Cf" or cluster[0] in _INVISIBLE_EXTRA:
-            cluster = cluster[1:]  # its marks, if any, stay with the text before
-        normal = unicodedata.normalize("NFKC", cluster)
-        if normal[:1].isascii() and normal[:1].isalpha():
-            normal = "".join(c for c in normal if not unicodedata.combining(c))
-        pieces.append(normal)
-        origin.extend([i] * len(normal))
-        i = j
+    """Step 1: NFKC per character with its combining marks, invisible characters removed.
+    ASCII is its own NFKC and holds no mark or format character: only the runs of other
+    characters (with the letter a run's first mark sits on) go character by character. One
+    curly quote used to send a whole long comment through this loop."""
+    pieces, origin, last = [], [], 0
+    for run in _NON_ASCII.finditer(text):
+        i, end = run.start(), run.end()
+        if i > last and unicodedata.combining(text[i]):
+            i -= 1  # the mark's base letter
+        pieces.append(text[last:i])
+        origin.extend(range(last, i))
+        while i < end:
+            j = i + 1
+            while j < end and unicodedata.combining(text[j]):
+                j += 1
+            cluster = text[i:j]
+            if unicodedata.category(cluster[0]) == "Cf" or cluster[0] in _INVISIBLE_EXTRA:
+                cluster = cluster[1:]  # its marks, if any, stay with the text before
+            normal = unicodedata.normalize("NFKC", cluster)
+            if normal[:1].isascii() and normal[:1].isalpha():
+                normal = "".join(c for c in normal if not unicodedata.combining(c))
+            pieces.append(normal)
+            origin.extend([i] * len(normal))
+            i = j
+        last = end
+    pieces.append(text[last:])
+    origin.extend(range(last, len(text)))
     return _Aligned("".join(pieces), origin)
 
 

@@ -1,10 +1,12 @@
 """The normaliser: one test per rule, what it must leave alone, alignment, and never raising."""
 
+import unicodedata
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from training.normalise import VERSION, normalise, normalise_aligned, original_span
+from training.normalise import VERSION, _clusters, normalise, normalise_aligned, original_span
 
 
 @pytest.mark.parametrize(
@@ -98,3 +100,34 @@ def test_any_span_maps_inside_the_original(text, start, end):
     read, origin = normalise_aligned(text)
     begin, finish = original_span(origin, start, end, len(text))
     assert 0 <= begin <= finish <= len(text)
+
+
+def _per_character(text: str) -> tuple[str, list[int]]:
+    """Step 1 by its definition: every character, with the combining marks after it, on its own."""
+    pieces, origin, i = [], [], 0
+    while i < len(text):
+        j = i + 1
+        while j < len(text) and unicodedata.combining(text[j]):
+            j += 1
+        cluster = text[i:j]
+        if unicodedata.category(cluster[0]) == "Cf" or cluster[0] in "\u115f\u1160\u3164\uffa0\u2800\u034f":
+            cluster = cluster[1:]
+        normal = unicodedata.normalize("NFKC", cluster)
+        if normal[:1].isascii() and normal[:1].isalpha():
+            normal = "".join(c for c in normal if not unicodedata.combining(c))
+        pieces.append(normal)
+        origin.extend([i] * len(normal))
+        i = j
+    return "".join(pieces), origin
+
+
+# ASCII mixed with what step 1 acts on: marks (after letters, spaces, or at the start), format
+# characters, fullwidth letters, ligatures.
+_MIXED = st.text(alphabet=st.sampled_from("ab. 1\u0301\u0336\u0327\u200b\u00ad\ufb01\uff41\u00e9\u2019\u034f"))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(_MIXED, st.text()))
+def test_step_one_skips_ascii_yet_gives_what_each_character_would(text):
+    clustered = _clusters(text)
+    assert (clustered.text, clustered.origin) == _per_character(text)
