@@ -270,6 +270,11 @@ class AnalysisSerializer(serializers.Serializer):
     flagged_labels = serializers.ListField(child=serializers.CharField())
     route = RouteSerializer(help_text="Where the comment would go if it were submitted.")
 
+    def to_representation(self, analysis: Mapping) -> dict:
+        # The view builds the analysis in the declared fields' types. Passing it through DRF's
+        # fields meant deep-copying them per request: a sixth of analyze's time in the process.
+        return {name: analysis[name] for name in self._declared_fields}
+
 
 class RoutingRuleSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     label = serializers.SlugRelatedField(
