@@ -3,6 +3,7 @@ fitted on the validation split's (or out-of-fold) predictions."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -67,7 +68,8 @@ ECE_BINS = 15
 
 
 def _logit(scores: np.ndarray) -> np.ndarray:
-    clipped = np.clip(scores.astype(np.float64), 1e-7, 1 - 1e-7)
+    # np.minimum/np.maximum rather than np.clip: the same numbers at a third of its call cost.
+    clipped = np.minimum(np.maximum(scores.astype(np.float64), 1e-7), 1 - 1e-7)
     return np.log(clipped) - np.log1p(-clipped)
 
 
@@ -87,9 +89,14 @@ class ProbabilityMap:
             platt: np.ndarray = 1.0 / (1.0 + np.exp(-(self.a * _logit(scores) + self.b)))
             return platt.astype(np.float32)
         if self.method == "isotonic":
-            mapped: np.ndarray = np.interp(scores, self.x, self.y)
+            mapped: np.ndarray = np.interp(scores, *self._knots)
             return mapped.astype(np.float32)
         return scores.astype(np.float32)
+
+    @cached_property
+    def _knots(self) -> tuple[np.ndarray, np.ndarray]:
+        # np.interp would turn the tuples into arrays on every call: most of a comment's cost.
+        return np.array(self.x), np.array(self.y)
 
     def to_dict(self) -> dict[str, Any]:
         return {"method": self.method, "a": self.a, "b": self.b, "x": list(self.x), "y": list(self.y)}
@@ -155,9 +162,20 @@ def fit_probability_maps(
 
 
 def apply_probability_maps(probs: np.ndarray, maps: dict[str, ProbabilityMap], labels: Sequence[str]) -> np.ndarray:
+    """Each label's map on its column: the same numbers as ProbabilityMap.apply, with the Platt
+    columns in one operation (a request scores one comment: per-call costs, not arithmetic)."""
     if not maps:
         return probs
-    return np.stack([maps[name].apply(probs[:, j]) for j, name in enumerate(labels)], axis=1)
+    mapped = probs.astype(np.float32)
+    platt = [j for j, name in enumerate(labels) if maps[name].method == "platt"]
+    if platt:
+        a = np.array([maps[labels[j]].a for j in platt])
+        b = np.array([maps[labels[j]].b for j in platt])
+        mapped[:, platt] = 1.0 / (1.0 + np.exp(-(a * _logit(probs[:, platt]) + b)))
+    for j, name in enumerate(labels):
+        if maps[name].method == "isotonic":
+            mapped[:, j] = maps[name].apply(probs[:, j])
+    return mapped
 
 
 def part_probabilities(

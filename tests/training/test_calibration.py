@@ -78,6 +78,25 @@ def test_a_calibrated_scorer_says_what_it_means(method):
     assert calibrated["brier"] < calibration_error(fresh_scores, fresh_truth)["brier"]
 
 
+def test_all_maps_at_once_give_what_each_map_gives_its_column():
+    """apply_probability_maps works on the Platt columns together: the same numbers, bit for bit,
+    as each label's own map, whatever the mix of methods and the order of the labels."""
+    scores, truth = _synthetic(2000, seed=4)
+    maps = {
+        "p1": fit_probability_map("platt", scores.astype(np.float64), truth.astype(np.float64)),
+        "iso": fit_probability_map("isotonic", scores.astype(np.float64), truth.astype(np.float64)),
+        "same": ProbabilityMap("identity"),
+        "p2": ProbabilityMap("platt", a=0.7, b=-1.3),
+    }
+    labels = ["iso", "p1", "same", "p2"]
+    probs = np.random.default_rng(0).random((50, 4)).astype(np.float32)
+    probs[:3, :] = [[0.0] * 4, [1.0] * 4, [1e-9] * 4]  # the clipped ends
+    expected = np.stack([maps[name].apply(probs[:, j]) for j, name in enumerate(labels)], axis=1)
+    applied = apply_probability_maps(probs, maps, labels)
+    assert applied.dtype == np.float32
+    np.testing.assert_array_equal(applied, expected)
+
+
 def test_maps_choose_per_label_keep_the_order_and_survive_json():
     scores, truth = _synthetic(4000, seed=3)
     probs = np.stack([scores, scores], axis=1)
