@@ -60,7 +60,9 @@ LEET |= {"@": "a", "$": "s", "!": "i", "|": "l", "€": "e"}
 # A word may open with one of these ("@ss", "$hit") and be folded though nothing inside it is.
 LEAD_SYMBOLS = frozenset("@$")
 _LEET_CLASS = re.escape("".join(LEET))
-_TOKEN = re.compile(rf"[A-Za-z{_LEET_CLASS}]+")
+# A word of letters and leet characters with at least one of the latter (a word of letters only
+# has nothing to fold: not matching it spares a call per word).
+_TOKEN = re.compile(rf"(?<![A-Za-z{_LEET_CLASS}])(?=[A-Za-z{_LEET_CLASS}]*[{_LEET_CLASS}])[A-Za-z{_LEET_CLASS}]+")
 _SPACED = re.compile(r"(?<![^\W_])[A-Za-z](?:(?: ?[.\-_] ?| )[A-Za-z]){2,}(?![^\W_])")
 _SEPARATOR = re.compile(r"[ .\-_]")
 _MASKED = re.compile(r"\b[A-Za-z]+[*#%]+[A-Za-z*#%]*|\b[A-Za-z][*#%]+\b")
@@ -214,8 +216,6 @@ def _fold_leet(match: re.Match[str]) -> list[tuple[str, int]] | None:
     """Fold a word's leet characters that stand between letters (and those before its first
     letter, once one inside was folded); a word without an inner one is left as it is (None)."""
     word = match.group()
-    if word.isalpha():  # most words: nothing to fold, and the cheapest test
-        return None
     letters = [k for k, char in enumerate(word) if char.isalpha()]
     if len(letters) < 2:
         return None
