@@ -12,11 +12,19 @@ share of comments that skip the transformer, the macro ROC-AUC of each on the te
 labels, and the bias and robustness figures beside.
 Usage: python bench/score_throughput.py [--bases scratch,minilm] [--texts 2000] [--budget-s 10]
        python bench/score_throughput.py --cascade [--budget-s 10]
+       python bench/score_throughput.py --compare /tmp/before --compare . [--rounds 4]
+With --compare, the cascade's comments/s (batches of 1,000, 1 and 2 threads) of each checkout's
+own code and starter model, each in a fresh process, the checkouts in turn round after round,
+so that a before/after pair shares the machine's noise (`git worktree add /tmp/before REV`).
 """
 
 import argparse
+import json
+import statistics
+import subprocess
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -91,13 +99,57 @@ def cascade(budget_s: float) -> None:
     write_result("score_throughput_cascade", {"data": "the Jigsaw test part (training/starter.py)", **results})
 
 
+# Run by each checkout's own interpreter on its own code: (checkout, threads) → comments/s.
+RATE_SCRIPT = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from training.inference import Scorer
+from training.starter import test_part
+texts = [e.text for e in test_part(sys.argv[2])]
+scorer = Scorer(sys.argv[1] + "/moderation/fixtures/starter/model", threads=int(sys.argv[3]), cascade=True)
+scorer.score(texts[:1000])
+started = time.perf_counter()
+for i in range(0, 4000, 1000):
+    scorer.score(texts[i : i + 1000])
+print(4000 / (time.perf_counter() - started))
+"""
+
+
+def compare(checkouts: list[Path], rounds: int) -> None:
+    from boot_time import python_of
+
+    shared = str(REPO.parent / "shared" / "data")
+    rates: dict[str, dict[int, list[float]]] = {str(c): {1: [], 2: []} for c in checkouts}
+    for _ in range(rounds):
+        for checkout in checkouts:
+            for threads in (1, 2):
+                command = [python_of(checkout), "-c", RATE_SCRIPT, str(checkout), shared, str(threads)]
+                done = subprocess.run(command, cwd=checkout, check=True, capture_output=True, text=True)
+                rate = float(done.stdout.split()[-1])
+                rates[str(checkout)][threads].append(rate)
+    rows = []
+    for checkout in checkouts:
+        revision = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=checkout, capture_output=True, text=True)
+        row = {"checkout": str(checkout), "revision": revision.stdout.strip(), "rounds": rates[str(checkout)]}
+        row |= {f"cascade,threads={t},median": statistics.median(r) for t, r in rates[str(checkout)].items()}
+        rows.append(row)
+        print(json.dumps(row))
+    data = "the Jigsaw test part's first 4,000 texts"
+    write_result("score_throughput_cascade_compare", {"data": data, "checkouts": rows})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bases", default="scratch,minilm")
     parser.add_argument("--texts", type=int, default=2000)
     parser.add_argument("--budget-s", type=float, default=10.0, help="time limit per measurement")
     parser.add_argument("--cascade", action="store_true", help="the starter model with and without its cascade")
+    parser.add_argument("--compare", type=Path, action="append", help="a checkout whose cascade to measure in turn")
+    parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
+    if args.compare:
+        compare([checkout.resolve() for checkout in args.compare], args.rounds)
+        return
     if args.cascade:
         cascade(args.budget_s)
         return
