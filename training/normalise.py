@@ -163,7 +163,9 @@ def _clusters(text: str) -> _Aligned:
     ASCII is its own NFKC and holds no mark or format character: only the runs of other
     characters (with the letter a run's first mark sits on) go character by character. One
     curly quote used to send a whole long comment through this loop."""
-    pieces, origin, last = [], [], 0
+    pieces: list[str] = []
+    origin: list[int] = []
+    last = 0
     for run in _NON_ASCII.finditer(text):
         i, end = run.start(), run.end()
         if i > last and unicodedata.combining(text[i]):
