@@ -161,8 +161,8 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 def _clusters(text: str) -> _Aligned:
     """Step 1: NFKC per character with its combining marks, invisible characters removed.
     ASCII is its own NFKC and holds no mark or format character: only the runs of other
-    characters (with the letter a run's first mark sits on) go character by character. One
-    curly quote used to send a whole long comment through this loop."""
+    characters (with the letter a run's first mark sits on) go cluster by cluster. One curly
+    quote used to send a whole long comment through the loop."""
     pieces: list[str] = []
     origin: list[int] = []
     last = 0
@@ -173,15 +173,7 @@ def _clusters(text: str) -> _Aligned:
         pieces.append(text[last:i])
         origin.extend(range(last, i))
         while i < end:
-            j = i + 1
-            while j < end and unicodedata.combining(text[j]):
-                j += 1
-            cluster = text[i:j]
-            if unicodedata.category(cluster[0]) == "Cf" or cluster[0] in _INVISIBLE_EXTRA:
-                cluster = cluster[1:]  # its marks, if any, stay with the text before
-            normal = unicodedata.normalize("NFKC", cluster)
-            if normal[:1].isascii() and normal[:1].isalpha():
-                normal = "".join(c for c in normal if not unicodedata.combining(c))
+            normal, j = _cluster(text, i, end)
             pieces.append(normal)
             origin.extend([i] * len(normal))
             i = j
@@ -189,6 +181,21 @@ def _clusters(text: str) -> _Aligned:
     pieces.append(text[last:])
     origin.extend(range(last, len(text)))
     return _Aligned("".join(pieces), origin)
+
+
+def _cluster(text: str, i: int, end: int) -> tuple[str, int]:
+    """The character at `i` with the combining marks after it (before `end`), as step 1 reads
+    it; and where the next cluster starts."""
+    j = i + 1
+    while j < end and unicodedata.combining(text[j]):
+        j += 1
+    cluster = text[i:j]
+    if unicodedata.category(cluster[0]) == "Cf" or cluster[0] in _INVISIBLE_EXTRA:
+        cluster = cluster[1:]  # its marks, if any, stay with the text before
+    normal = unicodedata.normalize("NFKC", cluster)
+    if normal[:1].isascii() and normal[:1].isalpha():
+        normal = "".join(c for c in normal if not unicodedata.combining(c))
+    return normal, j
 
 
 def _fold_homoglyphs(aligned: _Aligned) -> _Aligned:

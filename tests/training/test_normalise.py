@@ -1,12 +1,10 @@
 """The normaliser: one test per rule, what it must leave alone, alignment, and never raising."""
 
-import unicodedata
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from training.normalise import VERSION, _clusters, normalise, normalise_aligned, original_span
+from training.normalise import VERSION, _cluster, _clusters, normalise, normalise_aligned, original_span
 
 
 @pytest.mark.parametrize(
@@ -103,18 +101,10 @@ def test_any_span_maps_inside_the_original(text, start, end):
 
 
 def _per_character(text: str) -> tuple[str, list[int]]:
-    """Step 1 by its definition: every character, with the combining marks after it, on its own."""
+    """Step 1 by its definition: every cluster read in turn, ASCII included."""
     pieces, origin, i = [], [], 0
     while i < len(text):
-        j = i + 1
-        while j < len(text) and unicodedata.combining(text[j]):
-            j += 1
-        cluster = text[i:j]
-        if unicodedata.category(cluster[0]) == "Cf" or cluster[0] in "\u115f\u1160\u3164\uffa0\u2800\u034f":
-            cluster = cluster[1:]
-        normal = unicodedata.normalize("NFKC", cluster)
-        if normal[:1].isascii() and normal[:1].isalpha():
-            normal = "".join(c for c in normal if not unicodedata.combining(c))
+        normal, j = _cluster(text, i, len(text))
         pieces.append(normal)
         origin.extend([i] * len(normal))
         i = j
