@@ -73,6 +73,13 @@ def _logit(scores: np.ndarray) -> np.ndarray:
     return np.log(clipped) - np.log1p(-clipped)
 
 
+def _platt(scores: np.ndarray, a: float | np.ndarray, b: float | np.ndarray) -> np.ndarray:
+    """sigmoid(a·logit(p) + b): for one label's column, or for several at once with a and b per
+    column."""
+    mapped: np.ndarray = 1.0 / (1.0 + np.exp(-(a * _logit(scores) + b)))
+    return mapped
+
+
 @dataclass(frozen=True)
 class ProbabilityMap:
     """`platt`: sigmoid(a·logit(p) + b). `isotonic`: piecewise linear through (x, y) knots.
@@ -86,8 +93,7 @@ class ProbabilityMap:
 
     def apply(self, scores: np.ndarray) -> np.ndarray:
         if self.method == "platt":
-            platt: np.ndarray = 1.0 / (1.0 + np.exp(-(self.a * _logit(scores) + self.b)))
-            return platt.astype(np.float32)
+            return _platt(scores, self.a, self.b).astype(np.float32)
         if self.method == "isotonic":
             mapped: np.ndarray = np.interp(scores, *self._knots)
             return mapped.astype(np.float32)
@@ -171,7 +177,7 @@ def apply_probability_maps(probs: np.ndarray, maps: dict[str, ProbabilityMap], l
     if platt:
         a = np.array([maps[labels[j]].a for j in platt])
         b = np.array([maps[labels[j]].b for j in platt])
-        mapped[:, platt] = 1.0 / (1.0 + np.exp(-(a * _logit(probs[:, platt]) + b)))
+        mapped[:, platt] = _platt(probs[:, platt], a, b)
     for j, name in enumerate(labels):
         if maps[name].method == "isotonic":
             mapped[:, j] = maps[name].apply(probs[:, j])
